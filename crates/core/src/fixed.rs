@@ -1,0 +1,113 @@
+//! Fixed-point prices for the per-bar hot path: an i64 mantissa at a per-instrument scale.
+//!
+//! A mantissa converts to [`Decimal`] exactly (`Decimal::new(mantissa, scale)`), so the
+//! hot path never loses precision and never compares floats.
+
+use rust_decimal::Decimal;
+
+/// Number of decimal places of a fixed-point price (0..=18).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Scale(u32);
+
+/// Why a value could not become a fixed-point mantissa.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum FixedError {
+    /// The value is NaN or infinite.
+    #[error("not a finite number")]
+    NotFinite,
+    /// The value does not fit an i64 mantissa at this scale.
+    #[error("out of range")]
+    OutOfRange,
+    /// Text that is not a decimal number.
+    #[error("`{0}` is not a decimal number")]
+    NotANumber(String),
+    /// Exact text with more decimals than the instrument's increment.
+    #[error("`{text}` has more than {scale} decimals (set data.price_decimals)")]
+    TooPrecise {
+        /// The offending text.
+        text: String,
+        /// The configured number of decimals.
+        scale: u32,
+    },
+}
+
+impl Scale {
+    /// Default for equities: 4 decimals.
+    pub const EQUITY: Scale = Scale(4);
+
+    /// A scale of `dp` decimals; `None` above 18 (an i64 mantissa could not hold 1.0).
+    pub fn new(dp: u32) -> Option<Scale> {
+        (dp <= 18).then_some(Scale(dp))
+    }
+
+    /// Number of decimals.
+    pub fn dp(self) -> u32 {
+        self.0
+    }
+
+    /// `10^dp` as i64.
+    pub fn factor(self) -> i64 {
+        10i64.pow(self.0)
+    }
+
+    /// Rounds a float to the nearest increment (half away from zero) as a mantissa.
+    pub fn from_f64(self, v: f64) -> Result<i64, FixedError> {
+        if !v.is_finite() {
+            return Err(FixedError::NotFinite);
+        }
+        let scaled = (v * self.factor() as f64).round();
+        if scaled.abs() >= 9.0e18 {
+            return Err(FixedError::OutOfRange);
+        }
+        Ok(scaled as i64)
+    }
+
+    /// Exact conversion of a decimal to a mantissa; errors if it has more decimals.
+    pub fn from_decimal(self, d: Decimal) -> Result<i64, FixedError> {
+        let norm = d.normalize();
+        if norm.scale() > self.0 {
+            return Err(FixedError::TooPrecise {
+                text: d.to_string(),
+                scale: self.0,
+            });
+        }
+        let mut m = norm;
+        m.rescale(self.0);
+        i64::try_from(m.mantissa()).map_err(|_| FixedError::OutOfRange)
+    }
+
+    /// Exact parse of decimal text (e.g. `186.31`, `1e2` is rejected) to a mantissa.
+    pub fn parse(self, text: &str) -> Result<i64, FixedError> {
+        let t = text.trim();
+        let d: Decimal = t
+            .parse()
+            .map_err(|_| FixedError::NotANumber(t.to_string()))?;
+        self.from_decimal(d)
+    }
+
+    /// The exact decimal value of a mantissa at this scale.
+    pub fn to_decimal(self, mantissa: i64) -> Decimal {
+        Decimal::new(mantissa, self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn float_rounds_to_increment_and_text_is_exact() {
+        let s = Scale::EQUITY;
+        assert_eq!(s.from_f64(186.31).unwrap(), 1_863_100);
+        assert_eq!(s.from_f64(0.1 + 0.2).unwrap(), 3_000);
+        assert_eq!(s.parse("186.31").unwrap(), 1_863_100);
+        assert_eq!(s.to_decimal(1_863_100).to_string(), "186.3100");
+        assert!(matches!(
+            s.parse("1.23456"),
+            Err(FixedError::TooPrecise { .. })
+        ));
+        assert_eq!(s.parse("1.23450").unwrap(), 12_345);
+        assert!(matches!(s.from_f64(f64::NAN), Err(FixedError::NotFinite)));
+        assert!(matches!(s.parse("abc"), Err(FixedError::NotANumber(_))));
+    }
+}

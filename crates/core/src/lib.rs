@@ -1,0 +1,33 @@
+//! Core types of lockstep: time, exact numbers, symbols, bars, orders, fills, reasons.
+//!
+//! This crate holds types only. It has no I/O, no clock and no floating-point money:
+//! everything that reaches a ledger or a report is an exact [`rust_decimal::Decimal`].
+
+pub mod bar;
+pub mod event;
+pub mod fixed;
+pub mod order;
+pub mod reason;
+pub mod source;
+pub mod symbol;
+pub mod time;
+
+pub use bar::Bar;
+pub use event::EventClass;
+pub use fixed::{FixedError, Scale};
+pub use order::{
+    ClientOrderId, Fill, FillId, Liquidity, Order, OrderId, OrderIntent, OrderStatus, Side,
+    StrategyId,
+};
+pub use reason::{ExitReason, RejectCode};
+pub use rust_decimal::Decimal;
+pub use source::{BarSource, SourceError};
+pub use symbol::{SymbolId, SymbolTable};
+pub use time::{Interval, TimeError, UnixNanos};
+
+/// A price: exact decimal, never a float.
+pub type Price = Decimal;
+/// A quantity of an instrument (shares, contracts, coins): exact decimal.
+pub type Qty = Decimal;
+/// An amount of cash in the account currency: exact decimal.
+pub type Money = Decimal;

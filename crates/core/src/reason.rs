@@ -1,0 +1,90 @@
+//! Why a position was closed and why an intent was refused.
+
+use std::fmt;
+
+/// Why a closing fill happened. Written on every closing fill, every FIFO allocation and in
+/// the summary's breakdown, so "we could not tell which exit fired" never happens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ExitReason {
+    /// The strategy's own signal (e.g. a crossover).
+    Signal,
+    /// Hard stop loss.
+    HardStop,
+    /// Soft stop loss.
+    SoftStop,
+    /// Take profit target.
+    TakeProfit,
+    /// Trailing stop.
+    Trailing,
+    /// Maximum holding time.
+    MaxHold,
+    /// Minimum days to expiry reached.
+    MinDte,
+    /// End-of-day flatten.
+    Eod,
+    /// Option expiry settlement.
+    Expiry,
+    /// Risk engine: kill switch or circuit breaker.
+    Risk,
+    /// Manual intervention.
+    Manual,
+}
+
+impl ExitReason {
+    /// The stable snake_case name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExitReason::Signal => "signal",
+            ExitReason::HardStop => "hard_stop",
+            ExitReason::SoftStop => "soft_stop",
+            ExitReason::TakeProfit => "take_profit",
+            ExitReason::Trailing => "trailing",
+            ExitReason::MaxHold => "max_hold",
+            ExitReason::MinDte => "min_dte",
+            ExitReason::Eod => "eod",
+            ExitReason::Expiry => "expiry",
+            ExitReason::Risk => "risk",
+            ExitReason::Manual => "manual",
+        }
+    }
+}
+
+impl fmt::Display for ExitReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why the risk engine or a venue refused an intent or order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RejectCode {
+    /// Quantity is zero or negative.
+    InvalidQty,
+    /// No bar has been seen for the instrument, so it cannot be priced.
+    NoMarketData,
+    /// Order notional above `risk.max_order_notional`.
+    MaxOrderNotional,
+    /// Position would exceed `risk.max_position_qty`.
+    MaxPositionQty,
+    /// The venue refused the order.
+    VenueRejected,
+}
+
+impl RejectCode {
+    /// The stable snake_case name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RejectCode::InvalidQty => "invalid_qty",
+            RejectCode::NoMarketData => "no_market_data",
+            RejectCode::MaxOrderNotional => "max_order_notional",
+            RejectCode::MaxPositionQty => "max_position_qty",
+            RejectCode::VenueRejected => "venue_rejected",
+        }
+    }
+}
+
+impl fmt::Display for RejectCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

@@ -1,0 +1,132 @@
+//! Time as integer nanoseconds since the Unix epoch (UTC) and bar intervals.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use std::fmt;
+use std::str::FromStr;
+
+/// Nanoseconds since 1970-01-01T00:00:00Z. Exchange-local time exists only at the edges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct UnixNanos(pub i64);
+
+/// Nanoseconds in one second.
+pub const NANOS_PER_SEC: i64 = 1_000_000_000;
+/// Nanoseconds in one UTC day.
+pub const NANOS_PER_DAY: i64 = 86_400 * NANOS_PER_SEC;
+
+impl UnixNanos {
+    /// The instant `self + nanos`, saturating at the ends of the i64 range.
+    pub fn plus(self, nanos: i64) -> UnixNanos {
+        UnixNanos(self.0.saturating_add(nanos))
+    }
+
+    /// Whole UTC days since the epoch (floor), used as the `24x7` session key.
+    pub fn utc_day(self) -> i64 {
+        self.0.div_euclid(NANOS_PER_DAY)
+    }
+
+    /// Converts to a chrono UTC timestamp (always representable for i64 nanos).
+    pub fn to_datetime(self) -> DateTime<Utc> {
+        DateTime::from_timestamp_nanos(self.0)
+    }
+
+    /// ISO-8601 UTC text with as many fractional digits as needed, e.g. `2004-12-21T05:00:00Z`.
+    pub fn to_iso(self) -> String {
+        self.to_datetime()
+            .to_rfc3339_opts(SecondsFormat::AutoSi, true)
+    }
+}
+
+impl fmt::Display for UnixNanos {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_iso())
+    }
+}
+
+/// Errors from parsing time values.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum TimeError {
+    /// The interval text is not `<positive integer><unit>` with unit s, m, h, d.
+    #[error("bad interval `{0}`: expected e.g. 30s, 1m, 5m, 1h, 1d")]
+    BadInterval(String),
+}
+
+/// A bar interval, a positive whole number of nanoseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Interval(i64);
+
+impl Interval {
+    /// An interval of `nanos` nanoseconds; `None` unless positive.
+    pub fn from_nanos(nanos: i64) -> Option<Interval> {
+        (nanos > 0).then_some(Interval(nanos))
+    }
+
+    /// Length in nanoseconds (always > 0).
+    pub fn nanos(self) -> i64 {
+        self.0
+    }
+}
+
+impl FromStr for Interval {
+    type Err = TimeError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || TimeError::BadInterval(s.to_string());
+        let t = s.trim();
+        let split = t.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
+        let (num, unit) = t.split_at(split);
+        let n: i64 = num.parse().map_err(|_| bad())?;
+        let unit_nanos = match unit {
+            "s" => NANOS_PER_SEC,
+            "m" | "min" => 60 * NANOS_PER_SEC,
+            "h" => 3_600 * NANOS_PER_SEC,
+            "d" => NANOS_PER_DAY,
+            _ => return Err(bad()),
+        };
+        n.checked_mul(unit_nanos)
+            .and_then(Interval::from_nanos)
+            .ok_or_else(bad)
+    }
+}
+
+impl fmt::Display for Interval {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.0;
+        for (unit, size) in [
+            ("d", NANOS_PER_DAY),
+            ("h", 3_600 * NANOS_PER_SEC),
+            ("m", 60 * NANOS_PER_SEC),
+            ("s", NANOS_PER_SEC),
+        ] {
+            if n % size == 0 {
+                return write!(f, "{}{}", n / size, unit);
+            }
+        }
+        write!(f, "{n}ns")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_prints_intervals() {
+        let i: Interval = "5m".parse().unwrap();
+        assert_eq!(i.nanos(), 300 * NANOS_PER_SEC);
+        assert_eq!(i.to_string(), "5m");
+        assert_eq!("1d".parse::<Interval>().unwrap().to_string(), "1d");
+        assert!("0m".parse::<Interval>().is_err());
+        assert!("m".parse::<Interval>().is_err());
+        assert!("5x".parse::<Interval>().is_err());
+    }
+
+    #[test]
+    fn iso_text_is_utc_with_z() {
+        assert_eq!(UnixNanos(0).to_iso(), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            UnixNanos(1_500_000_000).to_iso(),
+            "1970-01-01T00:00:01.500Z"
+        );
+        assert_eq!(UnixNanos(-1).utc_day(), -1);
+    }
+}

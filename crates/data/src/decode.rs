@@ -1,0 +1,182 @@
+//! A decoded batch of rows, and the file source that validates and yields them as bars.
+
+use crate::error::DataError;
+use crate::validate::{RowValues, Validator};
+use lockstep_core::{
+    Bar, BarSource, Interval, Scale, SourceError, SymbolId, SymbolTable, UnixNanos,
+};
+use std::path::PathBuf;
+
+/// Columns of up to one batch of rows, already converted to engine units.
+/// Cells that could not be converted are listed in `bad` (sorted by row) and hold 0.
+#[derive(Debug, Default)]
+pub struct DecodedBatch {
+    /// 1-based file row of index 0.
+    pub first_row: u64,
+    /// Bar open times, UTC nanoseconds.
+    pub ts: Vec<i64>,
+    /// Interned symbols.
+    pub symbol: Vec<SymbolId>,
+    /// open, high, low, close mantissas.
+    pub price: [Vec<i64>; 4],
+    /// Volumes.
+    pub volume: Vec<f64>,
+    /// Unconvertible cells: (index in batch, column, reason), sorted by index.
+    pub bad: Vec<(usize, String, String)>,
+}
+
+impl DecodedBatch {
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.ts.len()
+    }
+
+    /// True when the batch has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.ts.is_empty()
+    }
+
+    /// Sorts `bad` by row so the cursor can walk it.
+    pub fn finish(&mut self) {
+        self.bad.sort_by_key(|b| b.0);
+    }
+}
+
+/// Something that produces decoded batches from one file.
+pub trait BatchReader {
+    /// The next batch, `None` at end of file.
+    fn next_batch(&mut self, symbols: &mut SymbolTable) -> Result<Option<DecodedBatch>, DataError>;
+
+    /// Source column names for (ts, open, high, low, close, volume), for messages.
+    fn column_names(&self) -> [String; 6];
+}
+
+/// A validated stream of bars from one file.
+pub struct FileSource<R: BatchReader> {
+    reader: R,
+    batch: DecodedBatch,
+    pos: usize,
+    bad_pos: usize,
+    validator: Validator,
+    interval: Interval,
+    scale: Scale,
+    file: PathBuf,
+    done: bool,
+}
+
+impl<R: BatchReader> FileSource<R> {
+    /// Wraps `reader`; bars are delivered at `ts + interval`.
+    pub fn new(
+        reader: R,
+        file: PathBuf,
+        interval: Interval,
+        scale: Scale,
+        validator: Validator,
+    ) -> Self {
+        FileSource {
+            reader,
+            batch: DecodedBatch::default(),
+            pos: 0,
+            bad_pos: 0,
+            validator,
+            interval,
+            scale,
+            file,
+            done: false,
+        }
+    }
+
+    /// The next valid row as raw values plus its file row number.
+    pub fn next_row(
+        &mut self,
+        symbols: &mut SymbolTable,
+    ) -> Result<Option<(RowValues, u64)>, DataError> {
+        loop {
+            if self.pos >= self.batch.len() {
+                if self.done {
+                    return Ok(None);
+                }
+                match self.reader.next_batch(symbols)? {
+                    Some(b) => {
+                        self.batch = b;
+                        self.pos = 0;
+                        self.bad_pos = 0;
+                        continue;
+                    }
+                    None => {
+                        self.done = true;
+                        self.batch = DecodedBatch::default();
+                        self.pos = 0;
+                        return Ok(None);
+                    }
+                }
+            }
+            let i = self.pos;
+            self.pos += 1;
+            let row = self.batch.first_row + i as u64;
+            let mut cell_error = None;
+            while self.bad_pos < self.batch.bad.len() && self.batch.bad[self.bad_pos].0 <= i {
+                if self.batch.bad[self.bad_pos].0 == i && cell_error.is_none() {
+                    let (_, col, reason) = &self.batch.bad[self.bad_pos];
+                    cell_error = Some(DataError::cell(&self.file, row, col, reason.clone()));
+                }
+                self.bad_pos += 1;
+            }
+            if let Some(e) = cell_error {
+                self.validator.reject(e)?;
+                continue;
+            }
+            let b = &self.batch;
+            let values = RowValues {
+                ts: b.ts[i],
+                symbol: b.symbol[i],
+                open: b.price[0][i],
+                high: b.price[1][i],
+                low: b.price[2][i],
+                close: b.price[3][i],
+                volume: b.volume[i],
+            };
+            if self.validator.check(&values, row, symbols)? {
+                return Ok(Some((values, row)));
+            }
+        }
+    }
+
+    /// Rows skipped by `--lenient`.
+    pub fn skipped(&self) -> u64 {
+        self.validator.skipped()
+    }
+
+    /// The first errors seen in lenient mode (at most a few), for reports.
+    pub fn sample_errors(&self) -> &[DataError] {
+        self.validator.sample_errors()
+    }
+
+    /// The reader's column names for (ts, open, high, low, close, volume).
+    pub fn column_names(&self) -> [String; 6] {
+        self.reader.column_names()
+    }
+}
+
+impl<R: BatchReader> BarSource for FileSource<R> {
+    fn next_bar(&mut self, symbols: &mut SymbolTable) -> Result<Option<Bar>, SourceError> {
+        let Some((v, _)) = self.next_row(symbols)? else {
+            return Ok(None);
+        };
+        Ok(Some(Bar {
+            ts: UnixNanos(v.ts),
+            end: UnixNanos(v.ts).plus(self.interval.nanos()),
+            symbol: v.symbol,
+            scale: self.scale,
+            open: v.open,
+            high: v.high,
+            low: v.low,
+            close: v.close,
+            volume: v.volume,
+        }))
+    }
+
+    fn skipped_rows(&self) -> u64 {
+        self.skipped()
+    }
+}

@@ -1,0 +1,150 @@
+//! `lockstep data inspect`: schema, rows, symbols, range, interval and a validation verdict.
+
+use crate::error::DataError;
+use crate::open::{infer_interval, open_file, DataOptions};
+use lockstep_core::{Interval, SymbolTable, UnixNanos};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+/// What `data inspect` found.
+#[derive(Debug, Clone)]
+pub struct Inspection {
+    /// The file.
+    pub file: PathBuf,
+    /// Column names and types as stored.
+    pub columns: Vec<(String, String)>,
+    /// Rows read (valid + bad).
+    pub rows: u64,
+    /// Rows that failed validation.
+    pub bad_rows: u64,
+    /// Valid rows per symbol.
+    pub symbols: BTreeMap<String, u64>,
+    /// First and last valid bar open time.
+    pub range: Option<(UnixNanos, UnixNanos)>,
+    /// Inferred interval, or why it could not be inferred.
+    pub interval: Result<Interval, String>,
+    /// The first few validation errors.
+    pub errors: Vec<String>,
+}
+
+impl Inspection {
+    /// True when every row passed validation and there is at least one.
+    pub fn is_valid(&self) -> bool {
+        self.bad_rows == 0 && self.rows > 0
+    }
+}
+
+fn schema_of(path: &Path) -> Result<Vec<(String, String)>, DataError> {
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+    {
+        let mut r =
+            csv::Reader::from_path(path).map_err(|e| DataError::file(path, e.to_string()))?;
+        let h = r
+            .headers()
+            .map_err(|e| DataError::file(path, e.to_string()))?;
+        return Ok(h
+            .iter()
+            .map(|c| (c.to_string(), "text".to_string()))
+            .collect());
+    }
+    let f = File::open(path).map_err(|e| DataError::file(path, format!("cannot open: {e}")))?;
+    let b = ParquetRecordBatchReaderBuilder::try_new(f)
+        .map_err(|e| DataError::file(path, format!("not a readable Parquet file: {e}")))?;
+    Ok(b.schema()
+        .fields()
+        .iter()
+        .map(|f| (f.name().clone(), f.data_type().to_string()))
+        .collect())
+}
+
+/// Reads the whole file (streaming) and reports on it. Schema problems (missing column,
+/// wrong type, unreadable file) are errors; bad rows are counted and sampled.
+pub fn inspect(path: &Path, opts: &DataOptions) -> Result<Inspection, DataError> {
+    let columns = schema_of(path)?;
+    let interval = match opts.interval {
+        Some(i) => Ok(i),
+        None => infer_interval(path, opts).map_err(|e| e.reason),
+    };
+    let probe = DataOptions {
+        lenient: true,
+        interval: Some(
+            interval
+                .clone()
+                .unwrap_or(Interval::from_nanos(1).unwrap_or_else(|| unreachable!())),
+        ),
+        ..opts.clone()
+    };
+    let mut src = open_file(path, &probe)?;
+    let mut table = SymbolTable::new();
+    let mut counts: BTreeMap<u32, u64> = BTreeMap::new();
+    let mut range: Option<(UnixNanos, UnixNanos)> = None;
+    let mut valid = 0u64;
+    while let Some((v, _)) = src.next_row(&mut table)? {
+        valid += 1;
+        *counts.entry(v.symbol.0).or_default() += 1;
+        let t = UnixNanos(v.ts);
+        range = Some(match range {
+            None => (t, t),
+            Some((a, b)) => (a.min(t), b.max(t)),
+        });
+    }
+    let bad = src.skipped();
+    Ok(Inspection {
+        file: path.to_path_buf(),
+        columns,
+        rows: valid + bad,
+        bad_rows: bad,
+        symbols: counts
+            .into_iter()
+            .map(|(id, n)| (table.name(lockstep_core::SymbolId(id)).to_string(), n))
+            .collect(),
+        range,
+        interval,
+        errors: src.sample_errors().iter().map(|e| e.to_string()).collect(),
+    })
+}
+
+impl fmt::Display for Inspection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "file:      {}", self.file.display())?;
+        writeln!(f, "columns:")?;
+        for (n, t) in &self.columns {
+            writeln!(f, "  {n:<14} {t}")?;
+        }
+        writeln!(f, "rows:      {}", self.rows)?;
+        let syms: Vec<String> = self
+            .symbols
+            .iter()
+            .map(|(s, n)| format!("{s} ({n})"))
+            .collect();
+        writeln!(f, "symbols:   {}", syms.join(", "))?;
+        match self.range {
+            Some((a, b)) => writeln!(f, "range:     {a} .. {b} (bar open times, UTC)")?,
+            None => writeln!(f, "range:     (no valid rows)")?,
+        }
+        match &self.interval {
+            Ok(i) => writeln!(f, "interval:  {i}")?,
+            Err(e) => writeln!(f, "interval:  unknown ({e})")?,
+        }
+        if self.is_valid() {
+            write!(f, "verdict:   OK, every row passes validation")
+        } else if self.rows == 0 {
+            write!(f, "verdict:   EMPTY, no rows")
+        } else {
+            writeln!(
+                f,
+                "verdict:   INVALID, {} of {} rows fail validation; first errors:",
+                self.bad_rows, self.rows
+            )?;
+            for e in &self.errors {
+                writeln!(f, "  {e}")?;
+            }
+            Ok(())
+        }
+    }
+}

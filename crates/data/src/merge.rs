@@ -1,0 +1,64 @@
+//! k-way merge of bar sources into one stream ordered by `(delivery time, source index)`.
+
+use lockstep_core::{Bar, BarSource, SourceError, SymbolTable};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+/// Merges many time-ordered sources. Memory: one pending bar per source.
+/// Ties on delivery time are broken by source index (the order the files were given).
+pub struct MergedSource {
+    sources: Vec<Box<dyn BarSource>>,
+    heads: Vec<Option<Bar>>,
+    heap: BinaryHeap<Reverse<(i64, usize)>>,
+    primed: bool,
+}
+
+impl MergedSource {
+    /// A merge of `sources` in the given order.
+    pub fn new(sources: Vec<Box<dyn BarSource>>) -> Self {
+        let n = sources.len();
+        MergedSource {
+            sources,
+            heads: vec![None; n],
+            heap: BinaryHeap::with_capacity(n),
+            primed: false,
+        }
+    }
+
+    fn refill(&mut self, i: usize, symbols: &mut SymbolTable) -> Result<(), SourceError> {
+        if let Some(bar) = self.sources[i].next_bar(symbols)? {
+            self.heap.push(Reverse((bar.end.0, i)));
+            self.heads[i] = Some(bar);
+        }
+        Ok(())
+    }
+}
+
+impl BarSource for MergedSource {
+    fn next_bar(&mut self, symbols: &mut SymbolTable) -> Result<Option<Bar>, SourceError> {
+        if !self.primed {
+            self.primed = true;
+            for i in 0..self.sources.len() {
+                self.refill(i, symbols)?;
+            }
+        }
+        if self.sources.len() == 1 {
+            let out = self.heads[0].take();
+            if out.is_some() {
+                self.heap.clear();
+                self.refill(0, symbols)?;
+            }
+            return Ok(out);
+        }
+        let Some(Reverse((_, i))) = self.heap.pop() else {
+            return Ok(None);
+        };
+        let out = self.heads[i].take();
+        self.refill(i, symbols)?;
+        Ok(out)
+    }
+
+    fn skipped_rows(&self) -> u64 {
+        self.sources.iter().map(|s| s.skipped_rows()).sum()
+    }
+}

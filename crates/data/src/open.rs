@@ -1,0 +1,192 @@
+//! Opening a data file by extension, and inferring its bar interval.
+
+use crate::csv_source::CsvBatchReader;
+use crate::decode::{BatchReader, FileSource};
+use crate::error::DataError;
+use crate::parquet_source::ParquetBatchReader;
+use crate::validate::Validator;
+use chrono_tz::Tz;
+use lockstep_core::{BarSource, Interval, Scale, SymbolTable};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// How to read data files.
+#[derive(Debug, Clone)]
+pub struct DataOptions {
+    /// Symbol for files without a `symbol` column (default: the file stem).
+    pub symbol: Option<String>,
+    /// Price decimals (default 4, equities).
+    pub scale: Scale,
+    /// Bar interval; inferred per file when `None`.
+    pub interval: Option<Interval>,
+    /// Skip and count bad rows instead of failing.
+    pub lenient: bool,
+    /// Zone of naive text timestamps (UTC when `None`).
+    pub tz: Option<Tz>,
+    /// Require the whole file in time order (true for streaming replays).
+    pub require_time_order: bool,
+}
+
+impl Default for DataOptions {
+    fn default() -> Self {
+        DataOptions {
+            symbol: None,
+            scale: Scale::EQUITY,
+            interval: None,
+            lenient: false,
+            tz: None,
+            require_time_order: true,
+        }
+    }
+}
+
+/// The symbol used for a file that has no `symbol` column.
+pub fn default_symbol(path: &Path, opts: &DataOptions) -> String {
+    opts.symbol.clone().unwrap_or_else(|| {
+        path.file_stem()
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_else(|| "UNKNOWN".to_string())
+    })
+}
+
+/// A concrete file source of either format.
+pub enum AnyFileSource {
+    /// Parquet file.
+    Parquet(FileSource<ParquetBatchReader>),
+    /// CSV file.
+    Csv(FileSource<CsvBatchReader>),
+}
+
+fn is_csv(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+}
+
+fn wrap<R: BatchReader>(
+    reader: R,
+    path: &Path,
+    interval: Interval,
+    opts: &DataOptions,
+) -> FileSource<R> {
+    let v = Validator::new(
+        path.to_path_buf(),
+        reader.column_names(),
+        opts.lenient,
+        opts.require_time_order,
+    );
+    FileSource::new(reader, path.to_path_buf(), interval, opts.scale, v)
+}
+
+/// Opens `path` (CSV by `.csv` extension, Parquet otherwise) as a validated bar stream.
+/// The interval is `opts.interval` or inferred from the file.
+pub fn open_file(path: &Path, opts: &DataOptions) -> Result<AnyFileSource, DataError> {
+    let interval = match opts.interval {
+        Some(i) => i,
+        None => infer_interval(path, opts)?,
+    };
+    open_with_interval(path, opts, interval)
+}
+
+fn open_with_interval(
+    path: &Path,
+    opts: &DataOptions,
+    interval: Interval,
+) -> Result<AnyFileSource, DataError> {
+    let sym = default_symbol(path, opts);
+    Ok(if is_csv(path) {
+        AnyFileSource::Csv(wrap(
+            CsvBatchReader::open(path, &sym, opts.scale, opts.tz)?,
+            path,
+            interval,
+            opts,
+        ))
+    } else {
+        AnyFileSource::Parquet(wrap(
+            ParquetBatchReader::open(path, &sym, opts.scale, opts.tz)?,
+            path,
+            interval,
+            opts,
+        ))
+    })
+}
+
+/// Opens `path` as a boxed [`BarSource`].
+pub fn open_source(path: &Path, opts: &DataOptions) -> Result<Box<dyn BarSource>, DataError> {
+    Ok(match open_file(path, opts)? {
+        AnyFileSource::Parquet(s) => Box::new(s),
+        AnyFileSource::Csv(s) => Box::new(s),
+    })
+}
+
+impl AnyFileSource {
+    /// The next valid row, with its file row number.
+    pub fn next_row(
+        &mut self,
+        symbols: &mut SymbolTable,
+    ) -> Result<Option<(crate::validate::RowValues, u64)>, DataError> {
+        match self {
+            AnyFileSource::Parquet(s) => s.next_row(symbols),
+            AnyFileSource::Csv(s) => s.next_row(symbols),
+        }
+    }
+
+    /// Rows skipped in lenient mode.
+    pub fn skipped(&self) -> u64 {
+        match self {
+            AnyFileSource::Parquet(s) => s.skipped(),
+            AnyFileSource::Csv(s) => s.skipped(),
+        }
+    }
+
+    /// First lenient-mode errors.
+    pub fn sample_errors(&self) -> &[DataError] {
+        match self {
+            AnyFileSource::Parquet(s) => s.sample_errors(),
+            AnyFileSource::Csv(s) => s.sample_errors(),
+        }
+    }
+
+    /// Source column names of (ts, open, high, low, close, volume).
+    pub fn column_names(&self) -> [String; 6] {
+        match self {
+            AnyFileSource::Parquet(s) => s.column_names(),
+            AnyFileSource::Csv(s) => s.column_names(),
+        }
+    }
+}
+
+/// Rows examined when inferring the interval.
+const INFER_ROWS: usize = 10_000;
+
+/// The smallest positive gap between consecutive bars of one symbol within the first rows.
+/// Errors when no symbol has two rows there (then set `data.interval`).
+pub fn infer_interval(path: &Path, opts: &DataOptions) -> Result<Interval, DataError> {
+    let placeholder =
+        Interval::from_nanos(1).ok_or_else(|| DataError::file(path, "internal: bad interval"))?;
+    let probe = DataOptions {
+        lenient: true,
+        require_time_order: false,
+        ..opts.clone()
+    };
+    let mut src = open_with_interval(path, &probe, placeholder)?;
+    let mut symbols = SymbolTable::new();
+    let mut last: BTreeMap<u32, i64> = BTreeMap::new();
+    let mut best: Option<i64> = None;
+    for _ in 0..INFER_ROWS {
+        let Some((v, _)) = src.next_row(&mut symbols)? else {
+            break;
+        };
+        if let Some(prev) = last.insert(v.symbol.0, v.ts) {
+            let d = v.ts - prev;
+            if d > 0 && best.is_none_or(|b| d < b) {
+                best = Some(d);
+            }
+        }
+    }
+    best.and_then(Interval::from_nanos).ok_or_else(|| {
+        DataError::file(
+            path,
+            "cannot infer the bar interval (no symbol has two valid rows); set data.interval, e.g. \"1m\"",
+        )
+    })
+}

@@ -1,0 +1,443 @@
+//! Streaming Parquet reader: one record batch at a time, only the needed columns.
+
+use crate::columns::{list, pick_ts_column, pick_value_column, PRICE_FIELDS};
+use crate::decode::{BatchReader, DecodedBatch};
+use crate::error::DataError;
+use crate::timeparse::parse_ts_text;
+use arrow_array::cast::AsArray;
+use arrow_array::types::{
+    Decimal128Type, Float32Type, Float64Type, Int64Type, TimestampNanosecondType,
+};
+use arrow_array::{Array, ArrayRef, RecordBatch};
+use arrow_schema::{DataType, TimeUnit};
+use chrono_tz::Tz;
+use lockstep_core::{Decimal, FixedError, Scale, SymbolId, SymbolTable};
+use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+use parquet::arrow::ProjectionMask;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+/// Rows per decoded batch.
+pub const BATCH_ROWS: usize = 65_536;
+
+/// Reads bars from a Parquet file batch by batch.
+pub struct ParquetBatchReader {
+    file: PathBuf,
+    reader: ParquetRecordBatchReader,
+    names: [String; 6],
+    symbol_col: Option<String>,
+    fixed_symbol: String,
+    scale: Scale,
+    tz: Option<Tz>,
+    next_row: u64,
+}
+
+fn is_text(t: &DataType) -> bool {
+    matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
+}
+
+fn is_number(t: &DataType) -> bool {
+    matches!(
+        t,
+        DataType::Float64
+            | DataType::Float32
+            | DataType::Int64
+            | DataType::Int32
+            | DataType::Decimal128(_, _)
+    ) || is_text(t)
+}
+
+impl ParquetBatchReader {
+    /// Opens `path`, checks the schema (missing columns, wrong types) and prepares a
+    /// projection of the needed columns. `fixed_symbol` is used when there is no `symbol` column.
+    pub fn open(
+        path: &Path,
+        fixed_symbol: &str,
+        scale: Scale,
+        tz: Option<Tz>,
+    ) -> Result<Self, DataError> {
+        let f = File::open(path).map_err(|e| DataError::file(path, format!("cannot open: {e}")))?;
+        let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+        if len == 0 {
+            return Err(DataError::file(path, "empty file (0 bytes)"));
+        }
+        let builder = ParquetRecordBatchReaderBuilder::try_new(f)
+            .map_err(|e| DataError::file(path, format!("not a readable Parquet file: {e}")))?;
+        let schema = builder.schema().clone();
+        let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+        let missing = |c: &str| {
+            DataError::column(
+                path,
+                c,
+                format!("missing column (file has: {})", list(&names)),
+            )
+        };
+        let (ts_i, ts_name) = pick_ts_column(&names).ok_or_else(|| missing("ts"))?;
+        let ts_type = schema.field(ts_i).data_type();
+        if !matches!(ts_type, DataType::Timestamp(_, _)) && !is_text(ts_type) {
+            return Err(DataError::column(
+                path,
+                ts_name,
+                format!("wrong type {ts_type}: expected a timestamp or ISO-8601 text"),
+            ));
+        }
+        let mut picked = vec![ts_i];
+        let mut out_names = [
+            ts_name.to_string(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+        ];
+        for (k, field) in PRICE_FIELDS.iter().chain(["volume"].iter()).enumerate() {
+            let (i, name) = pick_value_column(&names, field).ok_or_else(|| missing(field))?;
+            let t = schema.field(i).data_type();
+            if !is_number(t) {
+                return Err(DataError::column(
+                    path,
+                    name,
+                    format!("wrong type {t}: expected float, integer, decimal or decimal text"),
+                ));
+            }
+            picked.push(i);
+            out_names[k + 1] = name.to_string();
+        }
+        let symbol_col = match names.iter().position(|n| n == "symbol") {
+            Some(i) => {
+                let t = schema.field(i).data_type();
+                let ok = is_text(t) || matches!(t, DataType::Dictionary(_, v) if is_text(v));
+                if !ok {
+                    return Err(DataError::column(
+                        path,
+                        "symbol",
+                        format!("wrong type {t}: expected text"),
+                    ));
+                }
+                picked.push(i);
+                Some("symbol".to_string())
+            }
+            None => None,
+        };
+        let mask = ProjectionMask::roots(builder.parquet_schema(), picked);
+        let reader = builder
+            .with_projection(mask)
+            .with_batch_size(BATCH_ROWS)
+            .build()
+            .map_err(|e| DataError::file(path, format!("not a readable Parquet file: {e}")))?;
+        Ok(ParquetBatchReader {
+            file: path.to_path_buf(),
+            reader,
+            names: out_names,
+            symbol_col,
+            fixed_symbol: fixed_symbol.to_string(),
+            scale,
+            tz,
+            next_row: 1,
+        })
+    }
+
+    fn decode(
+        &self,
+        batch: &RecordBatch,
+        symbols: &mut SymbolTable,
+    ) -> Result<DecodedBatch, DataError> {
+        let n = batch.num_rows();
+        let mut out = DecodedBatch {
+            first_row: self.next_row,
+            ..DecodedBatch::default()
+        };
+        let col = |name: &str| -> Result<&ArrayRef, DataError> {
+            batch.column_by_name(name).ok_or_else(|| {
+                DataError::column(&self.file, name, "column vanished from a row group")
+            })
+        };
+        decode_ts(
+            col(&self.names[0])?,
+            &self.names[0],
+            self.tz,
+            &mut out,
+            &self.file,
+        )?;
+        for k in 0..4 {
+            let name = &self.names[k + 1];
+            out.price[k] = decode_price(col(name)?, name, self.scale, &mut out.bad, &self.file)?;
+        }
+        out.volume = decode_volume(
+            col(&self.names[5])?,
+            &self.names[5],
+            &mut out.bad,
+            &self.file,
+        )?;
+        match &self.symbol_col {
+            Some(name) => decode_symbols(col(name)?, name, symbols, &mut out)?,
+            None => {
+                let id = symbols.intern(&self.fixed_symbol);
+                out.symbol = vec![id; n];
+            }
+        }
+        out.finish();
+        Ok(out)
+    }
+}
+
+impl BatchReader for ParquetBatchReader {
+    fn next_batch(&mut self, symbols: &mut SymbolTable) -> Result<Option<DecodedBatch>, DataError> {
+        match self.reader.next() {
+            None => Ok(None),
+            Some(Err(e)) => Err(DataError::file(
+                &self.file,
+                format!("cannot read rows from {}: {e}", self.next_row),
+            )),
+            Some(Ok(batch)) => {
+                let decoded = self.decode(&batch, symbols)?;
+                self.next_row += batch.num_rows() as u64;
+                Ok(Some(decoded))
+            }
+        }
+    }
+
+    fn column_names(&self) -> [String; 6] {
+        self.names.clone()
+    }
+}
+
+fn wrong(file: &Path, name: &str, t: &DataType) -> DataError {
+    DataError::column(file, name, format!("unsupported type {t}"))
+}
+
+fn decode_ts(
+    a: &ArrayRef,
+    name: &str,
+    tz: Option<Tz>,
+    out: &mut DecodedBatch,
+    file: &Path,
+) -> Result<(), DataError> {
+    let n = a.len();
+    match a.data_type() {
+        DataType::Timestamp(unit, _) => {
+            let ns = if *unit == TimeUnit::Nanosecond {
+                a.clone()
+            } else {
+                arrow_cast::cast(a, &DataType::Timestamp(TimeUnit::Nanosecond, None)).map_err(
+                    |e| {
+                        DataError::column(file, name, format!("cannot convert to nanoseconds: {e}"))
+                    },
+                )?
+            };
+            let arr = ns.as_primitive::<TimestampNanosecondType>();
+            out.ts = arr.values().to_vec();
+            if arr.null_count() > 0 || a.null_count() != arr.null_count() {
+                for i in 0..n {
+                    if arr.is_null(i) {
+                        out.bad.push((
+                            i,
+                            name.to_string(),
+                            "missing or out-of-range timestamp".into(),
+                        ));
+                    }
+                }
+            }
+        }
+        t if is_text(t) => {
+            let s = arrow_cast::cast(a, &DataType::Utf8).map_err(|_| wrong(file, name, t))?;
+            let s = s.as_string::<i32>();
+            out.ts = Vec::with_capacity(n);
+            for i in 0..n {
+                if s.is_null(i) {
+                    out.ts.push(0);
+                    out.bad.push((i, name.to_string(), "missing value".into()));
+                    continue;
+                }
+                match parse_ts_text(s.value(i), tz) {
+                    Ok(v) => out.ts.push(v),
+                    Err(r) => {
+                        out.ts.push(0);
+                        out.bad.push((i, name.to_string(), r));
+                    }
+                }
+            }
+        }
+        t => return Err(wrong(file, name, t)),
+    }
+    Ok(())
+}
+
+fn price_reason(e: FixedError) -> String {
+    match e {
+        FixedError::NotFinite => "NaN or infinite value".to_string(),
+        other => other.to_string(),
+    }
+}
+
+fn decode_price(
+    a: &ArrayRef,
+    name: &str,
+    scale: Scale,
+    bad: &mut Vec<(usize, String, String)>,
+    file: &Path,
+) -> Result<Vec<i64>, DataError> {
+    let n = a.len();
+    let mut out = Vec::with_capacity(n);
+    let mut push = |i: usize, r: Result<i64, FixedError>, out: &mut Vec<i64>| match r {
+        Ok(v) => out.push(v),
+        Err(e) => {
+            out.push(0);
+            bad.push((i, name.to_string(), price_reason(e)));
+        }
+    };
+    let nulls = a.logical_nulls();
+    let is_null = |i: usize| nulls.as_ref().is_some_and(|nb| nb.is_null(i));
+    match a.data_type() {
+        DataType::Float64 => {
+            let v = a.as_primitive::<Float64Type>().values();
+            for (i, x) in v.iter().enumerate() {
+                let r = if is_null(i) {
+                    Err(FixedError::NotANumber("null".into()))
+                } else {
+                    scale.from_f64(*x)
+                };
+                push(i, r, &mut out);
+            }
+        }
+        DataType::Float32 => {
+            let v = a.as_primitive::<Float32Type>().values();
+            for (i, x) in v.iter().enumerate() {
+                let r = if is_null(i) {
+                    Err(FixedError::NotANumber("null".into()))
+                } else {
+                    scale.from_f64(*x as f64)
+                };
+                push(i, r, &mut out);
+            }
+        }
+        DataType::Int64 | DataType::Int32 => {
+            let c = arrow_cast::cast(a, &DataType::Int64)
+                .map_err(|_| wrong(file, name, a.data_type()))?;
+            let v = c.as_primitive::<Int64Type>().values();
+            for (i, x) in v.iter().enumerate() {
+                let r = if is_null(i) {
+                    Err(FixedError::NotANumber("null".into()))
+                } else {
+                    x.checked_mul(scale.factor()).ok_or(FixedError::OutOfRange)
+                };
+                push(i, r, &mut out);
+            }
+        }
+        DataType::Decimal128(_, s) => {
+            let s = u32::try_from(*s).map_err(|_| wrong(file, name, a.data_type()))?;
+            let v = a.as_primitive::<Decimal128Type>().values();
+            for (i, x) in v.iter().enumerate() {
+                let r = if is_null(i) {
+                    Err(FixedError::NotANumber("null".into()))
+                } else {
+                    Decimal::try_from_i128_with_scale(*x, s)
+                        .map_err(|_| FixedError::OutOfRange)
+                        .and_then(|d| scale.from_decimal(d))
+                };
+                push(i, r, &mut out);
+            }
+        }
+        t if is_text(t) => {
+            let c = arrow_cast::cast(a, &DataType::Utf8).map_err(|_| wrong(file, name, t))?;
+            let s = c.as_string::<i32>();
+            for i in 0..n {
+                let r = if s.is_null(i) {
+                    Err(FixedError::NotANumber("null".into()))
+                } else {
+                    scale.parse(s.value(i))
+                };
+                push(i, r, &mut out);
+            }
+        }
+        t => return Err(wrong(file, name, t)),
+    }
+    Ok(out)
+}
+
+fn decode_volume(
+    a: &ArrayRef,
+    name: &str,
+    bad: &mut Vec<(usize, String, String)>,
+    file: &Path,
+) -> Result<Vec<f64>, DataError> {
+    let n = a.len();
+    let t = a.data_type().clone();
+    let as_f64 = if is_text(&t) {
+        let c = arrow_cast::cast(a, &DataType::Utf8).map_err(|_| wrong(file, name, &t))?;
+        let s = c.as_string::<i32>();
+        let mut v = Vec::with_capacity(n);
+        for i in 0..n {
+            match s.is_valid(i).then(|| s.value(i).trim().parse::<f64>()) {
+                Some(Ok(x)) => v.push(x),
+                _ => {
+                    v.push(0.0);
+                    bad.push((i, name.to_string(), "volume is not a number".into()));
+                }
+            }
+        }
+        return Ok(v);
+    } else {
+        arrow_cast::cast(a, &DataType::Float64).map_err(|_| wrong(file, name, &t))?
+    };
+    let arr = as_f64.as_primitive::<Float64Type>();
+    for i in 0..n {
+        if arr.is_null(i) {
+            bad.push((i, name.to_string(), "missing value".into()));
+        }
+    }
+    Ok(arr.values().to_vec())
+}
+
+fn decode_symbols(
+    a: &ArrayRef,
+    name: &str,
+    symbols: &mut SymbolTable,
+    out: &mut DecodedBatch,
+) -> Result<(), DataError> {
+    let n = a.len();
+    out.symbol = Vec::with_capacity(n);
+    if let Some(dict) = a.as_any_dictionary_opt() {
+        let values = arrow_cast::cast(dict.values(), &DataType::Utf8)
+            .map_err(|e| DataError::column(Path::new(""), name, e.to_string()))?;
+        let values = values.as_string::<i32>();
+        let ids: Vec<SymbolId> = (0..values.len())
+            .map(|i| symbols.intern(values.value(i)))
+            .collect();
+        let keys = arrow_cast::cast(dict.keys(), &DataType::Int64)
+            .map_err(|e| DataError::column(Path::new(""), name, e.to_string()))?;
+        let keys = keys.as_primitive::<Int64Type>();
+        for i in 0..n {
+            let id = usize::try_from(keys.value(i))
+                .ok()
+                .and_then(|k| ids.get(k).copied());
+            match id {
+                Some(id) if keys.is_valid(i) => out.symbol.push(id),
+                _ => {
+                    out.symbol.push(SymbolId(0));
+                    out.bad.push((i, name.to_string(), "missing symbol".into()));
+                }
+            }
+        }
+        return Ok(());
+    }
+    let c = arrow_cast::cast(a, &DataType::Utf8)
+        .map_err(|e| DataError::column(Path::new(""), name, e.to_string()))?;
+    let s = c.as_string::<i32>();
+    let mut prev: Option<(&str, SymbolId)> = None;
+    for i in 0..n {
+        if s.is_null(i) || s.value(i).is_empty() {
+            out.symbol.push(SymbolId(0));
+            out.bad.push((i, name.to_string(), "missing symbol".into()));
+            continue;
+        }
+        let v = s.value(i);
+        let id = match prev {
+            Some((p, id)) if p == v => id,
+            _ => symbols.intern(v),
+        };
+        prev = Some((v, id));
+        out.symbol.push(id);
+    }
+    Ok(())
+}

@@ -1,0 +1,163 @@
+//! Row rules of DESIGN "Market data": positive prices, high >= low, open/close inside
+//! [low, high], timestamps strictly increasing per symbol (no duplicates), file in time order.
+
+use crate::error::DataError;
+use lockstep_core::{SymbolId, SymbolTable, UnixNanos};
+use std::path::PathBuf;
+
+/// One row's values in engine units.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RowValues {
+    /// Bar open time, UTC nanoseconds.
+    pub ts: i64,
+    /// Symbol.
+    pub symbol: SymbolId,
+    /// Open mantissa.
+    pub open: i64,
+    /// High mantissa.
+    pub high: i64,
+    /// Low mantissa.
+    pub low: i64,
+    /// Close mantissa.
+    pub close: i64,
+    /// Volume.
+    pub volume: f64,
+}
+
+/// How many lenient-mode errors are kept as samples.
+const SAMPLE_ERRORS: usize = 5;
+
+/// Applies the row rules; strict mode fails on the first bad row, lenient mode skips and counts.
+#[derive(Debug)]
+pub struct Validator {
+    file: PathBuf,
+    cols: [String; 6],
+    lenient: bool,
+    require_time_order: bool,
+    last_per_symbol: Vec<Option<(i64, u64)>>,
+    last_ts: Option<(i64, u64)>,
+    skipped: u64,
+    samples: Vec<DataError>,
+}
+
+impl Validator {
+    /// A validator for `file` whose (ts, open, high, low, close, volume) come from `cols`.
+    /// `require_time_order` demands the whole file be sorted by time (needed for streaming).
+    pub fn new(file: PathBuf, cols: [String; 6], lenient: bool, require_time_order: bool) -> Self {
+        Validator {
+            file,
+            cols,
+            lenient,
+            require_time_order,
+            last_per_symbol: Vec::new(),
+            last_ts: None,
+            skipped: 0,
+            samples: Vec::new(),
+        }
+    }
+
+    /// Records a bad row: an error in strict mode, a counted skip in lenient mode.
+    pub fn reject(&mut self, e: DataError) -> Result<(), DataError> {
+        if !self.lenient {
+            return Err(e);
+        }
+        self.skipped += 1;
+        if self.samples.len() < SAMPLE_ERRORS {
+            self.samples.push(e);
+        }
+        Ok(())
+    }
+
+    /// Checks one row. `Ok(true)` keep it, `Ok(false)` skipped (lenient), `Err` strict failure.
+    pub fn check(
+        &mut self,
+        v: &RowValues,
+        row: u64,
+        symbols: &SymbolTable,
+    ) -> Result<bool, DataError> {
+        match self.problem(v, row, symbols) {
+            None => {
+                let slot = v.symbol.index();
+                if self.last_per_symbol.len() <= slot {
+                    self.last_per_symbol.resize(slot + 1, None);
+                }
+                self.last_per_symbol[slot] = Some((v.ts, row));
+                self.last_ts = Some((v.ts, row));
+                Ok(true)
+            }
+            Some((col, reason)) => {
+                let e = DataError::cell(&self.file, row, &self.cols[col], reason);
+                self.reject(e)?;
+                Ok(false)
+            }
+        }
+    }
+
+    fn problem(&self, v: &RowValues, _row: u64, symbols: &SymbolTable) -> Option<(usize, String)> {
+        let prices = [v.open, v.high, v.low, v.close];
+        for (k, p) in prices.iter().enumerate() {
+            if *p <= 0 {
+                return Some((k + 1, "price must be positive".to_string()));
+            }
+        }
+        if v.high < v.low {
+            return Some((2, "high is below low".to_string()));
+        }
+        if v.open < v.low || v.open > v.high {
+            return Some((1, "open is outside [low, high]".to_string()));
+        }
+        if v.close < v.low || v.close > v.high {
+            return Some((4, "close is outside [low, high]".to_string()));
+        }
+        if v.volume.is_nan() || v.volume < 0.0 {
+            return Some((5, "volume must be a non-negative number".to_string()));
+        }
+        let name = symbols.name(v.symbol);
+        if let Some(Some((prev, prev_row))) = self.last_per_symbol.get(v.symbol.index()) {
+            if v.ts == *prev {
+                return Some((
+                    0,
+                    format!(
+                        "duplicate timestamp {} for symbol {name} (first at row {prev_row})",
+                        UnixNanos(v.ts)
+                    ),
+                ));
+            }
+            if v.ts < *prev {
+                return Some((
+                    0,
+                    format!(
+                        "timestamp {} for symbol {name} is before row {prev_row} ({}); timestamps must increase per symbol",
+                        UnixNanos(v.ts),
+                        UnixNanos(*prev)
+                    ),
+                ));
+            }
+        }
+        if self.require_time_order {
+            if let Some((prev, prev_row)) = self.last_ts {
+                if v.ts < prev {
+                    return Some((
+                        0,
+                        format!(
+                            "rows are not in time order: {} is before row {prev_row} ({}); sort the file with `lockstep data import`",
+                            UnixNanos(v.ts),
+                            UnixNanos(prev)
+                        ),
+                    ));
+                }
+            }
+        }
+        None
+    }
+
+    /// Rows skipped so far.
+    pub fn skipped(&self) -> u64 {
+        self.skipped
+    }
+
+    /// The first few skipped rows' errors.
+    pub fn sample_errors(&self) -> &[DataError] {
+        &self.samples
+    }
+}
