@@ -1,0 +1,304 @@
+//! The one loop. Replay, paper and live differ only in the source, clock and venue plugged in.
+//!
+//! Every data event is one step, in this order: market state -> venue matching -> exits ->
+//! EOD guard -> strategies -> risk -> executor -> venue -> ledger -> journal. Exits and the
+//! EOD guard arrive with their issues; they plug in between matching and strategies.
+//! Asynchronous inputs (live venue reports, timers, signals) wait in the [`EventQueue`] and
+//! run before any bar delivered later, after bars delivered at the same time.
+
+use crate::clock::Clock;
+use crate::executor::{ExecError, Executor, ReportEffect};
+use crate::journal::{EquityPoint, OpenPosition, Rejection, RunOutcome};
+use crate::ledger::Ledger;
+use crate::market::MarketState;
+use crate::queue::EventQueue;
+use crate::risk::{RiskEngine, RiskLimits};
+use crate::strategy::{Context, Strategy};
+use crate::venue::{Venue, VenueReport};
+use lockstep_core::{
+    Bar, BarSource, EventClass, Money, OrderIntent, RejectCode, SourceError, StrategyId,
+    SymbolTable, UnixNanos,
+};
+
+/// How often the equity curve gets a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EquityMode {
+    /// One row per session (UTC day for the `24x7` calendar), at its last event.
+    #[default]
+    Session,
+    /// One row per bar.
+    Bar,
+}
+
+/// Settings of one engine run.
+#[derive(Debug, Clone)]
+pub struct EngineSettings {
+    /// Deterministic run id, prefix of client order ids.
+    pub run_id: String,
+    /// Starting cash.
+    pub initial_cash: Money,
+    /// Equity curve granularity.
+    pub equity: EquityMode,
+    /// Pre-trade limits.
+    pub risk: RiskLimits,
+}
+
+/// Why a run stopped early.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// Bad input data (exit code 2).
+    #[error(transparent)]
+    Data(#[from] SourceError),
+    /// An engine invariant broke (exit code 1): always a bug.
+    #[error("engine error: {0}")]
+    Exec(#[from] ExecError),
+}
+
+/// Asynchronous inputs that wait in the queue.
+#[derive(Debug, Clone, PartialEq)]
+pub enum QueuedEvent {
+    /// A report from a venue that answers asynchronously.
+    Venue(VenueReport),
+}
+
+/// The engine: one executor, one risk engine, one ledger for all strategies.
+pub struct Engine<V: Venue, C: Clock> {
+    settings: EngineSettings,
+    venue: V,
+    clock: C,
+    names: Vec<String>,
+    strategies: Vec<Box<dyn Strategy>>,
+    risk: RiskEngine,
+    executor: Executor,
+    ledger: Ledger,
+    market: MarketState,
+    symbols: SymbolTable,
+    queue: EventQueue<QueuedEvent>,
+    reports: Vec<VenueReport>,
+    intents: Vec<OrderIntent>,
+    fills: Vec<lockstep_core::Fill>,
+    rejections: Vec<Rejection>,
+    equity: Vec<EquityPoint>,
+    bars: u64,
+    first_ts: Option<UnixNanos>,
+    last_ts: Option<UnixNanos>,
+    session: Option<i64>,
+}
+
+/// Progress callbacks happen every this many bars.
+pub const PROGRESS_EVERY: u64 = 1 << 16;
+
+impl<V: Venue, C: Clock> Engine<V, C> {
+    /// An engine running `strategies` (name, instance) against `venue`, reading time from `clock`.
+    pub fn new(
+        settings: EngineSettings,
+        venue: V,
+        clock: C,
+        strategies: Vec<(String, Box<dyn Strategy>)>,
+    ) -> Self {
+        let (names, strategies) = strategies.into_iter().unzip();
+        Engine {
+            risk: RiskEngine::new(settings.risk.clone()),
+            executor: Executor::new(&settings.run_id),
+            ledger: Ledger::new(settings.initial_cash),
+            settings,
+            venue,
+            clock,
+            names,
+            strategies,
+            market: MarketState::default(),
+            symbols: SymbolTable::new(),
+            queue: EventQueue::new(),
+            reports: Vec::new(),
+            intents: Vec::new(),
+            fills: Vec::new(),
+            rejections: Vec::new(),
+            equity: Vec::new(),
+            bars: 0,
+            first_ts: None,
+            last_ts: None,
+            session: None,
+        }
+    }
+
+    /// Queues an asynchronous event at `ts` (live venue reports arrive this way).
+    pub fn enqueue(&mut self, ts: UnixNanos, event: QueuedEvent) {
+        self.queue.push(ts, EventClass::VenueReport, event);
+    }
+
+    /// Runs to the end of `source`; `progress` is called with the bar count now and then.
+    pub fn run(
+        mut self,
+        source: &mut dyn BarSource,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<RunOutcome, EngineError> {
+        for k in 0..self.strategies.len() {
+            self.call_strategy(k, |s, ctx| s.on_start(ctx));
+        }
+        self.process_intents()?;
+        loop {
+            let bar = source.next_bar(&mut self.symbols)?;
+            while let Some(key) = self.queue.peek_key() {
+                if bar.as_ref().is_some_and(|b| key.ts >= b.end) {
+                    break;
+                }
+                if let Some((key, QueuedEvent::Venue(r))) = self.queue.pop() {
+                    self.clock.advance_to(key.ts);
+                    self.reports.push(r);
+                    self.handle_reports()?;
+                    self.process_intents()?;
+                }
+            }
+            let Some(bar) = bar else { break };
+            self.step(&bar)?;
+            if self.bars % PROGRESS_EVERY == 0 {
+                progress(self.bars);
+            }
+        }
+        progress(self.bars);
+        for k in 0..self.strategies.len() {
+            self.call_strategy(k, |s, ctx| s.on_end(ctx));
+        }
+        self.process_intents()?;
+        self.executor.expire_all(self.clock.now())?;
+        self.record_equity();
+        Ok(self.finish(source.skipped_rows()))
+    }
+
+    fn step(&mut self, bar: &Bar) -> Result<(), EngineError> {
+        let day = bar.end.utc_day();
+        if self.settings.equity == EquityMode::Session && self.session.is_some_and(|d| d != day) {
+            self.record_equity();
+        }
+        self.session = Some(day);
+        self.clock.advance_to(bar.end);
+        self.bars += 1;
+        self.first_ts.get_or_insert(bar.ts);
+        self.last_ts = Some(bar.ts);
+        self.market.update(bar);
+        if self.venue.has_working(bar) {
+            self.venue.on_bar(bar, &mut self.reports);
+            self.handle_reports()?;
+        }
+        for k in 0..self.strategies.len() {
+            self.call_strategy(k, |s, ctx| s.on_bar(bar, ctx));
+        }
+        self.process_intents()?;
+        if self.settings.equity == EquityMode::Bar {
+            self.record_equity();
+        }
+        Ok(())
+    }
+
+    fn call_strategy(&mut self, k: usize, f: impl FnOnce(&mut dyn Strategy, &mut Context<'_>)) {
+        let mut ctx = Context {
+            now: self.clock.now(),
+            id: StrategyId(k as u32),
+            ledger: &self.ledger,
+            market: &self.market,
+            executor: &self.executor,
+            symbols: &self.symbols,
+            intents: &mut self.intents,
+        };
+        f(self.strategies[k].as_mut(), &mut ctx);
+    }
+
+    fn process_intents(&mut self) -> Result<(), EngineError> {
+        while !self.intents.is_empty() {
+            let batch = std::mem::take(&mut self.intents);
+            let now = self.clock.now();
+            for intent in batch {
+                match self.risk.check(intent, now, &self.market, &self.ledger) {
+                    Err(rej) => self.rejections.push(rej),
+                    Ok(approved) => {
+                        let order = self.executor.create(approved, now, &self.ledger);
+                        self.venue
+                            .submit(order, now, &self.market, &mut self.reports);
+                        self.handle_reports()?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn handle_reports(&mut self) -> Result<(), EngineError> {
+        let reports = std::mem::take(&mut self.reports);
+        for r in &reports {
+            match self.executor.on_report(r)? {
+                ReportEffect::None => {}
+                ReportEffect::Rejected(o, reason) => self.rejections.push(Rejection {
+                    ts: self.clock.now(),
+                    strategy: o.strategy,
+                    symbol: o.symbol,
+                    side: o.side,
+                    qty: o.qty,
+                    code: RejectCode::VenueRejected,
+                    detail: reason,
+                }),
+                ReportEffect::Fill(fill) => {
+                    self.ledger.apply(&fill);
+                    let k = fill.strategy.0 as usize;
+                    self.fills.push(fill);
+                    if let Some(f) = self.fills.last().cloned() {
+                        self.call_strategy(k, |s, ctx| s.on_fill(&f, ctx));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn record_equity(&mut self) {
+        if self.bars == 0 {
+            return;
+        }
+        let market = &self.market;
+        let equity = self.ledger.equity(|s| market.mark(s));
+        let cash = self.ledger.cash();
+        self.equity.push(EquityPoint {
+            ts: self.clock.now(),
+            cash,
+            positions_value: equity - cash,
+            equity,
+            realized_pnl: self.ledger.realized(),
+        });
+    }
+
+    fn finish(self, skipped_rows: u64) -> RunOutcome {
+        let open_positions = self
+            .ledger
+            .open_symbols()
+            .filter_map(|s| {
+                let mark = self.market.mark(s)?;
+                Some(OpenPosition {
+                    symbol: s,
+                    qty: self.ledger.position(s),
+                    avg_price: self.ledger.avg_price(s)?,
+                    mark,
+                    unrealized_pnl: self.ledger.unrealized(s, mark),
+                })
+            })
+            .collect();
+        RunOutcome {
+            run_id: self.settings.run_id.clone(),
+            strategies: self.names,
+            bars: self.bars,
+            first_ts: self.first_ts,
+            last_ts: self.last_ts,
+            skipped_rows,
+            orders: self.executor.orders().to_vec(),
+            fills: self.fills,
+            allocations: self.ledger.allocations().to_vec(),
+            rejections: self.rejections,
+            equity: self.equity,
+            open_positions,
+            initial_cash: self.ledger.initial_cash(),
+            final_cash: self.ledger.cash(),
+            fees: self.ledger.fees(),
+            realized_pnl: self.ledger.realized(),
+            open_lot_fees: self.ledger.open_fees(),
+            symbols: self.symbols,
+        }
+    }
+}

@@ -1,0 +1,213 @@
+//! The executor (OMS): turns approved intents into orders, drives the order state machine
+//! from venue reports and produces fills. It is the only component that creates orders.
+
+use crate::ledger::Ledger;
+use crate::risk::ApprovedIntent;
+use crate::venue::VenueReport;
+use lockstep_core::order::IllegalTransition;
+use lockstep_core::{
+    ClientOrderId, ExitReason, Fill, FillId, Order, OrderId, OrderStatus, Qty, Side, StrategyId,
+    SymbolId, UnixNanos,
+};
+use std::collections::BTreeMap;
+
+/// A report the executor could not apply: a bug in the engine or the venue adapter.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum ExecError {
+    /// The state machine refused a move.
+    #[error(transparent)]
+    Illegal(#[from] IllegalTransition),
+    /// A report for an order the executor never created.
+    #[error("venue report for unknown order {0}")]
+    UnknownOrder(u64),
+    /// A fill larger than what is left of the order.
+    #[error("order {order}: fill of {qty} exceeds remaining {remaining}")]
+    Overfill {
+        /// Order.
+        order: u64,
+        /// Filled quantity reported.
+        qty: Qty,
+        /// What was left.
+        remaining: Qty,
+    },
+}
+
+/// What applying one venue report produced.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReportEffect {
+    /// Only a state change.
+    None,
+    /// A fill to book.
+    Fill(Fill),
+    /// The venue refused the order.
+    Rejected(Order, String),
+}
+
+/// Owns every order of the run.
+#[derive(Debug, Clone)]
+pub struct Executor {
+    run_id: String,
+    orders: Vec<Order>,
+    next_fill: u64,
+    positions: BTreeMap<(StrategyId, SymbolId), Qty>,
+    working: BTreeMap<(StrategyId, SymbolId), Qty>,
+}
+
+fn signed(side: Side, q: Qty) -> Qty {
+    match side {
+        Side::Buy => q,
+        Side::Sell => -q,
+    }
+}
+
+impl Executor {
+    /// An executor whose client order ids are `<run_id>-<n>`.
+    pub fn new(run_id: &str) -> Self {
+        Executor {
+            run_id: run_id.to_string(),
+            orders: Vec::new(),
+            next_fill: 1,
+            positions: BTreeMap::new(),
+            working: BTreeMap::new(),
+        }
+    }
+
+    /// Creates an order (state `New`) from a risk-approved intent. An order that reduces the
+    /// book's position carries the intent's exit reason, or `signal` when it gave none.
+    pub fn create(&mut self, approved: ApprovedIntent, now: UnixNanos, ledger: &Ledger) -> &Order {
+        let it = approved.intent();
+        let id = OrderId(self.orders.len() as u64 + 1);
+        let pos = ledger.position(it.symbol);
+        let reduces =
+            (it.side == Side::Sell && pos > Qty::ZERO) || (it.side == Side::Buy && pos < Qty::ZERO);
+        let exit_reason = match it.exit_reason {
+            Some(r) => Some(r),
+            None if reduces => Some(ExitReason::Signal),
+            None => None,
+        };
+        let order = Order::new(
+            id,
+            ClientOrderId(format!("{}-{}", self.run_id, id.0)),
+            it.strategy,
+            it.symbol,
+            it.side,
+            it.qty,
+            now,
+            exit_reason,
+        );
+        *self.working.entry((it.strategy, it.symbol)).or_default() += signed(it.side, it.qty);
+        self.orders.push(order);
+        &self.orders[self.orders.len() - 1]
+    }
+
+    fn order_mut(&mut self, id: OrderId) -> Result<&mut Order, ExecError> {
+        let i = usize::try_from(id.0).unwrap_or(0);
+        self.orders
+            .get_mut(i.wrapping_sub(1))
+            .ok_or(ExecError::UnknownOrder(id.0))
+    }
+
+    /// Applies a venue report to its order and returns what it produced.
+    pub fn on_report(&mut self, report: &VenueReport) -> Result<ReportEffect, ExecError> {
+        match report {
+            VenueReport::Accepted { order_id, ts } => {
+                self.order_mut(*order_id)?
+                    .transition(OrderStatus::Accepted, *ts)?;
+                Ok(ReportEffect::None)
+            }
+            VenueReport::Rejected {
+                order_id,
+                ts,
+                reason,
+            } => {
+                let o = self.order_mut(*order_id)?;
+                o.transition(OrderStatus::Rejected, *ts)?;
+                let o = o.clone();
+                *self.working.entry((o.strategy, o.symbol)).or_default() -= signed(o.side, o.qty);
+                Ok(ReportEffect::Rejected(o, reason.clone()))
+            }
+            VenueReport::Fill {
+                order_id,
+                ts,
+                qty,
+                price,
+                fee,
+                liquidity,
+            } => {
+                let fill_id = FillId(self.next_fill);
+                let o = self.order_mut(*order_id)?;
+                if *qty > o.remaining() || *qty <= Qty::ZERO {
+                    return Err(ExecError::Overfill {
+                        order: order_id.0,
+                        qty: *qty,
+                        remaining: o.remaining(),
+                    });
+                }
+                let next = if *qty == o.remaining() {
+                    OrderStatus::Filled
+                } else {
+                    OrderStatus::PartiallyFilled
+                };
+                o.transition(next, *ts)?;
+                o.filled_qty += *qty;
+                o.filled_notional += *qty * *price;
+                let fill = Fill {
+                    fill_id,
+                    order_id: o.id,
+                    client_order_id: o.client_order_id.clone(),
+                    strategy: o.strategy,
+                    ts: *ts,
+                    symbol: o.symbol,
+                    side: o.side,
+                    qty: *qty,
+                    price: *price,
+                    fee: *fee,
+                    liquidity: *liquidity,
+                    exit_reason: o.exit_reason,
+                };
+                self.next_fill += 1;
+                let key = (fill.strategy, fill.symbol);
+                let s = signed(fill.side, fill.qty);
+                *self.working.entry(key).or_default() -= s;
+                *self.positions.entry(key).or_default() += s;
+                Ok(ReportEffect::Fill(fill))
+            }
+        }
+    }
+
+    /// Expires every working order (end of data). Returns how many.
+    pub fn expire_all(&mut self, now: UnixNanos) -> Result<usize, ExecError> {
+        let mut n = 0;
+        for o in self.orders.iter_mut().filter(|o| !o.status().is_terminal()) {
+            if o.status() == OrderStatus::New {
+                o.transition(OrderStatus::Accepted, now)?;
+            }
+            o.transition(OrderStatus::Expired, now)?;
+            *self.working.entry((o.strategy, o.symbol)).or_default() -=
+                signed(o.side, o.remaining());
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    /// Net filled position of `strategy` in `symbol`.
+    pub fn strategy_position(&self, strategy: StrategyId, symbol: SymbolId) -> Qty {
+        self.positions
+            .get(&(strategy, symbol))
+            .copied()
+            .unwrap_or(Qty::ZERO)
+    }
+
+    /// Signed quantity of `strategy`'s working orders in `symbol`.
+    pub fn working_qty(&self, strategy: StrategyId, symbol: SymbolId) -> Qty {
+        self.working
+            .get(&(strategy, symbol))
+            .copied()
+            .unwrap_or(Qty::ZERO)
+    }
+
+    /// All orders in id order.
+    pub fn orders(&self) -> &[Order] {
+        &self.orders
+    }
+}

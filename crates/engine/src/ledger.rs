@@ -1,0 +1,270 @@
+//! The FIFO ledger: lots per instrument, exact fee splits, one allocation per closed slice.
+//!
+//! Buys close shorts first (oldest lot first), then open a long lot; sells close longs
+//! first, then open a short lot. An opening fee is part of its lot's cost basis and is
+//! released pro rata as the lot closes; a closing fee is split pro rata across the lots it
+//! closes. Every split gives the remainder to the last part, so parts sum to the whole.
+
+use lockstep_core::{ExitReason, Fill, FillId, Money, Price, Qty, Side, SymbolId, UnixNanos};
+use std::collections::VecDeque;
+
+/// Decimal places of non-final fee parts (the last part takes the exact remainder).
+pub const FEE_SPLIT_DP: u32 = 8;
+
+/// An open lot: what is left of one opening fill.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lot {
+    /// The fill that opened it.
+    pub open_fill: FillId,
+    /// When it opened.
+    pub open_ts: UnixNanos,
+    /// True for a long lot, false for a short lot.
+    pub long: bool,
+    /// Quantity still open (> 0).
+    pub qty: Qty,
+    /// Opening price.
+    pub price: Price,
+    /// Part of the opening fee not yet released to allocations.
+    pub fee_left: Money,
+}
+
+/// One closed slice of a lot: the row of the `lots` report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Allocation {
+    /// Instrument.
+    pub symbol: SymbolId,
+    /// True when a long lot was closed.
+    pub long: bool,
+    /// Opening fill.
+    pub open_fill_id: FillId,
+    /// Closing fill.
+    pub close_fill_id: FillId,
+    /// Quantity closed.
+    pub qty: Qty,
+    /// Opening time.
+    pub open_ts: UnixNanos,
+    /// Closing time.
+    pub close_ts: UnixNanos,
+    /// Opening price.
+    pub open_price: Price,
+    /// Closing price.
+    pub close_price: Price,
+    /// Share of the opening fee.
+    pub open_fee: Money,
+    /// Share of the closing fee.
+    pub close_fee: Money,
+    /// Price P&L: (close - open) x qty for longs, (open - close) x qty for shorts.
+    pub gross_pnl: Money,
+    /// `gross_pnl - open_fee - close_fee`.
+    pub net_pnl: Money,
+    /// Whole seconds between open and close.
+    pub holding_secs: i64,
+    /// Why the closing fill happened.
+    pub exit_reason: ExitReason,
+}
+
+/// The book of record: cash, lots and allocations. All money exact.
+#[derive(Debug, Clone)]
+pub struct Ledger {
+    initial_cash: Money,
+    cash: Money,
+    fees: Money,
+    realized: Money,
+    lots: Vec<VecDeque<Lot>>,
+    allocations: Vec<Allocation>,
+}
+
+/// `total x part / whole`, rounded for all but the last part.
+fn pro_rata(total: Money, part: Qty, whole: Qty, last: bool, already: Money) -> Money {
+    if last {
+        total - already
+    } else {
+        (total * part / whole).round_dp(FEE_SPLIT_DP)
+    }
+}
+
+impl Ledger {
+    /// An empty book with `initial_cash`.
+    pub fn new(initial_cash: Money) -> Self {
+        Ledger {
+            initial_cash,
+            cash: initial_cash,
+            fees: Money::ZERO,
+            realized: Money::ZERO,
+            lots: Vec::new(),
+            allocations: Vec::new(),
+        }
+    }
+
+    /// Applies one fill. Returns how many allocations it wrote (0 for pure openings).
+    pub fn apply(&mut self, fill: &Fill) -> usize {
+        let notional = fill.qty * fill.price;
+        match fill.side {
+            Side::Buy => self.cash -= notional,
+            Side::Sell => self.cash += notional,
+        }
+        self.cash -= fill.fee;
+        self.fees += fill.fee;
+        let i = fill.symbol.index();
+        if self.lots.len() <= i {
+            self.lots.resize_with(i + 1, VecDeque::new);
+        }
+        let buying = fill.side == Side::Buy;
+        let book = &mut self.lots[i];
+        let mut slices: Vec<(Lot, Qty, Money)> = Vec::new();
+        let mut left = fill.qty;
+        while left > Qty::ZERO {
+            let Some(front) = book.front_mut() else { break };
+            if front.long == buying {
+                break;
+            }
+            let q = left.min(front.qty);
+            let whole_lot = q == front.qty;
+            let open_fee = pro_rata(front.fee_left, q, front.qty, whole_lot, Money::ZERO);
+            let snapshot = front.clone();
+            front.fee_left -= open_fee;
+            front.qty -= q;
+            if whole_lot {
+                book.pop_front();
+            }
+            slices.push((snapshot, q, open_fee));
+            left -= q;
+        }
+        let closed = fill.qty - left;
+        let close_fee_total = if left.is_zero() {
+            fill.fee
+        } else {
+            pro_rata(fill.fee, closed, fill.qty, false, Money::ZERO)
+        };
+        let reason = fill.exit_reason.unwrap_or(ExitReason::Signal);
+        let n = slices.len();
+        let mut close_fee_used = Money::ZERO;
+        for (k, (lot, q, open_fee)) in slices.into_iter().enumerate() {
+            let close_fee = pro_rata(close_fee_total, q, closed, k + 1 == n, close_fee_used);
+            close_fee_used += close_fee;
+            let diff = if lot.long {
+                fill.price - lot.price
+            } else {
+                lot.price - fill.price
+            };
+            let gross = diff * q;
+            let net = gross - open_fee - close_fee;
+            self.realized += net;
+            self.allocations.push(Allocation {
+                symbol: fill.symbol,
+                long: lot.long,
+                open_fill_id: lot.open_fill,
+                close_fill_id: fill.fill_id,
+                qty: q,
+                open_ts: lot.open_ts,
+                close_ts: fill.ts,
+                open_price: lot.price,
+                close_price: fill.price,
+                open_fee,
+                close_fee,
+                gross_pnl: gross,
+                net_pnl: net,
+                holding_secs: (fill.ts.0 - lot.open_ts.0).div_euclid(1_000_000_000),
+                exit_reason: reason,
+            });
+        }
+        if left > Qty::ZERO {
+            self.lots[i].push_back(Lot {
+                open_fill: fill.fill_id,
+                open_ts: fill.ts,
+                long: buying,
+                qty: left,
+                price: fill.price,
+                fee_left: fill.fee - close_fee_total,
+            });
+        }
+        n
+    }
+
+    /// Signed position of `symbol` (long > 0, short < 0).
+    pub fn position(&self, symbol: SymbolId) -> Qty {
+        self.lots.get(symbol.index()).map_or(Qty::ZERO, |b| {
+            b.iter().map(|l| if l.long { l.qty } else { -l.qty }).sum()
+        })
+    }
+
+    /// Open lots of `symbol`, oldest first.
+    pub fn lots(&self, symbol: SymbolId) -> impl Iterator<Item = &Lot> {
+        self.lots.get(symbol.index()).into_iter().flatten()
+    }
+
+    /// Symbols with open lots, in id order.
+    pub fn open_symbols(&self) -> impl Iterator<Item = SymbolId> + '_ {
+        self.lots
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| !b.is_empty())
+            .map(|(i, _)| SymbolId(i as u32))
+    }
+
+    /// Cash now.
+    pub fn cash(&self) -> Money {
+        self.cash
+    }
+
+    /// Starting cash.
+    pub fn initial_cash(&self) -> Money {
+        self.initial_cash
+    }
+
+    /// All fees charged.
+    pub fn fees(&self) -> Money {
+        self.fees
+    }
+
+    /// Sum of all allocations' net P&L.
+    pub fn realized(&self) -> Money {
+        self.realized
+    }
+
+    /// Every allocation so far, in the order written.
+    pub fn allocations(&self) -> &[Allocation] {
+        &self.allocations
+    }
+
+    /// Cash plus every open position marked at `mark(symbol)` (lot price when unmarked).
+    pub fn equity(&self, mark: impl Fn(SymbolId) -> Option<Price>) -> Money {
+        let mut eq = self.cash;
+        for s in self.open_symbols() {
+            let px = mark(s);
+            for l in self.lots(s) {
+                let p = px.unwrap_or(l.price);
+                eq += if l.long { l.qty * p } else { -l.qty * p };
+            }
+        }
+        eq
+    }
+
+    /// Average open price of `symbol`'s lots (quantity weighted), if any are open.
+    pub fn avg_price(&self, symbol: SymbolId) -> Option<Price> {
+        let (mut q, mut n) = (Qty::ZERO, Money::ZERO);
+        for l in self.lots(symbol) {
+            q += l.qty;
+            n += l.qty * l.price;
+        }
+        (!q.is_zero()).then(|| n / q)
+    }
+
+    /// Price P&L of `symbol`'s open lots at `mark` (fees excluded).
+    pub fn unrealized(&self, symbol: SymbolId, mark: Price) -> Money {
+        self.lots(symbol)
+            .map(|l| {
+                if l.long {
+                    (mark - l.price) * l.qty
+                } else {
+                    (l.price - mark) * l.qty
+                }
+            })
+            .sum()
+    }
+
+    /// Opening fees still held in open lots' cost basis.
+    pub fn open_fees(&self) -> Money {
+        self.lots.iter().flatten().map(|l| l.fee_left).sum()
+    }
+}

@@ -1,0 +1,108 @@
+//! The strategy API: callbacks plus a read-only view of the book and a way to ask for orders.
+
+use crate::executor::Executor;
+use crate::ledger::Ledger;
+use crate::market::MarketState;
+use lockstep_core::{
+    Bar, ExitReason, Fill, OrderIntent, Price, Qty, Side, StrategyId, SymbolId, SymbolTable,
+    UnixNanos,
+};
+
+/// A trading strategy. It never touches the ledger or the venue: it reads through
+/// [`Context`] and submits intents, which the risk engine checks before anything happens.
+pub trait Strategy {
+    /// Called once before the first event.
+    fn on_start(&mut self, _ctx: &mut Context<'_>) {}
+    /// Called for every delivered bar (at its close time), after venue matching.
+    fn on_bar(&mut self, bar: &Bar, ctx: &mut Context<'_>);
+    /// Called for each fill of this strategy's orders.
+    fn on_fill(&mut self, _fill: &Fill, _ctx: &mut Context<'_>) {}
+    /// Called once after the last event.
+    fn on_end(&mut self, _ctx: &mut Context<'_>) {}
+}
+
+/// What a strategy may see and do during a callback.
+pub struct Context<'a> {
+    pub(crate) now: UnixNanos,
+    pub(crate) id: StrategyId,
+    pub(crate) ledger: &'a Ledger,
+    pub(crate) market: &'a MarketState,
+    pub(crate) executor: &'a Executor,
+    pub(crate) symbols: &'a SymbolTable,
+    pub(crate) intents: &'a mut Vec<OrderIntent>,
+}
+
+impl Context<'_> {
+    /// Current engine time.
+    pub fn now(&self) -> UnixNanos {
+        self.now
+    }
+
+    /// This strategy's id.
+    pub fn strategy_id(&self) -> StrategyId {
+        self.id
+    }
+
+    /// This strategy's filled position in `symbol`.
+    pub fn position(&self, symbol: SymbolId) -> Qty {
+        self.executor.strategy_position(self.id, symbol)
+    }
+
+    /// This strategy's working (unfilled) signed quantity in `symbol`.
+    pub fn working(&self, symbol: SymbolId) -> Qty {
+        self.executor.working_qty(self.id, symbol)
+    }
+
+    /// The whole book's position in `symbol` (all strategies).
+    pub fn book_position(&self, symbol: SymbolId) -> Qty {
+        self.ledger.position(symbol)
+    }
+
+    /// Latest close of `symbol`.
+    pub fn mark(&self, symbol: SymbolId) -> Option<Price> {
+        self.market.mark(symbol)
+    }
+
+    /// Cash in the book.
+    pub fn cash(&self) -> Price {
+        self.ledger.cash()
+    }
+
+    /// The text of `symbol`.
+    pub fn symbol_name(&self, symbol: SymbolId) -> &str {
+        self.symbols.name(symbol)
+    }
+
+    /// Asks for a market order. It goes to the risk engine after the callback returns.
+    pub fn submit(
+        &mut self,
+        symbol: SymbolId,
+        side: Side,
+        qty: Qty,
+        exit_reason: Option<ExitReason>,
+    ) {
+        self.intents.push(OrderIntent {
+            strategy: self.id,
+            symbol,
+            side,
+            qty,
+            exit_reason,
+        });
+    }
+
+    /// Asks for whatever order moves this strategy's position (filled + working) to `target`.
+    pub fn target_position(
+        &mut self,
+        symbol: SymbolId,
+        target: Qty,
+        exit_reason: Option<ExitReason>,
+    ) {
+        let have = self.position(symbol) + self.working(symbol);
+        let delta = target - have;
+        if delta > Qty::ZERO {
+            self.submit(symbol, Side::Buy, delta, exit_reason);
+        } else if delta < Qty::ZERO {
+            self.submit(symbol, Side::Sell, -delta, exit_reason);
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! The venue seam: the simulated venue in replay/paper, a broker adapter in live.
+
+use crate::market::MarketState;
+use lockstep_core::{Bar, Liquidity, Money, Order, OrderId, Price, Qty, UnixNanos};
+
+/// What a venue tells the engine about an order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum VenueReport {
+    /// The order is working.
+    Accepted {
+        /// Order.
+        order_id: OrderId,
+        /// When.
+        ts: UnixNanos,
+    },
+    /// The venue refused the order.
+    Rejected {
+        /// Order.
+        order_id: OrderId,
+        /// When.
+        ts: UnixNanos,
+        /// Why, in the venue's words.
+        reason: String,
+    },
+    /// An execution.
+    Fill {
+        /// Order.
+        order_id: OrderId,
+        /// Execution time.
+        ts: UnixNanos,
+        /// Quantity executed.
+        qty: Qty,
+        /// Price.
+        price: Price,
+        /// Commission.
+        fee: Money,
+        /// Maker/taker.
+        liquidity: Liquidity,
+    },
+}
+
+/// A place orders go. Reports are appended to `out` in the order they happen.
+pub trait Venue {
+    /// Takes a new order (state `New`) at time `now`.
+    fn submit(
+        &mut self,
+        order: &Order,
+        now: UnixNanos,
+        market: &MarketState,
+        out: &mut Vec<VenueReport>,
+    );
+
+    /// A bar was delivered: a simulated venue matches working orders against it.
+    fn on_bar(&mut self, bar: &Bar, out: &mut Vec<VenueReport>);
+
+    /// True when orders for `bar.symbol` are working (lets the loop skip idle matching).
+    fn has_working(&self, bar: &Bar) -> bool;
+}
