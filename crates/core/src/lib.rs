@@ -4,6 +4,7 @@
 //! everything that reaches a ledger or a report is an exact [`rust_decimal::Decimal`].
 
 pub mod bar;
+pub mod dec_serde;
 pub mod event;
 pub mod fixed;
 pub mod order;
