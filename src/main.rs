@@ -1,1 +1,170 @@
-fn main() {}
+//! The `lockstep` command line. Exit codes: 0 ok, 1 runtime failure, 2 bad input or config.
+
+use clap::{Parser, Subcommand};
+use lockstep::run::{run_backtest, summary_table, BacktestArgs};
+use lockstep::AppError;
+use lockstep_core::Scale;
+use lockstep_data::{import::import, inspect, synth, DataOptions};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Deterministic backtest-and-live trading engine.
+#[derive(Debug, Parser)]
+#[command(name = "lockstep", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Replay bars through strategies, risk, executor, sim venue and FIFO ledger; write a report.
+    Backtest(BacktestArgs),
+    /// Inspect, import and synthesize market data.
+    #[command(subcommand)]
+    Data(DataCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum DataCommand {
+    /// Show schema, rows, symbols, time range, inferred interval and a validation verdict.
+    Inspect {
+        /// Parquet or .csv file.
+        path: PathBuf,
+        /// Symbol for files without a symbol column (default: file stem).
+        #[arg(long)]
+        symbol: Option<String>,
+        /// Price decimals.
+        #[arg(long, default_value_t = 4)]
+        price_decimals: u32,
+    },
+    /// Convert a Parquet/CSV bar file to canonical, time-sorted Parquet (with exact text columns).
+    Import {
+        /// Source file.
+        src: PathBuf,
+        /// Destination Parquet file.
+        #[arg(long, value_name = "DST.parquet")]
+        out: PathBuf,
+        /// Symbol for files without a symbol column (default: file stem).
+        #[arg(long)]
+        symbol: Option<String>,
+        /// Time zone of naive text timestamps, e.g. America/New_York (default UTC).
+        #[arg(long, value_name = "ZONE")]
+        tz: Option<String>,
+        /// Price decimals.
+        #[arg(long, default_value_t = 4)]
+        price_decimals: u32,
+        /// Skip bad rows (reported) instead of failing.
+        #[arg(long)]
+        lenient: bool,
+    },
+    /// Write seeded random-walk 1-minute bars (same seed, same bytes).
+    Synth {
+        /// Number of bars.
+        #[arg(long)]
+        rows: u64,
+        /// RNG seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Output Parquet file.
+        #[arg(long, value_name = "FILE.parquet")]
+        out: PathBuf,
+        /// Symbol written in every row.
+        #[arg(long, default_value = "SYN")]
+        symbol: String,
+    },
+}
+
+fn scale(dp: u32) -> Result<Scale, AppError> {
+    Scale::new(dp).ok_or_else(|| AppError::BadInput("--price-decimals must be at most 18".into()))
+}
+
+fn data(cmd: DataCommand) -> Result<(), AppError> {
+    match cmd {
+        DataCommand::Inspect {
+            path,
+            symbol,
+            price_decimals,
+        } => {
+            let opts = DataOptions {
+                symbol,
+                scale: scale(price_decimals)?,
+                ..DataOptions::default()
+            };
+            let report = inspect(&path, &opts)?;
+            println!("{report}");
+            if report.is_valid() {
+                Ok(())
+            } else {
+                Err(AppError::BadInput(format!(
+                    "{}: data fails validation",
+                    path.display()
+                )))
+            }
+        }
+        DataCommand::Import {
+            src,
+            out,
+            symbol,
+            tz,
+            price_decimals,
+            lenient,
+        } => {
+            let tz =
+                match tz {
+                    None => None,
+                    Some(z) => Some(z.parse().map_err(|_| {
+                        AppError::BadInput(format!("--tz: unknown time zone `{z}`"))
+                    })?),
+                };
+            let opts = DataOptions {
+                symbol,
+                scale: scale(price_decimals)?,
+                tz,
+                lenient,
+                ..DataOptions::default()
+            };
+            let s = import(&src, &out, &opts)?;
+            println!(
+                "wrote {} rows to {} ({} skipped)",
+                s.rows,
+                out.display(),
+                s.skipped
+            );
+            Ok(())
+        }
+        DataCommand::Synth {
+            rows,
+            seed,
+            out,
+            symbol,
+        } => {
+            let spec = synth::SynthSpec { rows, seed, symbol };
+            let n = synth::write_synth(&out, &spec)?;
+            println!("wrote {n} bars to {}", out.display());
+            Ok(())
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Backtest(args) => run_backtest(&args, std::env::args().collect()).map(|r| {
+            if !args.quiet {
+                print!(
+                    "{}",
+                    summary_table(&r.report.summary, &r.report.dir, r.wall_secs)
+                );
+            }
+        }),
+        Command::Data(cmd) => data(cmd),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(e.exit_code() as u8)
+        }
+    }
+}

@@ -190,3 +190,17 @@ pub fn infer_interval(path: &Path, opts: &DataOptions) -> Result<Interval, DataE
         )
     })
 }
+
+/// Total rows of the given files when all are Parquet (from their footers), for progress bars.
+pub fn row_count_hint(paths: &[std::path::PathBuf]) -> Option<u64> {
+    let mut total = 0u64;
+    for p in paths {
+        if is_csv(p) {
+            return None;
+        }
+        let f = std::fs::File::open(p).ok()?;
+        let b = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(f).ok()?;
+        total += u64::try_from(b.metadata().file_metadata().num_rows()).ok()?;
+    }
+    Some(total)
+}

@@ -13,7 +13,7 @@ use crate::ledger::Ledger;
 use crate::market::MarketState;
 use crate::queue::EventQueue;
 use crate::risk::{RiskEngine, RiskLimits};
-use crate::strategy::{Context, Strategy};
+use crate::strategy::{Context, NamedStrategy, Strategy};
 use crate::venue::{Venue, VenueReport};
 use lockstep_core::{
     Bar, BarSource, EventClass, Money, OrderIntent, RejectCode, SourceError, StrategyId,
@@ -94,7 +94,7 @@ impl<V: Venue, C: Clock> Engine<V, C> {
         settings: EngineSettings,
         venue: V,
         clock: C,
-        strategies: Vec<(String, Box<dyn Strategy>)>,
+        strategies: Vec<NamedStrategy>,
     ) -> Self {
         let (names, strategies) = strategies.into_iter().unzip();
         Engine {
@@ -151,7 +151,7 @@ impl<V: Venue, C: Clock> Engine<V, C> {
             }
             let Some(bar) = bar else { break };
             self.step(&bar)?;
-            if self.bars % PROGRESS_EVERY == 0 {
+            if self.bars.is_multiple_of(PROGRESS_EVERY) {
                 progress(self.bars);
             }
         }

@@ -26,5 +26,5 @@ pub use journal::{EquityPoint, OpenPosition, Rejection, RunOutcome};
 pub use ledger::{Allocation, Ledger};
 pub use risk::{RiskEngine, RiskLimits};
 pub use sim_venue::{FillModel, SimVenue};
-pub use strategy::{Context, Strategy};
+pub use strategy::{Context, NamedStrategy, Strategy};
 pub use venue::{Venue, VenueReport};

@@ -21,6 +21,9 @@ pub trait Strategy {
     fn on_end(&mut self, _ctx: &mut Context<'_>) {}
 }
 
+/// A strategy with the name it reports under.
+pub type NamedStrategy = (String, Box<dyn Strategy>);
+
 /// What a strategy may see and do during a callback.
 pub struct Context<'a> {
     pub(crate) now: UnixNanos,

@@ -1,0 +1,280 @@
+//! The run configuration (TOML). Unknown keys are errors naming the file and the key path.
+//! Every default is listed in `lockstep backtest --help` and the README.
+
+use crate::error::AppError;
+use crate::overrides;
+use lockstep_core::dec_serde;
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// The bundled sample the default backtest runs on.
+pub const DEFAULT_DATA: &str = "data/backtestingpy_goog_1d.parquet";
+
+/// `[run]`
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RunSection {
+    /// Run name: output folder `reports/<name>/` and client-order-id prefix.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Starting cash (default 100000).
+    #[serde(default = "default_cash", deserialize_with = "dec_serde::decimal")]
+    pub initial_cash: Decimal,
+}
+
+fn default_cash() -> Decimal {
+    Decimal::from(100_000)
+}
+
+impl Default for RunSection {
+    fn default() -> Self {
+        RunSection {
+            name: None,
+            initial_cash: default_cash(),
+        }
+    }
+}
+
+/// `[data]`
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DataSection {
+    /// Parquet/CSV files, merged by time. Relative paths are relative to the config file.
+    #[serde(default)]
+    pub paths: Vec<PathBuf>,
+    /// Bar interval (`1m`, `5m`, `1h`, `1d`); inferred from the data when absent.
+    #[serde(default)]
+    pub interval: Option<String>,
+    /// Trading calendar; only `24x7` in this version.
+    #[serde(default = "default_calendar")]
+    pub calendar: String,
+    /// Symbol for files without a `symbol` column (default: file stem).
+    #[serde(default)]
+    pub symbol: Option<String>,
+    /// Price decimals (default 4).
+    #[serde(default = "default_dp")]
+    pub price_decimals: u32,
+    /// Skip and count bad rows instead of failing (default false).
+    #[serde(default)]
+    pub lenient: bool,
+}
+
+fn default_calendar() -> String {
+    "24x7".into()
+}
+fn default_dp() -> u32 {
+    4
+}
+
+impl Default for DataSection {
+    fn default() -> Self {
+        DataSection {
+            paths: Vec::new(),
+            interval: None,
+            calendar: default_calendar(),
+            symbol: None,
+            price_decimals: default_dp(),
+            lenient: false,
+        }
+    }
+}
+
+/// `execution.fill`
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum FillSetting {
+    /// Open of the next bar (default).
+    #[default]
+    NextOpen,
+    /// Close of the current bar (optimistic).
+    Close,
+}
+
+/// `[execution.commission]`: `percent`, or `per_share` with optional `minimum`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct CommissionSection {
+    /// Fraction of notional per fill (0.001 = 0.1 %).
+    #[serde(default, deserialize_with = "dec_serde::opt_decimal")]
+    pub percent: Option<Decimal>,
+    /// Charge per share.
+    #[serde(default, deserialize_with = "dec_serde::opt_decimal")]
+    pub per_share: Option<Decimal>,
+    /// Minimum per fill for `per_share`.
+    #[serde(default, deserialize_with = "dec_serde::opt_decimal")]
+    pub minimum: Option<Decimal>,
+}
+
+/// `[execution]`
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ExecutionSection {
+    /// Fill model (default `next_open`).
+    #[serde(default)]
+    pub fill: FillSetting,
+    /// Commission model (default none).
+    #[serde(default)]
+    pub commission: CommissionSection,
+}
+
+/// `[risk]`
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RiskSection {
+    /// Largest order notional at the latest close.
+    #[serde(default, deserialize_with = "dec_serde::opt_decimal")]
+    pub max_order_notional: Option<Decimal>,
+    /// Largest absolute position per symbol.
+    #[serde(default, deserialize_with = "dec_serde::opt_decimal")]
+    pub max_position_qty: Option<Decimal>,
+}
+
+/// A section whose keys arrive with later features (`[exits]`, `[eod]`): any key is an error.
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct NotYetAvailable {}
+
+/// `report.equity`
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum EquitySetting {
+    /// One row per session close (default).
+    #[default]
+    Session,
+    /// One row per bar.
+    Bar,
+}
+
+/// `[report]`
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ReportSection {
+    /// Equity rows per session (default) or per bar.
+    #[serde(default)]
+    pub equity: EquitySetting,
+    /// Parent folder of run folders (default `reports`).
+    #[serde(default = "default_reports")]
+    pub dir: PathBuf,
+}
+
+fn default_reports() -> PathBuf {
+    PathBuf::from("reports")
+}
+
+impl Default for ReportSection {
+    fn default() -> Self {
+        ReportSection {
+            equity: EquitySetting::default(),
+            dir: default_reports(),
+        }
+    }
+}
+
+/// The whole config file.
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// `[run]`
+    #[serde(default)]
+    pub run: RunSection,
+    /// `[data]`
+    #[serde(default)]
+    pub data: DataSection,
+    /// `[strategy]`: one strategy (`name` plus its parameters).
+    #[serde(default)]
+    pub strategy: Option<toml::Table>,
+    /// `[[strategies]]`: several strategies sharing one book.
+    #[serde(default)]
+    pub strategies: Option<Vec<toml::Table>>,
+    /// `[execution]`
+    #[serde(default)]
+    pub execution: ExecutionSection,
+    /// `[risk]`
+    #[serde(default)]
+    pub risk: RiskSection,
+    /// `[exits]` (reserved).
+    #[serde(default)]
+    pub exits: NotYetAvailable,
+    /// `[eod]` (reserved).
+    #[serde(default)]
+    pub eod: NotYetAvailable,
+    /// `[report]`
+    #[serde(default)]
+    pub report: ReportSection,
+}
+
+/// Where a config came from, for messages.
+fn origin(path: Option<&Path>) -> String {
+    path.map_or_else(|| "config".to_string(), |p| p.display().to_string())
+}
+
+/// Reads `path` (or starts empty), applies `--set` overrides and then `extra` edits, and
+/// deserializes. Errors name the file and the key path.
+pub fn load(
+    path: Option<&Path>,
+    sets: &[String],
+    extra: impl FnOnce(&mut toml::Table) -> Result<(), AppError>,
+) -> Result<Config, AppError> {
+    let mut table = match path {
+        None => toml::Table::new(),
+        Some(p) => {
+            let text = std::fs::read_to_string(p).map_err(|e| {
+                AppError::BadInput(format!("{}: cannot read config: {e}", p.display()))
+            })?;
+            text.parse::<toml::Table>().map_err(|e| {
+                AppError::BadInput(format!("{}: invalid TOML: {}", p.display(), e.message()))
+            })?
+        }
+    };
+    for s in sets {
+        overrides::apply(&mut table, s)?;
+    }
+    extra(&mut table)?;
+    let de = toml::Value::Table(table);
+    let cfg: Config = serde_path_to_error::deserialize(de).map_err(|e| {
+        let key = e.path().to_string();
+        let inner = e.into_inner();
+        AppError::BadInput(format!(
+            "{}: key `{key}`: {}",
+            origin(path),
+            inner.message()
+        ))
+    })?;
+    Ok(cfg)
+}
+
+/// Resolves data paths: config-relative for config entries, the bundled sample when none.
+pub fn data_paths(cfg: &Config, config_path: Option<&Path>, cli: &[PathBuf]) -> Vec<PathBuf> {
+    if !cli.is_empty() {
+        return cli.to_vec();
+    }
+    if !cfg.data.paths.is_empty() {
+        let base = config_path.and_then(Path::parent).unwrap_or(Path::new(""));
+        return cfg.data.paths.iter().map(|p| base.join(p)).collect();
+    }
+    let local = PathBuf::from(DEFAULT_DATA);
+    if local.exists() {
+        vec![local]
+    } else {
+        vec![Path::new(env!("CARGO_MANIFEST_DIR")).join(DEFAULT_DATA)]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_keys_name_the_path() {
+        let e = load(None, &["execution.fil=close".into()], |_| Ok(())).unwrap_err();
+        assert!(e.to_string().contains("execution.fil"), "{e}");
+        let e = load(None, &["exits.hard_stop=0.1".into()], |_| Ok(())).unwrap_err();
+        assert!(e.to_string().contains("exits.hard_stop"), "{e}");
+        let c = load(None, &["execution.commission.percent=0.001".into()], |_| {
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(c.execution.commission.percent, Some(Decimal::new(1, 3)));
+    }
+}

@@ -1,0 +1,10 @@
+//! The lockstep application layer: configuration, `--set` overrides and the wiring that
+//! turns a config into an engine run and a report. `src/main.rs` is only the CLI on top.
+
+pub mod config;
+pub mod error;
+pub mod host;
+pub mod overrides;
+pub mod run;
+
+pub use error::AppError;

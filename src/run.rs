@@ -1,0 +1,331 @@
+//! `lockstep backtest`: config -> sources -> engine -> report folder.
+
+use crate::config::{self, Config, EquitySetting, FillSetting};
+use crate::error::AppError;
+use crate::host;
+use chrono::{SecondsFormat, Utc};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use lockstep_core::{BarSource, Interval, Scale, UnixNanos};
+use lockstep_data::{open_source, DataOptions, MergedSource};
+use lockstep_engine::{
+    CommissionModel, Engine, EngineError, EngineSettings, EquityMode, FillModel, RiskLimits,
+    SimClock, SimVenue, Strategy,
+};
+use lockstep_report::{write_report, ReportPaths, RunFacts, Summary};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Arguments of `lockstep backtest`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct BacktestArgs {
+    /// Config file (TOML). Without it and without --data, runs the bundled GOOG daily sample
+    /// with sma_cross fast=10 slow=30 qty=100, fill next_open, no commission.
+    pub config: Option<PathBuf>,
+    /// Data file (Parquet or .csv); repeat for several. Replaces data.paths.
+    #[arg(long = "data", value_name = "PATH")]
+    pub data: Vec<PathBuf>,
+    /// Built-in strategy to run (sma_cross, buy_and_hold); sets strategy.name. Default sma_cross.
+    #[arg(long, value_name = "NAME")]
+    pub strategy: Option<String>,
+    /// Override a config key with a TOML value, e.g. --set strategy.fast=5
+    /// --set execution.commission.percent=0.001 --set execution.fill=close. Repeatable.
+    /// Keys: run.{name,initial_cash=100000}; data.{paths,interval=inferred,calendar=24x7,
+    /// symbol=file stem,price_decimals=4,lenient=false}; strategy.{name=sma_cross,...};
+    /// execution.{fill=next_open|close, commission.{percent | per_share, minimum}};
+    /// risk.{max_order_notional,max_position_qty}; report.{equity=session|bar,dir=reports}.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Write the run's files directly into DIR (default: <report.dir>/<run name>/).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Run name (default: config file stem, or "default"); prefixes client order ids.
+    #[arg(long, value_name = "RUN")]
+    pub name: Option<String>,
+    /// Skip bad data rows (counted in summary.skipped_rows) instead of failing.
+    #[arg(long)]
+    pub lenient: bool,
+    /// No progress bar and no summary table.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// A finished backtest.
+#[derive(Debug, Clone)]
+pub struct BacktestResult {
+    /// Where the report went, its hash and summary.
+    pub report: ReportPaths,
+    /// Wall seconds.
+    pub wall_secs: f64,
+}
+
+fn load_config(args: &BacktestArgs) -> Result<Config, AppError> {
+    config::load(args.config.as_deref(), &args.set, |t| {
+        if let Some(name) = &args.strategy {
+            if t.contains_key("strategies") {
+                return Err(AppError::BadInput(
+                    "--strategy cannot be combined with [[strategies]] in the config".into(),
+                ));
+            }
+            let s = t
+                .entry("strategy")
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            if let toml::Value::Table(s) = s {
+                s.insert("name".into(), toml::Value::String(name.clone()));
+            }
+        }
+        if args.lenient {
+            let d = t
+                .entry("data")
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            if let toml::Value::Table(d) = d {
+                d.insert("lenient".into(), toml::Value::Boolean(true));
+            }
+        }
+        Ok(())
+    })
+}
+
+fn build_strategies(cfg: &Config) -> Result<Vec<NamedStrategy>, AppError> {
+    let tables: Vec<toml::Table> = match (&cfg.strategy, &cfg.strategies) {
+        (Some(_), Some(_)) => {
+            return Err(AppError::BadInput(
+                "config has both [strategy] and [[strategies]]; use one".into(),
+            ))
+        }
+        (Some(t), None) => vec![t.clone()],
+        (None, Some(v)) if !v.is_empty() => v.clone(),
+        _ => vec![toml::Table::new()],
+    };
+    let mut out = Vec::new();
+    for (k, mut t) in tables.into_iter().enumerate() {
+        let name = match t.remove("name") {
+            None => "sma_cross".to_string(),
+            Some(toml::Value::String(s)) => s,
+            Some(other) => {
+                return Err(AppError::BadInput(format!(
+                    "strategy name must be text, got {other}"
+                )));
+            }
+        };
+        let label = match t.remove("label") {
+            Some(toml::Value::String(s)) => s,
+            _ if out.iter().any(|(n, _): &(String, _)| *n == name) => format!("{name}#{k}"),
+            _ => name.clone(),
+        };
+        let s =
+            lockstep_strategies::build(&name, t).map_err(|e| AppError::BadInput(e.to_string()))?;
+        out.push((label, s));
+    }
+    Ok(out)
+}
+
+fn commission(cfg: &Config) -> Result<CommissionModel, AppError> {
+    let c = &cfg.execution.commission;
+    match (c.percent, c.per_share) {
+        (Some(_), Some(_)) => Err(AppError::BadInput(
+            "execution.commission: set either percent or per_share, not both".into(),
+        )),
+        (Some(rate), None) if rate >= rust_decimal::Decimal::ZERO => {
+            Ok(CommissionModel::Percent { rate })
+        }
+        (None, Some(per_share)) if per_share >= rust_decimal::Decimal::ZERO => {
+            Ok(CommissionModel::PerShare {
+                per_share,
+                minimum: c.minimum.unwrap_or_default(),
+            })
+        }
+        (None, None) if c.minimum.is_none() => Ok(CommissionModel::Zero),
+        (None, None) => Err(AppError::BadInput(
+            "execution.commission.minimum needs per_share".into(),
+        )),
+        _ => Err(AppError::BadInput(
+            "execution.commission: rates must not be negative".into(),
+        )),
+    }
+}
+
+fn data_options(cfg: &Config) -> Result<DataOptions, AppError> {
+    if cfg.data.calendar != "24x7" {
+        return Err(AppError::BadInput(format!(
+            "data.calendar: `{}` is not available in this version (only 24x7)",
+            cfg.data.calendar
+        )));
+    }
+    let interval = match &cfg.data.interval {
+        None => None,
+        Some(s) => Some(
+            s.parse::<Interval>()
+                .map_err(|e| AppError::BadInput(format!("data.interval: {e}")))?,
+        ),
+    };
+    let scale = Scale::new(cfg.data.price_decimals)
+        .ok_or_else(|| AppError::BadInput("data.price_decimals must be at most 18".into()))?;
+    Ok(DataOptions {
+        symbol: cfg.data.symbol.clone(),
+        scale,
+        interval,
+        lenient: cfg.data.lenient,
+        ..DataOptions::default()
+    })
+}
+
+fn progress_bar(quiet: bool, total: Option<u64>) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let pb = match total {
+        Some(n) => ProgressBar::new(n),
+        None => ProgressBar::no_length(),
+    };
+    pb.set_draw_target(ProgressDrawTarget::stderr());
+    if let Ok(style) =
+        ProgressStyle::with_template("{spinner} {pos}/{len} bars {per_sec} {wide_bar} {eta}")
+    {
+        pb.set_style(style);
+    }
+    pb
+}
+
+/// Runs one backtest and writes its report folder.
+pub fn run_backtest(args: &BacktestArgs, argv: Vec<String>) -> Result<BacktestResult, AppError> {
+    let started = Instant::now();
+    let started_utc = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
+    let cfg = load_config(args)?;
+    let strategies = build_strategies(&cfg)?;
+    let venue = SimVenue::new(
+        match cfg.execution.fill {
+            FillSetting::NextOpen => FillModel::NextOpen,
+            FillSetting::Close => FillModel::Close,
+        },
+        commission(&cfg)?,
+    );
+    let opts = data_options(&cfg)?;
+    let paths = config::data_paths(&cfg, args.config.as_deref(), &args.data);
+    let mut sources: Vec<Box<dyn BarSource>> = Vec::new();
+    for p in &paths {
+        sources.push(open_source(p, &opts)?);
+    }
+    let name = args
+        .name
+        .clone()
+        .or_else(|| cfg.run.name.clone())
+        .or_else(|| {
+            args.config
+                .as_ref()
+                .and_then(|p| p.file_stem())
+                .map(|s| s.to_string_lossy().to_string())
+        })
+        .unwrap_or_else(|| "default".to_string());
+    if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
+        return Err(AppError::BadInput(format!(
+            "run name `{name}` must be non-empty, without slashes or a leading dot"
+        )));
+    }
+    let settings = EngineSettings {
+        run_id: name.clone(),
+        initial_cash: cfg.run.initial_cash,
+        equity: match cfg.report.equity {
+            EquitySetting::Session => EquityMode::Session,
+            EquitySetting::Bar => EquityMode::Bar,
+        },
+        risk: RiskLimits {
+            max_order_notional: cfg.risk.max_order_notional,
+            max_position_qty: cfg.risk.max_position_qty,
+        },
+    };
+    let total = lockstep_data::open::row_count_hint(&paths);
+    let pb = progress_bar(args.quiet, total);
+    let engine = Engine::new(
+        settings,
+        venue,
+        SimClock::new(UnixNanos(i64::MIN)),
+        strategies,
+    );
+    let mut merged = MergedSource::new(sources);
+    let outcome = engine
+        .run(&mut merged, &mut |n| pb.set_position(n))
+        .map_err(|e| match e {
+            EngineError::Data(d) => AppError::BadInput(d.0),
+            other => AppError::Runtime(other.to_string()),
+        })?;
+    pb.finish_and_clear();
+    let dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| cfg.report.dir.join(&name));
+    let bars = outcome.bars;
+    let report = write_report(&outcome, &dir, || {
+        let wall = started.elapsed().as_secs_f64();
+        RunFacts {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            started_utc,
+            wall_secs: wall,
+            bars,
+            bars_per_sec: if wall > 0.0 { bars as f64 / wall } else { 0.0 },
+            peak_rss_bytes: host::peak_rss_bytes(),
+            argv,
+        }
+    })
+    .map_err(|e| AppError::Runtime(e.to_string()))?;
+    Ok(BacktestResult {
+        report,
+        wall_secs: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// A short human summary of a finished run.
+pub fn summary_table(s: &Summary, dir: &Path, wall_secs: f64) -> String {
+    let mut out = String::new();
+    let range = match (&s.first_ts, &s.last_ts) {
+        (Some(a), Some(b)) => format!("{a} .. {b}"),
+        _ => "no bars".into(),
+    };
+    let rate = if wall_secs > 0.0 {
+        s.bars as f64 / wall_secs
+    } else {
+        0.0
+    };
+    let mut line = |k: &str, v: String| out.push_str(&format!("{k:<14}{v}\n"));
+    line("run", format!("{}  ->  {}", s.run_id, dir.display()));
+    line("bars", format!("{} ({range}), {:.0} bars/s", s.bars, rate));
+    if s.skipped_rows > 0 {
+        line("skipped rows", s.skipped_rows.to_string());
+    }
+    line("orders/fills", format!("{} / {}", s.orders, s.fills));
+    line("round trips", s.round_trips.to_string());
+    line(
+        "realized P&L",
+        format!(
+            "{} (gross {}, fees {})",
+            s.realized_pnl, s.gross_pnl, s.fees
+        ),
+    );
+    for p in &s.open_positions {
+        line(
+            "open",
+            format!(
+                "{} {} @ {} (unrealized {})",
+                p.symbol, p.qty, p.avg_price, p.unrealized_pnl
+            ),
+        );
+    }
+    let m = &s.metrics;
+    let f = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+    line(
+        "metrics",
+        format!(
+            "return {}  CAGR {}  max DD {}  Sharpe {}  win rate {}",
+            f(&m.total_return),
+            f(&m.cagr),
+            f(&m.max_drawdown),
+            f(&m.sharpe),
+            f(&m.win_rate)
+        ),
+    );
+    for (code, n) in &s.rejections {
+        line("rejected", format!("{code}: {n}"));
+    }
+    line("report_hash", s.report_hash.clone().unwrap_or_default());
+    out
+}
