@@ -8,8 +8,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use lockstep_core::{BarSource, Interval, Scale, UnixNanos};
 use lockstep_data::{open_source, DataOptions, MergedSource};
 use lockstep_engine::{
-    CommissionModel, Engine, EngineError, EngineSettings, EquityMode, FillModel, RiskLimits,
-    SimClock, SimVenue, Strategy,
+    CommissionModel, Engine, EngineError, EngineSettings, EquityMode, FillModel, NamedStrategy,
+    RiskLimits, SimClock, SimVenue,
 };
 use lockstep_report::{write_report, ReportPaths, RunFacts, Summary};
 use std::io::IsTerminal;
