@@ -250,6 +250,13 @@ pub fn run_backtest(args: &BacktestArgs, argv: Vec<String>) -> Result<BacktestRe
             other => AppError::Runtime(other.to_string()),
         })?;
     pb.finish_and_clear();
+    if outcome.bars == 0 {
+        let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        return Err(AppError::BadInput(format!(
+            "{}: no valid bars to replay",
+            names.join(", ")
+        )));
+    }
     let dir = args
         .out
         .clone()
