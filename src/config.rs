@@ -206,7 +206,10 @@ pub struct Config {
 
 /// Where a config came from, for messages.
 fn origin(path: Option<&Path>) -> String {
-    path.map_or_else(|| "command line (--set)".to_string(), |p| p.display().to_string())
+    path.map_or_else(
+        || "command line (--set)".to_string(),
+        |p| p.display().to_string(),
+    )
 }
 
 /// Reads `path` (or starts empty), applies `--set` overrides and then `extra` edits, and

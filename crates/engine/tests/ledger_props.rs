@@ -1,0 +1,121 @@
+//! Property tests of the FIFO ledger: random fills with shorts, reversals and partial
+//! closes keep every invariant of DESIGN "FIFO ledger".
+
+use lockstep_core::{
+    ClientOrderId, Decimal, Fill, FillId, Liquidity, OrderId, Side, StrategyId, SymbolId, UnixNanos,
+};
+use lockstep_engine::Ledger;
+use proptest::prelude::*;
+
+fn fill(k: u64, symbol: u32, buy: bool, qty: u32, price_cents: u32, fee_mills: u32) -> Fill {
+    Fill {
+        fill_id: FillId(k),
+        order_id: OrderId(k),
+        client_order_id: ClientOrderId(format!("t-{k}")),
+        strategy: StrategyId(0),
+        ts: UnixNanos(k as i64 * 60_000_000_000),
+        symbol: SymbolId(symbol),
+        side: if buy { Side::Buy } else { Side::Sell },
+        qty: Decimal::from(qty),
+        price: Decimal::new(price_cents as i64, 2),
+        fee: Decimal::new(fee_mills as i64, 3),
+        liquidity: Liquidity::Taker,
+        exit_reason: None,
+    }
+}
+
+fn fills() -> impl Strategy<Value = Vec<(u32, bool, u32, u32, u32)>> {
+    prop::collection::vec(
+        (
+            0u32..3,
+            any::<bool>(),
+            1u32..60,
+            100u32..50_000,
+            0u32..5_000,
+        ),
+        1..80,
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn fifo_ledger_invariants_hold(spec in fills(), marks in prop::collection::vec(100u32..50_000, 3)) {
+        let initial = Decimal::from(1_000_000);
+        let mut ledger = Ledger::new(initial);
+        let mut position = [Decimal::ZERO; 3];
+        let mut fees = Decimal::ZERO;
+        for (k, (sym, buy, qty, px, fee)) in spec.iter().enumerate() {
+            let f = fill(k as u64 + 1, *sym, *buy, *qty, *px, *fee);
+            let before = position[*sym as usize];
+            let closes_possible = if *buy { (-before).max(Decimal::ZERO) } else { before.max(Decimal::ZERO) };
+            let expected_closed = closes_possible.min(f.qty);
+            let n_before = ledger.allocations().len();
+            ledger.apply(&f);
+            let new = &ledger.allocations()[n_before..];
+            // allocated qty = closed qty
+            let allocated: Decimal = new.iter().map(|a| a.qty).sum();
+            prop_assert_eq!(allocated, expected_closed);
+            // the closing fill's fee parts sum to its closing share (whole fee when nothing opens)
+            if !new.is_empty() && expected_closed == f.qty {
+                let parts: Decimal = new.iter().map(|a| a.close_fee).sum();
+                prop_assert_eq!(parts, f.fee);
+            }
+            for a in new {
+                let diff = if a.long { a.close_price - a.open_price } else { a.open_price - a.close_price };
+                prop_assert_eq!(a.gross_pnl, diff * a.qty);
+                prop_assert_eq!(a.net_pnl, a.gross_pnl - a.open_fee - a.close_fee);
+                prop_assert!(a.open_fee >= Decimal::ZERO && a.close_fee >= Decimal::ZERO);
+            }
+            position[*sym as usize] += if *buy { f.qty } else { -f.qty };
+            fees += f.fee;
+            // open lots sum to the position; all lots point the same way
+            for s in 0..3u32 {
+                prop_assert_eq!(ledger.position(SymbolId(s)), position[s as usize]);
+                let longs = ledger.lots(SymbolId(s)).filter(|l| l.long).count();
+                let total = ledger.lots(SymbolId(s)).count();
+                prop_assert!(longs == 0 || longs == total);
+            }
+        }
+        // realized = sum of allocations
+        let realized: Decimal = ledger.allocations().iter().map(|a| a.net_pnl).sum();
+        prop_assert_eq!(ledger.realized(), realized);
+        // fees reported = fees filled, and every fee is either allocated or still in an open lot
+        prop_assert_eq!(ledger.fees(), fees);
+        let allocated_fees: Decimal = ledger.allocations().iter().map(|a| a.open_fee + a.close_fee).sum();
+        prop_assert_eq!(allocated_fees + ledger.open_fees(), fees);
+        // cash + marked value = equity = initial + realized + unrealized - fees still in lots
+        let mark = |s: SymbolId| Some(Decimal::new(marks[s.index()] as i64, 2));
+        let equity = ledger.equity(mark);
+        let mut marked = Decimal::ZERO;
+        let mut unrealized = Decimal::ZERO;
+        for s in 0..3u32 {
+            let m = Decimal::new(marks[s as usize] as i64, 2);
+            marked += ledger.position(SymbolId(s)) * m;
+            unrealized += ledger.unrealized(SymbolId(s), m);
+        }
+        prop_assert_eq!(ledger.cash() + marked, equity);
+        prop_assert_eq!(equity, initial + ledger.realized() + unrealized - ledger.open_fees());
+    }
+}
+
+#[test]
+fn partial_closes_take_the_oldest_lot_first_and_split_fees_exactly() {
+    let mut l = Ledger::new(Decimal::ZERO);
+    l.apply(&fill(1, 0, true, 3, 1000, 1000)); // 3 @ 10.00, fee 1.000
+    l.apply(&fill(2, 0, true, 2, 1100, 0)); // 2 @ 11.00
+    l.apply(&fill(3, 0, false, 4, 1200, 1000)); // sell 4 @ 12.00, fee 1.000
+    let a = l.allocations();
+    assert_eq!(a.len(), 2);
+    assert_eq!((a[0].open_fill_id, a[0].qty), (FillId(1), Decimal::from(3)));
+    assert_eq!((a[1].open_fill_id, a[1].qty), (FillId(2), Decimal::from(1)));
+    assert_eq!(a[0].close_fee, Decimal::new(75, 2));
+    assert_eq!(a[1].close_fee, Decimal::new(25, 2));
+    assert_eq!(a[0].open_fee, Decimal::new(1000, 3));
+    l.apply(&fill(4, 0, false, 3, 900, 3000)); // closes last 1 long, opens 2 short
+    let a = l.allocations();
+    assert_eq!(a[2].close_fee, Decimal::new(1, 0));
+    assert_eq!(l.position(SymbolId(0)), Decimal::from(-2));
+    assert_eq!(l.open_fees(), Decimal::new(2, 0));
+}
