@@ -42,7 +42,8 @@ pub struct Validator {
 
 impl Validator {
     /// A validator for `file` whose (ts, open, high, low, close, volume) come from `cols`.
-    /// `require_time_order` demands the whole file be sorted by time (needed for streaming).
+    /// `require_time_order` demands rows in time order (strictly increasing per symbol, never
+    /// decreasing in the file), as streaming needs; `import` turns it off because it sorts.
     pub fn new(file: PathBuf, cols: [String; 6], lenient: bool, require_time_order: bool) -> Self {
         Validator {
             file,
@@ -112,6 +113,9 @@ impl Validator {
         if v.volume.is_nan() || v.volume < 0.0 {
             return Some((5, "volume must be a non-negative number".to_string()));
         }
+        if !self.require_time_order {
+            return None;
+        }
         let name = symbols.name(v.symbol);
         if let Some(Some((prev, prev_row))) = self.last_per_symbol.get(v.symbol.index()) {
             if v.ts == *prev {
@@ -134,18 +138,16 @@ impl Validator {
                 ));
             }
         }
-        if self.require_time_order {
-            if let Some((prev, prev_row)) = self.last_ts {
-                if v.ts < prev {
-                    return Some((
-                        0,
-                        format!(
-                            "rows are not in time order: {} is before row {prev_row} ({}); sort the file with `lockstep data import`",
-                            UnixNanos(v.ts),
-                            UnixNanos(prev)
-                        ),
-                    ));
-                }
+        if let Some((prev, prev_row)) = self.last_ts {
+            if v.ts < prev {
+                return Some((
+                    0,
+                    format!(
+                        "rows are not in time order: {} is before row {prev_row} ({}); sort the file with `lockstep data import`",
+                        UnixNanos(v.ts),
+                        UnixNanos(prev)
+                    ),
+                ));
             }
         }
         None
