@@ -2,10 +2,15 @@
 //! synthetic Parquet file (reader + validation + engine).
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use lockstep_core::{Bar, BarSource, Decimal, Scale, SourceError, SymbolId, SymbolTable, UnixNanos};
+use lockstep_core::{
+    Bar, BarSource, Decimal, Scale, SourceError, SymbolId, SymbolTable, UnixNanos,
+};
 use lockstep_data::synth::{write_synth, SynthSpec};
 use lockstep_data::{open_source, DataOptions};
-use lockstep_engine::{CommissionModel, Engine, EngineSettings, EquityMode, FillModel, RiskLimits, SimClock, SimVenue};
+use lockstep_engine::{
+    CommissionModel, Engine, EngineSettings, EquityMode, FillModel, MemoryJournal, RiskLimits,
+    SimClock, SimVenue,
+};
 use lockstep_strategies::build;
 
 struct VecSource {
@@ -27,7 +32,9 @@ fn synthetic_bars(n: usize) -> Vec<Bar> {
     let mut state: u64 = 42;
     (0..n)
         .map(|i| {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             let step = ((state >> 33) % 51) as i64 - 25;
             let open = px;
             px = (px + step * 100).max(10_000);
@@ -47,7 +54,7 @@ fn synthetic_bars(n: usize) -> Vec<Bar> {
         .collect()
 }
 
-fn engine() -> Engine<SimVenue, SimClock> {
+fn engine() -> Engine<SimVenue, SimClock, MemoryJournal> {
     let settings = EngineSettings {
         run_id: "bench".into(),
         initial_cash: Decimal::from(100_000),
@@ -60,6 +67,7 @@ fn engine() -> Engine<SimVenue, SimClock> {
         SimVenue::new(FillModel::NextOpen, CommissionModel::Zero),
         SimClock::default(),
         vec![("sma_cross".into(), strategy)],
+        MemoryJournal::default(),
     )
 }
 
@@ -69,17 +77,32 @@ fn bench_loop(c: &mut Criterion) {
     let mut g = c.benchmark_group("loop");
     g.sample_size(10);
     g.throughput(Throughput::Elements(n as u64));
-    g.bench_with_input(BenchmarkId::new("sma_cross_in_memory", n), &bars, |b, bars| {
-        b.iter(|| {
-            let mut src = VecSource { bars: bars.clone(), i: 0 };
-            engine().run(&mut src, &mut |_| {}).expect("runs")
-        })
-    });
+    g.bench_with_input(
+        BenchmarkId::new("sma_cross_in_memory", n),
+        &bars,
+        |b, bars| {
+            b.iter(|| {
+                let mut src = VecSource {
+                    bars: bars.clone(),
+                    i: 0,
+                };
+                engine().run(&mut src, &mut |_| {}).expect("runs")
+            })
+        },
+    );
     let dir = std::env::temp_dir().join("lockstep-bench");
     std::fs::create_dir_all(&dir).expect("temp dir");
     let path = dir.join(format!("synth-{n}.parquet"));
     if !path.exists() {
-        write_synth(&path, &SynthSpec { rows: n as u64, seed: 1, symbol: "SYN".into() }).expect("synth");
+        write_synth(
+            &path,
+            &SynthSpec {
+                rows: n as u64,
+                seed: 1,
+                symbol: "SYN".into(),
+            },
+        )
+        .expect("synth");
     }
     g.bench_function(BenchmarkId::new("sma_cross_parquet", n), |b| {
         b.iter(|| {

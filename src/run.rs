@@ -11,7 +11,7 @@ use lockstep_engine::{
     CommissionModel, Engine, EngineError, EngineSettings, EquityMode, FillModel, NamedStrategy,
     RiskLimits, SimClock, SimVenue,
 };
-use lockstep_report::{write_report, ReportPaths, RunFacts, Summary};
+use lockstep_report::{ReportJournal, ReportPaths, RunFacts, Summary};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -236,19 +236,29 @@ pub fn run_backtest(args: &BacktestArgs, argv: Vec<String>) -> Result<BacktestRe
     };
     let total = lockstep_data::open::row_count_hint(&paths);
     let pb = progress_bar(args.quiet, total);
+    let dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| cfg.report.dir.join(&name));
+    let journal = ReportJournal::create(&dir).map_err(|e| AppError::Runtime(e.to_string()))?;
     let engine = Engine::new(
         settings,
         venue,
         SimClock::new(UnixNanos(i64::MIN)),
         strategies,
+        journal,
     );
     let mut merged = MergedSource::new(sources);
-    let outcome = engine
-        .run(&mut merged, &mut |n| pb.set_position(n))
-        .map_err(|e| match e {
-            EngineError::Data(d) => AppError::BadInput(d.0),
-            other => AppError::Runtime(other.to_string()),
-        })?;
+    let (outcome, journal) = match engine.run(&mut merged, &mut |n| pb.set_position(n)) {
+        Ok(done) => done,
+        Err(e) => {
+            pb.finish_and_clear();
+            return Err(match e {
+                EngineError::Data(d) => AppError::BadInput(d.0),
+                other => AppError::Runtime(other.to_string()),
+            });
+        }
+    };
     pb.finish_and_clear();
     if outcome.bars == 0 {
         let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
@@ -257,24 +267,21 @@ pub fn run_backtest(args: &BacktestArgs, argv: Vec<String>) -> Result<BacktestRe
             names.join(", ")
         )));
     }
-    let dir = args
-        .out
-        .clone()
-        .unwrap_or_else(|| cfg.report.dir.join(&name));
     let bars = outcome.bars;
-    let report = write_report(&outcome, &dir, || {
-        let wall = started.elapsed().as_secs_f64();
-        RunFacts {
-            version: env!("CARGO_PKG_VERSION").to_string(),
-            started_utc,
-            wall_secs: wall,
-            bars,
-            bars_per_sec: if wall > 0.0 { bars as f64 / wall } else { 0.0 },
-            peak_rss_bytes: host::peak_rss_bytes(),
-            argv,
-        }
-    })
-    .map_err(|e| AppError::Runtime(e.to_string()))?;
+    let report = journal
+        .finish(&outcome, || {
+            let wall = started.elapsed().as_secs_f64();
+            RunFacts {
+                version: env!("CARGO_PKG_VERSION").to_string(),
+                started_utc,
+                wall_secs: wall,
+                bars,
+                bars_per_sec: if wall > 0.0 { bars as f64 / wall } else { 0.0 },
+                peak_rss_bytes: host::peak_rss_bytes(),
+                argv,
+            }
+        })
+        .map_err(|e| AppError::Runtime(e.to_string()))?;
     Ok(BacktestResult {
         report,
         wall_secs: started.elapsed().as_secs_f64(),

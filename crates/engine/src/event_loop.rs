@@ -8,7 +8,9 @@
 
 use crate::clock::Clock;
 use crate::executor::{ExecError, Executor, ReportEffect};
-use crate::journal::{EquityPoint, OpenPosition, Rejection, RunOutcome};
+use crate::journal::{
+    Entry, EquityPoint, Journal, JournalError, Names, OpenPosition, Rejection, RunOutcome,
+};
 use crate::ledger::Ledger;
 use crate::market::MarketState;
 use crate::queue::EventQueue;
@@ -52,6 +54,9 @@ pub enum EngineError {
     /// An engine invariant broke (exit code 1): always a bug.
     #[error("engine error: {0}")]
     Exec(#[from] ExecError),
+    /// The journal could not record (exit code 1).
+    #[error(transparent)]
+    Journal(#[from] JournalError),
 }
 
 /// Asynchronous inputs that wait in the queue.
@@ -61,8 +66,10 @@ pub enum QueuedEvent {
     Venue(VenueReport),
 }
 
-/// The engine: one executor, one risk engine, one ledger for all strategies.
-pub struct Engine<V: Venue, C: Clock> {
+/// The engine: one executor, one risk engine, one ledger for all strategies; everything
+/// that happens is written to the journal `J` as it happens.
+pub struct Engine<V: Venue, C: Clock, J: Journal> {
+    journal: J,
     settings: EngineSettings,
     venue: V,
     clock: C,
@@ -76,9 +83,8 @@ pub struct Engine<V: Venue, C: Clock> {
     queue: EventQueue<QueuedEvent>,
     reports: Vec<VenueReport>,
     intents: Vec<OrderIntent>,
-    fills: Vec<lockstep_core::Fill>,
-    rejections: Vec<Rejection>,
-    equity: Vec<EquityPoint>,
+    allocations: Vec<crate::ledger::Allocation>,
+    fills: u64,
     bars: u64,
     first_ts: Option<UnixNanos>,
     last_ts: Option<UnixNanos>,
@@ -88,16 +94,19 @@ pub struct Engine<V: Venue, C: Clock> {
 /// Progress callbacks happen every this many bars.
 pub const PROGRESS_EVERY: u64 = 1 << 16;
 
-impl<V: Venue, C: Clock> Engine<V, C> {
-    /// An engine running `strategies` (name, instance) against `venue`, reading time from `clock`.
+impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
+    /// An engine running `strategies` (name, instance) against `venue`, reading time from
+    /// `clock` and recording into `journal`.
     pub fn new(
         settings: EngineSettings,
         venue: V,
         clock: C,
         strategies: Vec<NamedStrategy>,
+        journal: J,
     ) -> Self {
         let (names, strategies) = strategies.into_iter().unzip();
         Engine {
+            journal,
             risk: RiskEngine::new(settings.risk.clone()),
             executor: Executor::new(&settings.run_id),
             ledger: Ledger::new(settings.initial_cash),
@@ -111,9 +120,8 @@ impl<V: Venue, C: Clock> Engine<V, C> {
             queue: EventQueue::new(),
             reports: Vec::new(),
             intents: Vec::new(),
-            fills: Vec::new(),
-            rejections: Vec::new(),
-            equity: Vec::new(),
+            allocations: Vec::new(),
+            fills: 0,
             bars: 0,
             first_ts: None,
             last_ts: None,
@@ -127,11 +135,12 @@ impl<V: Venue, C: Clock> Engine<V, C> {
     }
 
     /// Runs to the end of `source`; `progress` is called with the bar count now and then.
+    /// Returns the run's totals and the journal.
     pub fn run(
         mut self,
         source: &mut dyn BarSource,
         progress: &mut dyn FnMut(u64),
-    ) -> Result<RunOutcome, EngineError> {
+    ) -> Result<(RunOutcome, J), EngineError> {
         for k in 0..self.strategies.len() {
             self.call_strategy(k, |s, ctx| s.on_start(ctx));
         }
@@ -161,14 +170,30 @@ impl<V: Venue, C: Clock> Engine<V, C> {
         }
         self.process_intents()?;
         self.executor.expire_all(self.clock.now())?;
-        self.record_equity();
+        self.flush_orders()?;
+        self.record_equity()?;
         Ok(self.finish(source.skipped_rows()))
+    }
+
+    fn record(&mut self, entry: Entry<'_>) -> Result<(), JournalError> {
+        let names = Names {
+            symbols: &self.symbols,
+            strategies: &self.names,
+        };
+        self.journal.record(entry, &names)
+    }
+
+    fn flush_orders(&mut self) -> Result<(), JournalError> {
+        for o in self.executor.take_finished() {
+            self.record(Entry::Order(&o))?;
+        }
+        Ok(())
     }
 
     fn step(&mut self, bar: &Bar) -> Result<(), EngineError> {
         let day = bar.end.utc_day();
         if self.settings.equity == EquityMode::Session && self.session.is_some_and(|d| d != day) {
-            self.record_equity();
+            self.record_equity()?;
         }
         self.session = Some(day);
         self.clock.advance_to(bar.end);
@@ -185,7 +210,7 @@ impl<V: Venue, C: Clock> Engine<V, C> {
         }
         self.process_intents()?;
         if self.settings.equity == EquityMode::Bar {
-            self.record_equity();
+            self.record_equity()?;
         }
         Ok(())
     }
@@ -209,7 +234,7 @@ impl<V: Venue, C: Clock> Engine<V, C> {
             let now = self.clock.now();
             for intent in batch {
                 match self.risk.check(intent, now, &self.market, &self.ledger) {
-                    Err(rej) => self.rejections.push(rej),
+                    Err(rej) => self.record(Entry::Rejection(&rej))?,
                     Ok(approved) => {
                         let order = self.executor.create(approved, now, &self.ledger);
                         self.venue
@@ -227,45 +252,56 @@ impl<V: Venue, C: Clock> Engine<V, C> {
         for r in &reports {
             match self.executor.on_report(r)? {
                 ReportEffect::None => {}
-                ReportEffect::Rejected(o, reason) => self.rejections.push(Rejection {
-                    ts: self.clock.now(),
-                    strategy: o.strategy,
-                    symbol: o.symbol,
-                    side: o.side,
-                    qty: o.qty,
-                    code: RejectCode::VenueRejected,
-                    detail: reason,
-                }),
+                ReportEffect::Rejected(o, reason) => {
+                    let rej = Rejection {
+                        ts: self.clock.now(),
+                        strategy: o.strategy,
+                        symbol: o.symbol,
+                        side: o.side,
+                        qty: o.qty,
+                        code: RejectCode::VenueRejected,
+                        detail: reason,
+                    };
+                    self.record(Entry::Rejection(&rej))?;
+                }
                 ReportEffect::Fill(fill) => {
-                    self.ledger.apply(&fill);
-                    let k = fill.strategy.0 as usize;
-                    self.fills.push(fill);
-                    if let Some(f) = self.fills.last().cloned() {
-                        self.call_strategy(k, |s, ctx| s.on_fill(&f, ctx));
+                    let mut allocations = std::mem::take(&mut self.allocations);
+                    self.ledger.apply(&fill, &mut allocations);
+                    self.fills += 1;
+                    self.record(Entry::Fill(&fill))?;
+                    for a in allocations.drain(..) {
+                        self.record(Entry::Allocation(&a))?;
                     }
+                    self.allocations = allocations;
+                    let k = fill.strategy.0 as usize;
+                    self.call_strategy(k, |s, ctx| s.on_fill(&fill, ctx));
                 }
             }
         }
+        self.flush_orders()?;
         Ok(())
     }
 
-    fn record_equity(&mut self) {
+    fn record_equity(&mut self) -> Result<(), JournalError> {
         if self.bars == 0 {
-            return;
+            return Ok(());
         }
         let market = &self.market;
         let equity = self.ledger.equity(|s| market.mark(s));
         let cash = self.ledger.cash();
-        self.equity.push(EquityPoint {
+        let point = EquityPoint {
             ts: self.clock.now(),
             cash,
             positions_value: equity - cash,
             equity,
             realized_pnl: self.ledger.realized(),
-        });
+        };
+        self.record(Entry::Equity(&point))
     }
 
-    fn finish(self, skipped_rows: u64) -> RunOutcome {
+    fn finish(self, skipped_rows: u64) -> (RunOutcome, J) {
+        let market = &self.market;
+        let final_equity = self.ledger.equity(|s| market.mark(s));
         let open_positions = self
             .ledger
             .open_symbols()
@@ -280,25 +316,24 @@ impl<V: Venue, C: Clock> Engine<V, C> {
                 })
             })
             .collect();
-        RunOutcome {
+        let outcome = RunOutcome {
             run_id: self.settings.run_id.clone(),
             strategies: self.names,
             bars: self.bars,
             first_ts: self.first_ts,
             last_ts: self.last_ts,
             skipped_rows,
-            orders: self.executor.orders().to_vec(),
+            orders: self.executor.created(),
             fills: self.fills,
-            allocations: self.ledger.allocations().to_vec(),
-            rejections: self.rejections,
-            equity: self.equity,
             open_positions,
             initial_cash: self.ledger.initial_cash(),
             final_cash: self.ledger.cash(),
+            final_equity,
             fees: self.ledger.fees(),
             realized_pnl: self.ledger.realized(),
             open_lot_fees: self.ledger.open_fees(),
             symbols: self.symbols,
-        }
+        };
+        (outcome, self.journal)
     }
 }

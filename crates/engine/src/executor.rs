@@ -43,11 +43,14 @@ pub enum ReportEffect {
     Rejected(Order, String),
 }
 
-/// Owns every order of the run.
+/// Owns every live order of the run. Orders that reach a terminal state move to a
+/// `finished` buffer the loop drains into the journal, so memory holds live orders only.
 #[derive(Debug, Clone)]
 pub struct Executor {
     run_id: String,
-    orders: Vec<Order>,
+    live: BTreeMap<OrderId, Order>,
+    finished: Vec<Order>,
+    created: u64,
     next_fill: u64,
     positions: BTreeMap<(StrategyId, SymbolId), Qty>,
     working: BTreeMap<(StrategyId, SymbolId), Qty>,
@@ -65,7 +68,9 @@ impl Executor {
     pub fn new(run_id: &str) -> Self {
         Executor {
             run_id: run_id.to_string(),
-            orders: Vec::new(),
+            live: BTreeMap::new(),
+            finished: Vec::new(),
+            created: 0,
             next_fill: 1,
             positions: BTreeMap::new(),
             working: BTreeMap::new(),
@@ -76,7 +81,8 @@ impl Executor {
     /// book's position carries the intent's exit reason, or `signal` when it gave none.
     pub fn create(&mut self, approved: ApprovedIntent, now: UnixNanos, ledger: &Ledger) -> &Order {
         let it = approved.intent();
-        let id = OrderId(self.orders.len() as u64 + 1);
+        self.created += 1;
+        let id = OrderId(self.created);
         let pos = ledger.position(it.symbol);
         let reduces =
             (it.side == Side::Sell && pos > Qty::ZERO) || (it.side == Side::Buy && pos < Qty::ZERO);
@@ -96,15 +102,19 @@ impl Executor {
             exit_reason,
         );
         *self.working.entry((it.strategy, it.symbol)).or_default() += signed(it.side, it.qty);
-        self.orders.push(order);
-        &self.orders[self.orders.len() - 1]
+        self.live.entry(id).or_insert(order)
     }
 
     fn order_mut(&mut self, id: OrderId) -> Result<&mut Order, ExecError> {
-        let i = usize::try_from(id.0).unwrap_or(0);
-        self.orders
-            .get_mut(i.wrapping_sub(1))
-            .ok_or(ExecError::UnknownOrder(id.0))
+        self.live.get_mut(&id).ok_or(ExecError::UnknownOrder(id.0))
+    }
+
+    fn retire_if_done(&mut self, id: OrderId) {
+        if self.live.get(&id).is_some_and(|o| o.status().is_terminal()) {
+            if let Some(o) = self.live.remove(&id) {
+                self.finished.push(o);
+            }
+        }
     }
 
     /// Applies a venue report to its order and returns what it produced.
@@ -124,6 +134,7 @@ impl Executor {
                 o.transition(OrderStatus::Rejected, *ts)?;
                 let o = o.clone();
                 *self.working.entry((o.strategy, o.symbol)).or_default() -= signed(o.side, o.qty);
+                self.retire_if_done(*order_id);
                 Ok(ReportEffect::Rejected(o, reason.clone()))
             }
             VenueReport::Fill {
@@ -170,6 +181,7 @@ impl Executor {
                 let s = signed(fill.side, fill.qty);
                 *self.working.entry(key).or_default() -= s;
                 *self.positions.entry(key).or_default() += s;
+                self.retire_if_done(*order_id);
                 Ok(ReportEffect::Fill(fill))
             }
         }
@@ -177,15 +189,16 @@ impl Executor {
 
     /// Expires every working order (end of data). Returns how many.
     pub fn expire_all(&mut self, now: UnixNanos) -> Result<usize, ExecError> {
-        let mut n = 0;
-        for o in self.orders.iter_mut().filter(|o| !o.status().is_terminal()) {
+        let live = std::mem::take(&mut self.live);
+        let n = live.len();
+        for (_, mut o) in live {
             if o.status() == OrderStatus::New {
                 o.transition(OrderStatus::Accepted, now)?;
             }
             o.transition(OrderStatus::Expired, now)?;
             *self.working.entry((o.strategy, o.symbol)).or_default() -=
                 signed(o.side, o.remaining());
-            n += 1;
+            self.finished.push(o);
         }
         Ok(n)
     }
@@ -206,8 +219,13 @@ impl Executor {
             .unwrap_or(Qty::ZERO)
     }
 
-    /// All orders in id order.
-    pub fn orders(&self) -> &[Order] {
-        &self.orders
+    /// Orders that reached a terminal state since the last call, in the order they did.
+    pub fn take_finished(&mut self) -> Vec<Order> {
+        std::mem::take(&mut self.finished)
+    }
+
+    /// Orders created so far.
+    pub fn created(&self) -> u64 {
+        self.created
     }
 }

@@ -54,7 +54,81 @@ pub struct OpenPosition {
     pub unrealized_pnl: Money,
 }
 
-/// Everything a finished run produced. Vectors are in event order.
+/// Names the journal needs to turn ids into text.
+#[derive(Debug, Clone, Copy)]
+pub struct Names<'a> {
+    /// Symbols by id.
+    pub symbols: &'a SymbolTable,
+    /// Strategy names by id.
+    pub strategies: &'a [String],
+}
+
+impl Names<'_> {
+    /// The name of `id` (empty when unknown).
+    pub fn strategy(&self, id: StrategyId) -> &str {
+        self.strategies
+            .get(id.0 as usize)
+            .map_or("", String::as_str)
+    }
+}
+
+/// One record of what happened, in event order.
+#[derive(Debug, Clone, Copy)]
+pub enum Entry<'a> {
+    /// An order reached a terminal state (filled, rejected, expired, cancelled).
+    Order(&'a Order),
+    /// A fill was booked.
+    Fill(&'a Fill),
+    /// The ledger closed (part of) a lot.
+    Allocation(&'a Allocation),
+    /// An intent or order was refused.
+    Rejection(&'a Rejection),
+    /// An equity curve row.
+    Equity(&'a EquityPoint),
+}
+
+/// The journal could not record an entry (I/O); the run stops.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+#[error("journal: {0}")]
+pub struct JournalError(pub String);
+
+/// Where the loop writes what happened: a report writer in replay, a durable journal in
+/// paper/live, memory in tests. Entries arrive in event order, so memory stays bounded by
+/// live state, never by the length of the run.
+pub trait Journal {
+    /// Records one entry.
+    fn record(&mut self, entry: Entry<'_>, names: &Names<'_>) -> Result<(), JournalError>;
+}
+
+/// Keeps every entry in memory (tests, small runs, benchmarks).
+#[derive(Debug, Clone, Default)]
+pub struct MemoryJournal {
+    /// Terminal orders in the order they finished.
+    pub orders: Vec<Order>,
+    /// Fills.
+    pub fills: Vec<Fill>,
+    /// Allocations.
+    pub allocations: Vec<Allocation>,
+    /// Rejections.
+    pub rejections: Vec<Rejection>,
+    /// Equity rows.
+    pub equity: Vec<EquityPoint>,
+}
+
+impl Journal for MemoryJournal {
+    fn record(&mut self, entry: Entry<'_>, _names: &Names<'_>) -> Result<(), JournalError> {
+        match entry {
+            Entry::Order(o) => self.orders.push(o.clone()),
+            Entry::Fill(f) => self.fills.push(f.clone()),
+            Entry::Allocation(a) => self.allocations.push(a.clone()),
+            Entry::Rejection(r) => self.rejections.push(r.clone()),
+            Entry::Equity(e) => self.equity.push(e.clone()),
+        }
+        Ok(())
+    }
+}
+
+/// The totals of a finished run (the detail went to the [`Journal`]).
 #[derive(Debug, Clone)]
 pub struct RunOutcome {
     /// Deterministic run id (prefix of client order ids).
@@ -65,28 +139,24 @@ pub struct RunOutcome {
     pub symbols: SymbolTable,
     /// Bars processed.
     pub bars: u64,
-    /// Open time of the first and last bar.
+    /// Open time of the first bar.
     pub first_ts: Option<UnixNanos>,
     /// Open time of the last bar.
     pub last_ts: Option<UnixNanos>,
     /// Rows skipped by `--lenient`.
     pub skipped_rows: u64,
-    /// Orders in id order, final states.
-    pub orders: Vec<Order>,
-    /// Fills in fill order.
-    pub fills: Vec<Fill>,
-    /// FIFO allocations in the order written.
-    pub allocations: Vec<Allocation>,
-    /// Rejections in order.
-    pub rejections: Vec<Rejection>,
-    /// Equity curve.
-    pub equity: Vec<EquityPoint>,
+    /// Orders created.
+    pub orders: u64,
+    /// Fills booked.
+    pub fills: u64,
     /// Positions still open at the end, by symbol id.
     pub open_positions: Vec<OpenPosition>,
     /// Starting cash.
     pub initial_cash: Money,
     /// Cash at the end.
     pub final_cash: Money,
+    /// Cash plus open positions at the last closes.
+    pub final_equity: Money,
     /// Sum of fees.
     pub fees: Money,
     /// Sum of allocations' net P&L.

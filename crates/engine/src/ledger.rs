@@ -71,7 +71,7 @@ pub struct Ledger {
     fees: Money,
     realized: Money,
     lots: Vec<VecDeque<Lot>>,
-    allocations: Vec<Allocation>,
+    closed: u64,
 }
 
 /// `total x part / whole`, rounded for all but the last part.
@@ -92,12 +92,13 @@ impl Ledger {
             fees: Money::ZERO,
             realized: Money::ZERO,
             lots: Vec::new(),
-            allocations: Vec::new(),
+            closed: 0,
         }
     }
 
-    /// Applies one fill. Returns how many allocations it wrote (0 for pure openings).
-    pub fn apply(&mut self, fill: &Fill) -> usize {
+    /// Applies one fill, appending the allocations it writes to `out` (none for pure
+    /// openings). Returns how many it wrote.
+    pub fn apply(&mut self, fill: &Fill, out: &mut Vec<Allocation>) -> usize {
         let notional = fill.qty * fill.price;
         match fill.side {
             Side::Buy => self.cash -= notional,
@@ -150,7 +151,8 @@ impl Ledger {
             let gross = diff * q;
             let net = gross - open_fee - close_fee;
             self.realized += net;
-            self.allocations.push(Allocation {
+            self.closed += 1;
+            out.push(Allocation {
                 symbol: fill.symbol,
                 long: lot.long,
                 open_fill_id: lot.open_fill,
@@ -222,9 +224,9 @@ impl Ledger {
         self.realized
     }
 
-    /// Every allocation so far, in the order written.
-    pub fn allocations(&self) -> &[Allocation] {
-        &self.allocations
+    /// Number of allocations written so far.
+    pub fn allocation_count(&self) -> u64 {
+        self.closed
     }
 
     /// Cash plus every open position marked at `mark(symbol)` (lot price when unmarked).

@@ -22,7 +22,10 @@ pub mod venue;
 pub use clock::{Clock, SimClock};
 pub use commission::CommissionModel;
 pub use event_loop::{Engine, EngineError, EngineSettings, EquityMode};
-pub use journal::{EquityPoint, OpenPosition, Rejection, RunOutcome};
+pub use journal::{
+    Entry, EquityPoint, Journal, JournalError, MemoryJournal, Names, OpenPosition, Rejection,
+    RunOutcome,
+};
 pub use ledger::{Allocation, Ledger};
 pub use risk::{RiskEngine, RiskLimits};
 pub use sim_venue::{FillModel, SimVenue};

@@ -44,6 +44,7 @@ proptest! {
     fn fifo_ledger_invariants_hold(spec in fills(), marks in prop::collection::vec(100u32..50_000, 3)) {
         let initial = Decimal::from(1_000_000);
         let mut ledger = Ledger::new(initial);
+        let mut allocations = Vec::new();
         let mut position = [Decimal::ZERO; 3];
         let mut fees = Decimal::ZERO;
         for (k, (sym, buy, qty, px, fee)) in spec.iter().enumerate() {
@@ -51,9 +52,9 @@ proptest! {
             let before = position[*sym as usize];
             let closes_possible = if *buy { (-before).max(Decimal::ZERO) } else { before.max(Decimal::ZERO) };
             let expected_closed = closes_possible.min(f.qty);
-            let n_before = ledger.allocations().len();
-            ledger.apply(&f);
-            let new = &ledger.allocations()[n_before..];
+            let n_before = allocations.len();
+            ledger.apply(&f, &mut allocations);
+            let new = &allocations[n_before..];
             // allocated qty = closed qty
             let allocated: Decimal = new.iter().map(|a| a.qty).sum();
             prop_assert_eq!(allocated, expected_closed);
@@ -79,11 +80,11 @@ proptest! {
             }
         }
         // realized = sum of allocations
-        let realized: Decimal = ledger.allocations().iter().map(|a| a.net_pnl).sum();
+        let realized: Decimal = allocations.iter().map(|a| a.net_pnl).sum();
         prop_assert_eq!(ledger.realized(), realized);
         // fees reported = fees filled, and every fee is either allocated or still in an open lot
         prop_assert_eq!(ledger.fees(), fees);
-        let allocated_fees: Decimal = ledger.allocations().iter().map(|a| a.open_fee + a.close_fee).sum();
+        let allocated_fees: Decimal = allocations.iter().map(|a| a.open_fee + a.close_fee).sum();
         prop_assert_eq!(allocated_fees + ledger.open_fees(), fees);
         // cash + marked value = equity = initial + realized + unrealized - fees still in lots
         let mark = |s: SymbolId| Some(Decimal::new(marks[s.index()] as i64, 2));
@@ -103,18 +104,17 @@ proptest! {
 #[test]
 fn partial_closes_take_the_oldest_lot_first_and_split_fees_exactly() {
     let mut l = Ledger::new(Decimal::ZERO);
-    l.apply(&fill(1, 0, true, 3, 1000, 1000)); // 3 @ 10.00, fee 1.000
-    l.apply(&fill(2, 0, true, 2, 1100, 0)); // 2 @ 11.00
-    l.apply(&fill(3, 0, false, 4, 1200, 1000)); // sell 4 @ 12.00, fee 1.000
-    let a = l.allocations();
+    let mut a = Vec::new();
+    l.apply(&fill(1, 0, true, 3, 1000, 1000), &mut a); // 3 @ 10.00, fee 1.000
+    l.apply(&fill(2, 0, true, 2, 1100, 0), &mut a); // 2 @ 11.00
+    l.apply(&fill(3, 0, false, 4, 1200, 1000), &mut a); // sell 4 @ 12.00, fee 1.000
     assert_eq!(a.len(), 2);
     assert_eq!((a[0].open_fill_id, a[0].qty), (FillId(1), Decimal::from(3)));
     assert_eq!((a[1].open_fill_id, a[1].qty), (FillId(2), Decimal::from(1)));
     assert_eq!(a[0].close_fee, Decimal::new(75, 2));
     assert_eq!(a[1].close_fee, Decimal::new(25, 2));
     assert_eq!(a[0].open_fee, Decimal::new(1000, 3));
-    l.apply(&fill(4, 0, false, 3, 900, 3000)); // closes last 1 long, opens 2 short
-    let a = l.allocations();
+    l.apply(&fill(4, 0, false, 3, 900, 3000), &mut a); // closes last 1 long, opens 2 short
     assert_eq!(a[2].close_fee, Decimal::new(1, 0));
     assert_eq!(l.position(SymbolId(0)), Decimal::from(-2));
     assert_eq!(l.open_fees(), Decimal::new(2, 0));

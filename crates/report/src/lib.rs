@@ -1,13 +1,16 @@
-//! Reports of a run: tables (Parquet + CSV twins), `summary.json`, metrics, `report_hash`,
-//! and `run.json` (timings; not hashed). Written to a temporary folder, renamed when complete.
+//! Reports of a run, written while it runs: the loop journals into [`ReportJournal`], which
+//! streams the CSV tables (hashing as it writes) and accumulates `summary.json`; at the end
+//! each CSV gets its Parquet twin, `run.json` records timings (not hashed), and the folder
+//! is renamed into place. Memory is bounded by live state, not by the number of trades.
 
+pub mod csv_table;
 pub mod fmt;
 pub mod hash;
 pub mod metrics;
+pub mod parquet_twin;
+pub mod sink;
 pub mod summary;
-pub mod table;
 pub mod tables;
-pub mod write;
 
+pub use sink::{ReportError, ReportJournal, ReportPaths, RunFacts};
 pub use summary::Summary;
-pub use write::{write_report, ReportError, ReportPaths, RunFacts};

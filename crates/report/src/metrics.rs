@@ -1,8 +1,7 @@
-//! Performance metrics from the equity curve and the FIFO allocations.
+//! Performance metrics, accumulated in one pass over the equity curve and the allocations.
 //!
-//! Ratios are computed in f64 from exact inputs and written rounded to 6 decimals, so the
-//! text is stable. Periods are equity rows; the annualisation factor is rows per year of
-//! the curve's own span.
+//! Ratios are computed in f64 from exact inputs and written rounded to 6 decimals. Periods
+//! are equity rows; the annualisation factor is rows per year of the curve's own span.
 
 use lockstep_engine::{Allocation, EquityPoint};
 use rust_decimal::prelude::ToPrimitive;
@@ -21,7 +20,7 @@ pub struct Metrics {
     pub cagr: Option<String>,
     /// Largest peak-to-trough fall of equity, as a positive fraction of the peak.
     pub max_drawdown: Option<String>,
-    /// Mean / std of period returns, annualised.
+    /// Mean / sample std of period returns, annualised.
     pub sharpe: Option<String>,
     /// Mean / downside deviation of period returns, annualised.
     pub sortino: Option<String>,
@@ -41,73 +40,101 @@ fn f(d: Decimal) -> f64 {
     d.to_f64().unwrap_or(f64::NAN)
 }
 
-/// Computes [`Metrics`].
-pub fn compute(initial: Decimal, equity: &[EquityPoint], allocations: &[Allocation]) -> Metrics {
-    let eq: Vec<f64> = equity.iter().map(|e| f(e.equity)).collect();
-    let init = f(initial);
-    let last = eq.last().copied().unwrap_or(init);
-    let span_years = match (equity.first(), equity.last()) {
-        (Some(a), Some(b)) => (b.ts.0 - a.ts.0) as f64 / 1e9 / YEAR_SECS,
-        _ => 0.0,
-    };
-    let total_return = (init > 0.0).then(|| last / init - 1.0);
-    let cagr = total_return
-        .filter(|_| span_years > 0.0 && last > 0.0)
-        .map(|_| (last / init).powf(1.0 / span_years) - 1.0);
-    let mut peak = f64::MIN;
-    let mut mdd: f64 = 0.0;
-    for &x in &eq {
-        peak = peak.max(x);
-        if peak > 0.0 {
-            mdd = mdd.max((peak - x) / peak);
+/// Streaming accumulator of [`Metrics`].
+#[derive(Debug, Clone, Default)]
+pub struct MetricsAcc {
+    rows: u64,
+    first_ts: i64,
+    last_ts: i64,
+    last_equity: Option<f64>,
+    peak: f64,
+    max_dd: f64,
+    exposed: u64,
+    n: f64,
+    mean: f64,
+    m2: f64,
+    down_sq: f64,
+    trades: u64,
+    wins: u64,
+    win_sum: Decimal,
+    loss_sum: Decimal,
+}
+
+impl MetricsAcc {
+    /// Adds an equity row.
+    pub fn equity(&mut self, e: &EquityPoint) {
+        let x = f(e.equity);
+        if self.rows == 0 {
+            self.first_ts = e.ts.0;
+            self.peak = x;
+        }
+        self.rows += 1;
+        self.last_ts = e.ts.0;
+        self.peak = self.peak.max(x);
+        if self.peak > 0.0 {
+            self.max_dd = self.max_dd.max((self.peak - x) / self.peak);
+        }
+        if !e.positions_value.is_zero() {
+            self.exposed += 1;
+        }
+        if let Some(prev) = self.last_equity.filter(|p| *p != 0.0) {
+            let r = x / prev - 1.0;
+            self.n += 1.0;
+            let delta = r - self.mean;
+            self.mean += delta / self.n;
+            self.m2 += delta * (r - self.mean);
+            self.down_sq += r.min(0.0).powi(2);
+        }
+        self.last_equity = Some(x);
+    }
+
+    /// Adds a closed allocation.
+    pub fn allocation(&mut self, a: &Allocation) {
+        self.trades += 1;
+        if a.net_pnl > Decimal::ZERO {
+            self.wins += 1;
+            self.win_sum += a.net_pnl;
+        } else if a.net_pnl < Decimal::ZERO {
+            self.loss_sum += a.net_pnl;
         }
     }
-    let rets: Vec<f64> = eq
-        .windows(2)
-        .filter(|w| w[0] != 0.0)
-        .map(|w| w[1] / w[0] - 1.0)
-        .collect();
-    let n = rets.len() as f64;
-    let (mut sharpe, mut sortino) = (None, None);
-    if rets.len() >= 2 && span_years > 0.0 {
-        let ppy = n / span_years;
-        let mean = rets.iter().sum::<f64>() / n;
-        let var = rets.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / (n - 1.0);
-        let down = (rets.iter().map(|r| r.min(0.0).powi(2)).sum::<f64>() / n).sqrt();
-        if var > 0.0 {
-            sharpe = Some(mean / var.sqrt() * ppy.sqrt());
+
+    /// The metrics, given the starting cash.
+    pub fn finish(&self, initial: Decimal) -> Metrics {
+        let init = f(initial);
+        let last = self.last_equity.unwrap_or(init);
+        let years = (self.last_ts - self.first_ts) as f64 / 1e9 / YEAR_SECS;
+        let total_return = (init > 0.0 && self.rows > 0).then(|| last / init - 1.0);
+        let cagr = total_return
+            .filter(|_| years > 0.0 && last > 0.0)
+            .map(|_| (last / init).powf(1.0 / years) - 1.0);
+        let (mut sharpe, mut sortino) = (None, None);
+        if self.n >= 2.0 && years > 0.0 {
+            let ppy = self.n / years;
+            let sd = (self.m2 / (self.n - 1.0)).sqrt();
+            let down = (self.down_sq / self.n).sqrt();
+            if sd > 0.0 {
+                sharpe = Some(self.mean / sd * ppy.sqrt());
+            }
+            if down > 0.0 {
+                sortino = Some(self.mean / down * ppy.sqrt());
+            }
         }
-        if down > 0.0 {
-            sortino = Some(mean / down * ppy.sqrt());
+        Metrics {
+            total_return: total_return.and_then(r6),
+            cagr: cagr.and_then(r6),
+            max_drawdown: (self.rows > 0).then_some(self.max_dd).and_then(r6),
+            sharpe: sharpe.and_then(r6),
+            sortino: sortino.and_then(r6),
+            win_rate: (self.trades > 0)
+                .then(|| self.wins as f64 / self.trades as f64)
+                .and_then(r6),
+            profit_factor: (!self.loss_sum.is_zero())
+                .then(|| f(self.win_sum) / f(-self.loss_sum))
+                .and_then(r6),
+            exposure: (self.rows > 0)
+                .then(|| self.exposed as f64 / self.rows as f64)
+                .and_then(r6),
         }
-    }
-    let wins: Vec<Decimal> = allocations
-        .iter()
-        .map(|a| a.net_pnl)
-        .filter(|p| *p > Decimal::ZERO)
-        .collect();
-    let losses: Decimal = allocations
-        .iter()
-        .map(|a| a.net_pnl)
-        .filter(|p| *p < Decimal::ZERO)
-        .sum();
-    let win_rate = (!allocations.is_empty()).then(|| wins.len() as f64 / allocations.len() as f64);
-    let profit_factor = (!losses.is_zero()).then(|| f(wins.iter().sum::<Decimal>()) / f(-losses));
-    let exposure = (!equity.is_empty()).then(|| {
-        equity
-            .iter()
-            .filter(|e| !e.positions_value.is_zero())
-            .count() as f64
-            / equity.len() as f64
-    });
-    Metrics {
-        total_return: total_return.and_then(r6),
-        cagr: cagr.and_then(r6),
-        max_drawdown: (!eq.is_empty()).then_some(mdd).and_then(r6),
-        sharpe: sharpe.and_then(r6),
-        sortino: sortino.and_then(r6),
-        win_rate: win_rate.and_then(r6),
-        profit_factor: profit_factor.and_then(r6),
-        exposure: exposure.and_then(r6),
     }
 }

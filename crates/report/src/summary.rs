@@ -1,8 +1,8 @@
 //! `summary.json`: the headline numbers of a run. Money is decimal text; key order is fixed.
 
 use crate::fmt::{dec, money};
-use crate::metrics::{self, Metrics};
-use lockstep_engine::RunOutcome;
+use crate::metrics::{Metrics, MetricsAcc};
+use lockstep_engine::{Allocation, EquityPoint, Rejection, RunOutcome};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -77,23 +77,46 @@ pub struct Summary {
     pub report_hash: Option<String>,
 }
 
-impl Summary {
-    /// The summary of `o` (without its hash).
-    pub fn of(o: &RunOutcome) -> Summary {
-        let mut reasons: BTreeMap<String, (u64, Decimal)> = BTreeMap::new();
-        for a in &o.allocations {
-            let e = reasons
-                .entry(a.exit_reason.as_str().to_string())
-                .or_default();
-            e.0 += 1;
-            e.1 += a.net_pnl;
-        }
-        let mut rejections: BTreeMap<String, u64> = BTreeMap::new();
-        for r in &o.rejections {
-            *rejections.entry(r.code.as_str().to_string()).or_default() += 1;
-        }
+/// Accumulates the parts of the summary that come from journal entries.
+#[derive(Debug, Clone, Default)]
+pub struct SummaryBuilder {
+    round_trips: u64,
+    gross: Decimal,
+    reasons: BTreeMap<String, (u64, Decimal)>,
+    rejections: BTreeMap<String, u64>,
+    metrics: MetricsAcc,
+}
+
+impl SummaryBuilder {
+    /// Adds an allocation.
+    pub fn allocation(&mut self, a: &Allocation) {
+        self.round_trips += 1;
+        self.gross += a.gross_pnl;
+        let e = self
+            .reasons
+            .entry(a.exit_reason.as_str().to_string())
+            .or_default();
+        e.0 += 1;
+        e.1 += a.net_pnl;
+        self.metrics.allocation(a);
+    }
+
+    /// Adds a rejection.
+    pub fn rejection(&mut self, r: &Rejection) {
+        *self
+            .rejections
+            .entry(r.code.as_str().to_string())
+            .or_default() += 1;
+    }
+
+    /// Adds an equity row.
+    pub fn equity(&mut self, e: &EquityPoint) {
+        self.metrics.equity(e);
+    }
+
+    /// The summary (without its hash) of a run with totals `o`.
+    pub fn finish(self, o: &RunOutcome) -> Summary {
         let unrealized: Decimal = o.open_positions.iter().map(|p| p.unrealized_pnl).sum();
-        let final_equity = o.equity.last().map_or(o.final_cash, |e| e.equity);
         Summary {
             run_id: o.run_id.clone(),
             strategies: o.strategies.clone(),
@@ -101,15 +124,15 @@ impl Summary {
             skipped_rows: o.skipped_rows,
             first_ts: o.first_ts.map(|t| t.to_iso()),
             last_ts: o.last_ts.map(|t| t.to_iso()),
-            orders: o.orders.len() as u64,
-            fills: o.fills.len() as u64,
-            round_trips: o.allocations.len() as u64,
-            gross_pnl: money(o.allocations.iter().map(|a| a.gross_pnl).sum()),
+            orders: o.orders,
+            fills: o.fills,
+            round_trips: self.round_trips,
+            gross_pnl: money(self.gross),
             fees: money(o.fees),
             realized_pnl: money(o.realized_pnl),
             unrealized_pnl: money(unrealized),
             initial_cash: money(o.initial_cash),
-            final_equity: money(final_equity),
+            final_equity: money(o.final_equity),
             open_positions: o
                 .open_positions
                 .iter()
@@ -121,7 +144,8 @@ impl Summary {
                     unrealized_pnl: money(p.unrealized_pnl),
                 })
                 .collect(),
-            exit_reasons: reasons
+            exit_reasons: self
+                .reasons
                 .into_iter()
                 .map(|(k, (count, pnl))| {
                     (
@@ -133,8 +157,8 @@ impl Summary {
                     )
                 })
                 .collect(),
-            rejections,
-            metrics: metrics::compute(o.initial_cash, &o.equity, &o.allocations),
+            rejections: self.rejections,
+            metrics: self.metrics.finish(o.initial_cash),
             report_hash: None,
         }
     }
