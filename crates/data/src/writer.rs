@@ -67,6 +67,7 @@ impl BarWriter {
         let file = File::create(path).map_err(|e| io(path, e))?;
         let props = WriterProperties::builder()
             .set_compression(Compression::ZSTD(ZstdLevel::default()))
+            .set_max_row_group_row_count(Some(2 * WRITE_BATCH))
             .build();
         let writer =
             ArrowWriter::try_new(file, schema.clone(), Some(props)).map_err(|e| io(path, e))?;

@@ -17,8 +17,10 @@ use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
 
-/// Rows per Parquet batch.
-const BATCH: usize = 65_536;
+/// Rows converted per batch (bounds memory).
+const BATCH: usize = 8_192;
+/// Rows per Parquet row group.
+const ROW_GROUP: usize = 65_536;
 
 fn bad(table: &str, row: usize, col: &str, text: &str) -> String {
     format!("{table}.csv row {row}, column `{col}`: cannot convert `{text}`")
@@ -58,6 +60,7 @@ pub fn write_parquet_twin(t: &WrittenTable, out: &Path) -> Result<(), String> {
     let schema = Arc::new(Schema::new(fields));
     let props = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::default()))
+        .set_max_row_group_row_count(Some(ROW_GROUP))
         .build();
     let file = File::create(out).map_err(|e| format!("{}: {e}", out.display()))?;
     let mut w =
