@@ -5,6 +5,17 @@
 
 use rust_decimal::Decimal;
 
+/// Powers of ten for every legal scale.
+const POW10: [i64; 19] = {
+    let mut t = [1i64; 19];
+    let mut i = 1;
+    while i < 19 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
+
 /// Number of decimal places of a fixed-point price (0..=18).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Scale(u32);
@@ -46,20 +57,25 @@ impl Scale {
     }
 
     /// `10^dp` as i64.
+    #[inline]
     pub fn factor(self) -> i64 {
-        10i64.pow(self.0)
+        POW10[self.0 as usize]
     }
 
     /// Rounds a float to the nearest increment (half away from zero) as a mantissa.
+    #[inline]
     pub fn from_f64(self, v: f64) -> Result<i64, FixedError> {
-        if !v.is_finite() {
-            return Err(FixedError::NotFinite);
+        let scaled = v * self.factor() as f64;
+        if scaled.is_nan() || scaled.abs() >= 9.0e18 {
+            return Err(if v.is_finite() {
+                FixedError::OutOfRange
+            } else {
+                FixedError::NotFinite
+            });
         }
-        let scaled = (v * self.factor() as f64).round();
-        if scaled.abs() >= 9.0e18 {
-            return Err(FixedError::OutOfRange);
-        }
-        Ok(scaled as i64)
+        // Adding half with the value's sign and truncating rounds half away from zero,
+        // without a libm call on the hot path.
+        Ok((scaled + 0.5f64.copysign(scaled)) as i64)
     }
 
     /// Exact conversion of a decimal to a mantissa; errors if it has more decimals.
@@ -108,6 +124,13 @@ mod tests {
         ));
         assert_eq!(s.parse("1.23450").unwrap(), 12_345);
         assert!(matches!(s.from_f64(f64::NAN), Err(FixedError::NotFinite)));
+        assert!(matches!(
+            s.from_f64(f64::INFINITY),
+            Err(FixedError::NotFinite)
+        ));
+        assert!(matches!(s.from_f64(1e30), Err(FixedError::OutOfRange)));
+        assert_eq!(s.from_f64(-1.00005).unwrap(), -10_001);
+        assert_eq!(s.from_f64(2.00004999).unwrap(), 20_000);
         assert!(matches!(s.parse("abc"), Err(FixedError::NotANumber(_))));
     }
 }

@@ -1,6 +1,6 @@
 //! Time as integer nanoseconds since the Unix epoch (UTC) and bar intervals.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use std::fmt;
 use std::str::FromStr;
 
@@ -29,11 +29,47 @@ impl UnixNanos {
         DateTime::from_timestamp_nanos(self.0)
     }
 
-    /// ISO-8601 UTC text with as many fractional digits as needed, e.g. `2004-12-21T05:00:00Z`.
+    /// ISO-8601 UTC text, e.g. `2004-12-21T05:00:00Z`; fractional seconds appear only when
+    /// present, as 3, 6 or 9 digits (`...:01.500Z`).
     pub fn to_iso(self) -> String {
-        self.to_datetime()
-            .to_rfc3339_opts(SecondsFormat::AutoSi, true)
+        let secs = self.0.div_euclid(NANOS_PER_SEC);
+        let nanos = self.0.rem_euclid(NANOS_PER_SEC);
+        let sod = secs.rem_euclid(86_400);
+        let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
+        let mut out = format!(
+            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
+            sod / 3_600,
+            sod % 3_600 / 60,
+            sod % 60
+        );
+        if nanos != 0 {
+            let frac = if nanos % 1_000_000 == 0 {
+                format!(".{:03}", nanos / 1_000_000)
+            } else if nanos % 1_000 == 0 {
+                format!(".{:06}", nanos / 1_000)
+            } else {
+                format!(".{nanos:09}")
+            };
+            out.push_str(&frac);
+        }
+        out.push('Z');
+        out
     }
+}
+
+/// Proleptic Gregorian (year, month, day) of a day count since 1970-01-01 (Howard Hinnant's
+/// `civil_from_days`), exact for the whole i64-nanosecond range.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
 }
 
 impl fmt::Display for UnixNanos {
@@ -108,6 +144,7 @@ impl fmt::Display for Interval {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::SecondsFormat;
 
     #[test]
     fn parses_and_prints_intervals() {
@@ -118,6 +155,22 @@ mod tests {
         assert!("0m".parse::<Interval>().is_err());
         assert!("m".parse::<Interval>().is_err());
         assert!("5x".parse::<Interval>().is_err());
+    }
+
+    #[test]
+    fn fast_iso_matches_chrono_everywhere() {
+        let mut x: i64 = 0x1234_5678;
+        for _ in 0..20_000 {
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            for t in [x, x - x % NANOS_PER_SEC, x - x % 1_000_000, x - x % 1_000] {
+                let chrono = UnixNanos(t)
+                    .to_datetime()
+                    .to_rfc3339_opts(SecondsFormat::AutoSi, true);
+                assert_eq!(UnixNanos(t).to_iso(), chrono, "{t}");
+            }
+        }
     }
 
     #[test]

@@ -36,19 +36,14 @@ impl MergedSource {
 
 impl BarSource for MergedSource {
     fn next_bar(&mut self, symbols: &mut SymbolTable) -> Result<Option<Bar>, SourceError> {
+        if let [only] = self.sources.as_mut_slice() {
+            return only.next_bar(symbols);
+        }
         if !self.primed {
             self.primed = true;
             for i in 0..self.sources.len() {
                 self.refill(i, symbols)?;
             }
-        }
-        if self.sources.len() == 1 {
-            let out = self.heads[0].take();
-            if out.is_some() {
-                self.heap.clear();
-                self.refill(0, symbols)?;
-            }
-            return Ok(out);
         }
         let Some(Reverse((_, i))) = self.heap.pop() else {
             return Ok(None);

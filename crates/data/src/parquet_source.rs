@@ -9,13 +9,16 @@ use arrow_array::types::{
     Decimal128Type, Float32Type, Float64Type, Int64Type, TimestampNanosecondType,
 };
 use arrow_array::{Array, ArrayRef, RecordBatch};
-use arrow_schema::{DataType, TimeUnit};
+use arrow_schema::{DataType, Field, Schema, TimeUnit};
 use chrono_tz::Tz;
 use lockstep_core::{Decimal, FixedError, Scale, SymbolId, SymbolTable};
-use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+use parquet::arrow::arrow_reader::{
+    ArrowReaderOptions, ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder,
+};
 use parquet::arrow::ProjectionMask;
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Rows per decoded batch.
 pub const BATCH_ROWS: usize = 65_536;
@@ -63,6 +66,7 @@ impl ParquetBatchReader {
         }
         let builder = ParquetRecordBatchReaderBuilder::try_new(f)
             .map_err(|e| DataError::file(path, format!("not a readable Parquet file: {e}")))?;
+        let builder = symbols_as_dictionary(path, builder);
         let schema = builder.schema().clone();
         let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
         let missing = |c: &str| {
@@ -202,6 +206,47 @@ impl BatchReader for ParquetBatchReader {
     }
 }
 
+/// Reopens the file asking for a plain-text `symbol` column as a dictionary, so each batch
+/// interns a handful of distinct symbols instead of comparing one string per row. Keeps
+/// the original reader when the file cannot be read that way.
+fn symbols_as_dictionary(
+    path: &Path,
+    builder: ParquetRecordBatchReaderBuilder<File>,
+) -> ParquetRecordBatchReaderBuilder<File> {
+    let schema = builder.schema().clone();
+    let Ok(i) = schema.index_of("symbol") else {
+        return builder;
+    };
+    if !matches!(schema.field(i).data_type(), DataType::Utf8) {
+        return builder;
+    }
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .enumerate()
+        .map(|(k, f)| {
+            if k == i {
+                Field::new(
+                    "symbol",
+                    DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8)),
+                    f.is_nullable(),
+                )
+            } else {
+                f.as_ref().clone()
+            }
+        })
+        .collect();
+    let hinted = Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()));
+    let reopened = File::open(path).ok().and_then(|f| {
+        ParquetRecordBatchReaderBuilder::try_new_with_options(
+            f,
+            ArrowReaderOptions::new().with_schema(hinted),
+        )
+        .ok()
+    });
+    reopened.unwrap_or(builder)
+}
+
 fn wrong(file: &Path, name: &str, t: &DataType) -> DataError {
     DataError::column(file, name, format!("unsupported type {t}"))
 }
@@ -291,6 +336,12 @@ fn decode_price(
     match a.data_type() {
         DataType::Float64 => {
             let v = a.as_primitive::<Float64Type>().values();
+            if nulls.is_none() {
+                for (i, x) in v.iter().enumerate() {
+                    push(i, scale.from_f64(*x), &mut out);
+                }
+                return Ok(out);
+            }
             for (i, x) in v.iter().enumerate() {
                 let r = if is_null(i) {
                     Err(FixedError::NotANumber("null".into()))

@@ -11,6 +11,7 @@ use chrono::DateTime;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
+use parquet::schema::types::ColumnPath;
 use rust_decimal::Decimal;
 use std::fs::File;
 use std::path::Path;
@@ -58,10 +59,16 @@ pub fn write_parquet_twin(t: &WrittenTable, out: &Path) -> Result<(), String> {
         })
         .collect();
     let schema = Arc::new(Schema::new(fields));
-    let props = WriterProperties::builder()
+    let mut props = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::default()))
         .set_max_row_group_row_count(Some(ROW_GROUP))
-        .build();
+        .set_dictionary_enabled(false);
+    for (name, kind) in cols {
+        if *kind == Kind::Str {
+            props = props.set_column_dictionary_enabled(ColumnPath::from(*name), true);
+        }
+    }
+    let props = props.build();
     let file = File::create(out).map_err(|e| format!("{}: {e}", out.display()))?;
     let mut w =
         ArrowWriter::try_new(file, schema.clone(), Some(props)).map_err(|e| e.to_string())?;

@@ -119,6 +119,9 @@ impl Strategy for SmaCross {
         let Some(prev) = prev else { return };
         let up = rel == Ordering::Greater && prev != Ordering::Greater;
         let down = rel == Ordering::Less && prev != Ordering::Less;
+        if !up && !down {
+            return;
+        }
         let have = ctx.position(bar.symbol) + ctx.working(bar.symbol);
         if up && (self.p.allow_short || have.is_zero()) {
             ctx.target_position(bar.symbol, self.p.qty, None);
