@@ -91,6 +91,10 @@ pub enum TimeError {
 pub struct Interval(i64);
 
 impl Interval {
+    /// One nanosecond: a placeholder for readers whose delivery time does not matter
+    /// (inspection, import, interval inference).
+    pub const NANOSECOND: Interval = Interval(1);
+
     /// An interval of `nanos` nanoseconds; `None` unless positive.
     pub fn from_nanos(nanos: i64) -> Option<Interval> {
         (nanos > 0).then_some(Interval(nanos))

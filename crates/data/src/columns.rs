@@ -1,5 +1,8 @@
 //! Which input column feeds which bar field, chosen once per file from its schema.
 
+use crate::error::DataError;
+use std::path::Path;
+
 /// The bar fields read from a file, in a fixed order.
 pub const PRICE_FIELDS: [&str; 4] = ["open", "high", "low", "close"];
 
@@ -27,6 +30,38 @@ pub fn pick_ts_column(names: &[String]) -> Option<(usize, &str)> {
 /// A readable list of the columns a file has, for "missing column" messages.
 pub fn list(names: &[String]) -> String {
     names.join(", ")
+}
+
+/// The source columns of (ts, open, high, low, close, volume): positions and names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnMap {
+    /// Column positions in the file.
+    pub idx: [usize; 6],
+    /// Column names in the file (e.g. `close_text`).
+    pub names: [String; 6],
+}
+
+/// Maps a file's header to bar fields; a missing field is an error naming the column and
+/// listing what the file has.
+pub fn resolve(file: &Path, names: &[String]) -> Result<ColumnMap, DataError> {
+    let missing = |c: &str| {
+        DataError::column(
+            file,
+            c,
+            format!("missing column (file has: {})", list(names)),
+        )
+    };
+    let (ts_i, ts_name) = pick_ts_column(names).ok_or_else(|| missing("ts"))?;
+    let mut map = ColumnMap {
+        idx: [ts_i; 6],
+        names: std::array::from_fn(|_| ts_name.to_string()),
+    };
+    for (k, field) in PRICE_FIELDS.iter().chain(["volume"].iter()).enumerate() {
+        let (i, name) = pick_value_column(names, field).ok_or_else(|| missing(field))?;
+        map.idx[k + 1] = i;
+        map.names[k + 1] = name.to_string();
+    }
+    Ok(map)
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! Streaming CSV reader (the `csv` crate), one chunk of records at a time.
 
-use crate::columns::{list, pick_ts_column, pick_value_column, PRICE_FIELDS};
+use crate::columns::{resolve, ColumnMap};
 use crate::decode::{BatchReader, DecodedBatch};
 use crate::error::DataError;
 use crate::timeparse::parse_ts_text;
@@ -63,28 +63,10 @@ impl CsvBatchReader {
         let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(f);
         let header = reader.headers().map_err(|e| csv_error(path, &e))?.clone();
         let names: Vec<String> = header.iter().map(|h| h.trim().to_string()).collect();
-        let missing = |c: &str| {
-            DataError::column(
-                path,
-                c,
-                format!("missing column (file has: {})", list(&names)),
-            )
-        };
-        let (ts_i, ts_name) = pick_ts_column(&names).ok_or_else(|| missing("ts"))?;
-        let mut idx = [ts_i, 0, 0, 0, 0, 0];
-        let mut out_names = [
-            ts_name.to_string(),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-        ];
-        for (k, field) in PRICE_FIELDS.iter().chain(["volume"].iter()).enumerate() {
-            let (i, name) = pick_value_column(&names, field).ok_or_else(|| missing(field))?;
-            idx[k + 1] = i;
-            out_names[k + 1] = name.to_string();
-        }
+        let ColumnMap {
+            idx,
+            names: out_names,
+        } = resolve(path, &names)?;
         Ok(CsvBatchReader {
             file: path.to_path_buf(),
             reader,

@@ -20,10 +20,7 @@ pub struct ImportSummary {
 pub fn import(src: &Path, dst: &Path, opts: &DataOptions) -> Result<ImportSummary, DataError> {
     let o = DataOptions {
         require_time_order: false,
-        interval: Some(
-            opts.interval
-                .unwrap_or(Interval::from_nanos(1).unwrap_or_else(|| unreachable!())),
-        ),
+        interval: Some(opts.interval.unwrap_or(Interval::NANOSECOND)),
         ..opts.clone()
     };
     let mut reader = open_file(src, &o)?;

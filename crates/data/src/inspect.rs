@@ -72,11 +72,7 @@ pub fn inspect(path: &Path, opts: &DataOptions) -> Result<Inspection, DataError>
     };
     let probe = DataOptions {
         lenient: true,
-        interval: Some(
-            interval
-                .clone()
-                .unwrap_or(Interval::from_nanos(1).unwrap_or_else(|| unreachable!())),
-        ),
+        interval: Some(interval.clone().unwrap_or(Interval::NANOSECOND)),
         ..opts.clone()
     };
     let mut src = open_file(path, &probe)?;

@@ -161,14 +161,12 @@ const INFER_ROWS: usize = 10_000;
 /// The smallest positive gap between consecutive bars of one symbol within the first rows.
 /// Errors when no symbol has two rows there (then set `data.interval`).
 pub fn infer_interval(path: &Path, opts: &DataOptions) -> Result<Interval, DataError> {
-    let placeholder =
-        Interval::from_nanos(1).ok_or_else(|| DataError::file(path, "internal: bad interval"))?;
     let probe = DataOptions {
         lenient: true,
         require_time_order: false,
         ..opts.clone()
     };
-    let mut src = open_with_interval(path, &probe, placeholder)?;
+    let mut src = open_with_interval(path, &probe, Interval::NANOSECOND)?;
     let mut symbols = SymbolTable::new();
     let mut last: BTreeMap<u32, i64> = BTreeMap::new();
     let mut best: Option<i64> = None;

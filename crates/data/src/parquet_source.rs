@@ -1,6 +1,6 @@
 //! Streaming Parquet reader: one record batch at a time, only the needed columns.
 
-use crate::columns::{list, pick_ts_column, pick_value_column, PRICE_FIELDS};
+use crate::columns::resolve;
 use crate::decode::{BatchReader, DecodedBatch};
 use crate::error::DataError;
 use crate::timeparse::parse_ts_text;
@@ -69,34 +69,17 @@ impl ParquetBatchReader {
         let builder = symbols_as_dictionary(path, builder);
         let schema = builder.schema().clone();
         let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
-        let missing = |c: &str| {
-            DataError::column(
-                path,
-                c,
-                format!("missing column (file has: {})", list(&names)),
-            )
-        };
-        let (ts_i, ts_name) = pick_ts_column(&names).ok_or_else(|| missing("ts"))?;
-        let ts_type = schema.field(ts_i).data_type();
+        let map = resolve(path, &names)?;
+        let ts_type = schema.field(map.idx[0]).data_type();
         if !matches!(ts_type, DataType::Timestamp(_, _)) && !is_text(ts_type) {
             return Err(DataError::column(
                 path,
-                ts_name,
+                &map.names[0],
                 format!("wrong type {ts_type}: expected a timestamp or ISO-8601 text"),
             ));
         }
-        let mut picked = vec![ts_i];
-        let mut out_names = [
-            ts_name.to_string(),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-        ];
-        for (k, field) in PRICE_FIELDS.iter().chain(["volume"].iter()).enumerate() {
-            let (i, name) = pick_value_column(&names, field).ok_or_else(|| missing(field))?;
-            let t = schema.field(i).data_type();
+        for (i, name) in map.idx.iter().zip(&map.names).skip(1) {
+            let t = schema.field(*i).data_type();
             if !is_number(t) {
                 return Err(DataError::column(
                     path,
@@ -104,9 +87,9 @@ impl ParquetBatchReader {
                     format!("wrong type {t}: expected float, integer, decimal or decimal text"),
                 ));
             }
-            picked.push(i);
-            out_names[k + 1] = name.to_string();
         }
+        let mut picked = map.idx.to_vec();
+        let out_names = map.names;
         let symbol_col = match names.iter().position(|n| n == "symbol") {
             Some(i) => {
                 let t = schema.field(i).data_type();

@@ -32,6 +32,15 @@ pub enum ExecError {
     },
 }
 
+/// An illegal order transition is a bug: it panics in debug builds (tests catch it at the
+/// source) and stops the run with an error in release builds.
+fn illegal(e: IllegalTransition) -> ExecError {
+    if cfg!(debug_assertions) {
+        panic!("{e}");
+    }
+    ExecError::Illegal(e)
+}
+
 /// What applying one venue report produced.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ReportEffect {
@@ -122,7 +131,8 @@ impl Executor {
         match report {
             VenueReport::Accepted { order_id, ts } => {
                 self.order_mut(*order_id)?
-                    .transition(OrderStatus::Accepted, *ts)?;
+                    .transition(OrderStatus::Accepted, *ts)
+                    .map_err(illegal)?;
                 Ok(ReportEffect::None)
             }
             VenueReport::Rejected {
@@ -131,7 +141,7 @@ impl Executor {
                 reason,
             } => {
                 let o = self.order_mut(*order_id)?;
-                o.transition(OrderStatus::Rejected, *ts)?;
+                o.transition(OrderStatus::Rejected, *ts).map_err(illegal)?;
                 let o = o.clone();
                 *self.working.entry((o.strategy, o.symbol)).or_default() -= signed(o.side, o.qty);
                 self.retire_if_done(*order_id);
@@ -159,7 +169,7 @@ impl Executor {
                 } else {
                     OrderStatus::PartiallyFilled
                 };
-                o.transition(next, *ts)?;
+                o.transition(next, *ts).map_err(illegal)?;
                 o.filled_qty += *qty;
                 o.filled_notional += *qty * *price;
                 let fill = Fill {
@@ -193,9 +203,9 @@ impl Executor {
         let n = live.len();
         for (_, mut o) in live {
             if o.status() == OrderStatus::New {
-                o.transition(OrderStatus::Accepted, now)?;
+                o.transition(OrderStatus::Accepted, now).map_err(illegal)?;
             }
-            o.transition(OrderStatus::Expired, now)?;
+            o.transition(OrderStatus::Expired, now).map_err(illegal)?;
             *self.working.entry((o.strategy, o.symbol)).or_default() -=
                 signed(o.side, o.remaining());
             self.finished.push(o);
@@ -227,5 +237,106 @@ impl Executor {
     /// Orders created so far.
     pub fn created(&self) -> u64 {
         self.created
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::market::MarketState;
+    use crate::risk::RiskEngine;
+    use lockstep_core::{Bar, Liquidity, OrderIntent, Scale};
+
+    fn setup() -> (Executor, Ledger, OrderId) {
+        let mut market = MarketState::default();
+        market.update(&Bar {
+            ts: UnixNanos(0),
+            end: UnixNanos(1),
+            symbol: SymbolId(0),
+            scale: Scale::EQUITY,
+            open: 10_000,
+            high: 10_000,
+            low: 10_000,
+            close: 10_000,
+            volume: 0.0,
+        });
+        let ledger = Ledger::new(Qty::ZERO);
+        let intent = OrderIntent {
+            strategy: StrategyId(0),
+            symbol: SymbolId(0),
+            side: Side::Buy,
+            qty: Qty::from(10),
+            exit_reason: None,
+        };
+        let approved = RiskEngine::default()
+            .check(intent, UnixNanos(1), &market, &ledger)
+            .expect("approved");
+        let mut ex = Executor::new("t");
+        let id = ex.create(approved, UnixNanos(1), &ledger).id;
+        (ex, ledger, id)
+    }
+
+    fn fill(order_id: OrderId, qty: i64) -> VenueReport {
+        VenueReport::Fill {
+            order_id,
+            ts: UnixNanos(2),
+            qty: Qty::from(qty),
+            price: Qty::ONE,
+            fee: Qty::ZERO,
+            liquidity: Liquidity::Taker,
+        }
+    }
+
+    #[test]
+    fn partial_fills_then_retires_and_refuses_bad_reports() {
+        let (mut ex, _ledger, id) = setup();
+        assert_eq!(ex.working_qty(StrategyId(0), SymbolId(0)), Qty::from(10));
+        ex.on_report(&VenueReport::Accepted {
+            order_id: id,
+            ts: UnixNanos(1),
+        })
+        .unwrap();
+        assert!(matches!(
+            ex.on_report(&fill(id, 11)),
+            Err(ExecError::Overfill { .. })
+        ));
+        assert!(matches!(
+            ex.on_report(&fill(id, 4)),
+            Ok(ReportEffect::Fill(_))
+        ));
+        assert!(
+            ex.take_finished().is_empty(),
+            "a partially filled order stays live"
+        );
+        assert!(
+            matches!(ex.on_report(&fill(id, 6)), Ok(ReportEffect::Fill(f)) if f.fill_id == FillId(2))
+        );
+        let done = ex.take_finished();
+        assert_eq!(done.len(), 1);
+        assert_eq!(done[0].status(), OrderStatus::Filled);
+        assert_eq!(done[0].client_order_id.0, "t-1");
+        assert_eq!(
+            ex.strategy_position(StrategyId(0), SymbolId(0)),
+            Qty::from(10)
+        );
+        assert_eq!(ex.working_qty(StrategyId(0), SymbolId(0)), Qty::ZERO);
+        assert!(matches!(
+            ex.on_report(&fill(id, 1)),
+            Err(ExecError::UnknownOrder(1))
+        ));
+    }
+
+    #[test]
+    fn end_of_data_expires_working_orders() {
+        let (mut ex, _ledger, id) = setup();
+        ex.on_report(&VenueReport::Accepted {
+            order_id: id,
+            ts: UnixNanos(1),
+        })
+        .unwrap();
+        assert_eq!(ex.expire_all(UnixNanos(9)).unwrap(), 1);
+        let done = ex.take_finished();
+        assert_eq!(done[0].status(), OrderStatus::Expired);
+        assert_eq!(ex.working_qty(StrategyId(0), SymbolId(0)), Qty::ZERO);
     }
 }
