@@ -18,6 +18,11 @@ pub enum Kind {
     Str,
 }
 
+/// Digits after the decimal point of plain decimal text.
+pub fn decimals_of(text: &str) -> u32 {
+    text.split_once('.').map_or(0, |(_, f)| f.len() as u32)
+}
+
 /// A table's name and column contract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TableSpec {
@@ -33,6 +38,7 @@ pub struct CsvTable {
     path: PathBuf,
     writer: csv::Writer<HashingWriter<BufWriter<File>>>,
     rows: u64,
+    scales: Vec<u32>,
 }
 
 /// A finished CSV table.
@@ -46,6 +52,8 @@ pub struct WrittenTable {
     pub digest: String,
     /// Data rows.
     pub rows: u64,
+    /// Largest number of decimals seen per column (0 for non-decimal columns).
+    pub scales: Vec<u32>,
 }
 
 impl CsvTable {
@@ -62,6 +70,7 @@ impl CsvTable {
             path,
             writer,
             rows: 0,
+            scales: vec![0; spec.columns.len()],
         })
     }
 
@@ -70,6 +79,12 @@ impl CsvTable {
         debug_assert_eq!(cells.len(), self.spec.columns.len(), "{}", self.spec.name);
         self.writer.write_record(cells)?;
         self.rows += 1;
+        for ((cell, (_, kind)), scale) in cells.iter().zip(self.spec.columns).zip(&mut self.scales)
+        {
+            if *kind == Kind::Dec {
+                *scale = (*scale).max(decimals_of(cell));
+            }
+        }
         Ok(())
     }
 
@@ -83,6 +98,7 @@ impl CsvTable {
             path: self.path,
             digest,
             rows: self.rows,
+            scales: self.scales,
         })
     }
 }

@@ -1,6 +1,6 @@
-//! The Parquet twin of a CSV table, converted in two streaming passes: the first finds each
-//! decimal column's scale, the second writes batches. Values are parsed from the same text
-//! the hash covers, so both files hold identical, exact values.
+//! The Parquet twin of a CSV table, converted in one streaming pass (each decimal column's
+//! scale was recorded while the CSV was written). Values are parsed from the same text the
+//! hash covers, so both files hold identical, exact values.
 
 use crate::csv_table::{Kind, WrittenTable};
 use arrow_array::{
@@ -27,26 +27,13 @@ fn bad(table: &str, row: usize, col: &str, text: &str) -> String {
     format!("{table}.csv row {row}, column `{col}`: cannot convert `{text}`")
 }
 
-fn decimals_of(text: &str) -> u32 {
-    text.split_once('.').map_or(0, |(_, f)| f.len() as u32)
-}
-
 /// Writes `<name>.parquet` next to the CSV of `t`.
 pub fn write_parquet_twin(t: &WrittenTable, out: &Path) -> Result<(), String> {
     let cols = t.spec.columns;
-    let mut scales = vec![0u32; cols.len()];
-    let mut r = csv::Reader::from_path(&t.path).map_err(|e| e.to_string())?;
-    for rec in r.records() {
-        let rec = rec.map_err(|e| e.to_string())?;
-        for (k, (_, kind)) in cols.iter().enumerate() {
-            if *kind == Kind::Dec {
-                scales[k] = scales[k].max(decimals_of(rec.get(k).unwrap_or("")));
-            }
-        }
-    }
+    let scales = &t.scales;
     let fields: Vec<Field> = cols
         .iter()
-        .zip(&scales)
+        .zip(scales)
         .map(|((name, kind), s)| match kind {
             Kind::Ts => Field::new(
                 *name,

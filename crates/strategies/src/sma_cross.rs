@@ -42,6 +42,8 @@ fn default_qty() -> Qty {
 struct Series {
     window: Vec<i64>,
     seen: usize,
+    /// Ring position of the next close (= seen % slow, kept without division).
+    head: usize,
     sum_fast: i128,
     sum_slow: i128,
     prev: Option<Ordering>,
@@ -83,6 +85,7 @@ impl SmaCross {
         self.series[i].get_or_insert_with(|| Series {
             window: vec![0; self.p.slow],
             seen: 0,
+            head: 0,
             sum_fast: 0,
             sum_slow: 0,
             prev: None,
@@ -102,12 +105,15 @@ impl Strategy for SmaCross {
         let n = st.seen;
         let close = bar.close as i128;
         if n >= slow {
-            st.sum_slow -= st.window[n % slow] as i128;
+            st.sum_slow -= st.window[st.head] as i128;
         }
         if n >= fast {
-            st.sum_fast -= st.window[(n - fast) % slow] as i128;
+            let back = st.head + slow - fast;
+            let i = if back >= slow { back - slow } else { back };
+            st.sum_fast -= st.window[i] as i128;
         }
-        st.window[n % slow] = bar.close;
+        st.window[st.head] = bar.close;
+        st.head = if st.head + 1 == slow { 0 } else { st.head + 1 };
         st.sum_fast += close;
         st.sum_slow += close;
         st.seen += 1;
