@@ -8,6 +8,31 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
+/// Every config key with its default, shown by `lockstep backtest --help`.
+pub const KEYS_HELP: &str = "\
+Config keys (TOML file or --set KEY=VALUE), with defaults:
+  run.name                        config file stem, or \"default\"
+  run.initial_cash                100000
+  data.paths                      [\"data/backtestingpy_goog_1d.parquet\"] (relative to the config file)
+  data.interval                   inferred from the data (1m, 5m, 1h, 1d, ...)
+  data.calendar                   24x7
+  data.symbol                     file stem (for files without a symbol column)
+  data.price_decimals             4
+  data.lenient                    false
+  strategy.name                   sma_cross  (or buy_and_hold; [[strategies]] for several)
+  strategy.fast / slow / qty      10 / 30 / 100   (sma_cross)
+  strategy.allow_short            false           (sma_cross)
+  strategy.symbol                 every symbol
+  execution.fill                  next_open  (or close)
+  execution.commission.percent    none (0.001 = 0.1 % of notional per fill)
+  execution.commission.per_share  none, with execution.commission.minimum per fill
+  risk.max_order_notional         none
+  risk.max_position_qty           none
+  report.equity                   session  (or bar)
+  report.dir                      reports
+
+Exit codes: 0 ok, 1 runtime failure, 2 bad input or config.";
+
 /// The bundled sample the default backtest runs on.
 pub const DEFAULT_DATA: &str = "data/backtestingpy_goog_1d.parquet";
 

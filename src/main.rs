@@ -19,6 +19,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Replay bars through strategies, risk, executor, sim venue and FIFO ledger; write a report.
+    #[command(after_help = lockstep::config::KEYS_HELP)]
     Backtest(BacktestArgs),
     /// Inspect, import and synthesize market data.
     #[command(subcommand)]

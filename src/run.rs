@@ -28,12 +28,8 @@ pub struct BacktestArgs {
     /// Built-in strategy to run (sma_cross, buy_and_hold); sets strategy.name. Default sma_cross.
     #[arg(long, value_name = "NAME")]
     pub strategy: Option<String>,
-    /// Override a config key with a TOML value, e.g. --set strategy.fast=5
-    /// --set execution.commission.percent=0.001 --set execution.fill=close. Repeatable.
-    /// Keys: run.{name,initial_cash=100000}; data.{paths,interval=inferred,calendar=24x7,
-    /// symbol=file stem,price_decimals=4,lenient=false}; strategy.{name=sma_cross,...};
-    /// execution.{fill=next_open|close, commission.{percent | per_share, minimum}};
-    /// risk.{max_order_notional,max_position_qty}; report.{equity=session|bar,dir=reports}.
+    /// Override a config key with a TOML value (repeatable), e.g. --set strategy.fast=5
+    /// --set execution.commission.percent=0.001 --set execution.fill=close. Keys below.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
     /// Write the run's files directly into DIR (default: <report.dir>/<run name>/).

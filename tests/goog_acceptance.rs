@@ -121,3 +121,43 @@ fn csv_twin_of_the_sample_gives_the_same_trades() {
     assert_eq!(s["realized_pnl"], "66275.00");
     assert_eq!(s["report_hash"], p["report_hash"]);
 }
+
+#[test]
+fn per_share_commission_applies_its_minimum_per_fill() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let s = run(
+        &out,
+        &[
+            "--set",
+            "execution.commission.per_share=0.005",
+            "--set",
+            "execution.commission.minimum=1",
+        ],
+    );
+    // 100 shares x 0.005 = 0.50 < 1.00, so every one of the 65 fills pays the 1.00 minimum;
+    // the 32 round trips carry 64 of them.
+    assert_eq!(s["fees"], "65.00");
+    assert_eq!(s["realized_pnl"], "66211.00");
+}
+
+#[test]
+fn risk_limits_reject_entries_with_a_code() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let s = run(&out, &["--set", "risk.max_order_notional=20000"]);
+    // Entries priced above 200/share are refused; exits always go through, so every
+    // accepted entry is closed and the final 695.00 entry is refused.
+    let rejected = s["rejections"]["max_order_notional"].as_u64().unwrap();
+    assert!(rejected > 0);
+    let rows = csv_rows(&out, "rejections");
+    assert_eq!(rows.len() as u64, rejected);
+    assert!(rows
+        .iter()
+        .all(|r| r["code"] == "max_order_notional" && r["side"] == "buy"));
+    let fills = csv_rows(&out, "fills");
+    let entries: Vec<_> = fills.iter().filter(|f| f["side"] == "buy").collect();
+    assert_eq!(fills.len(), 2 * entries.len(), "every entry has its exit");
+    assert_eq!(s["round_trips"].as_u64().unwrap() + rejected, 33);
+    assert_eq!(s["open_positions"].as_array().unwrap().len(), 0);
+}
