@@ -83,11 +83,13 @@ impl CsvBatchReader {
 }
 
 impl BatchReader for CsvBatchReader {
-    fn next_batch(&mut self, symbols: &mut SymbolTable) -> Result<Option<DecodedBatch>, DataError> {
-        let mut out = DecodedBatch {
-            first_row: self.next_row,
-            ..DecodedBatch::default()
-        };
+    fn next_batch(
+        &mut self,
+        symbols: &mut SymbolTable,
+        recycled: DecodedBatch,
+    ) -> Result<Option<DecodedBatch>, DataError> {
+        let mut out = recycled;
+        out.reset(self.next_row);
         let fixed = symbols.intern(&self.fixed_symbol);
         while out.len() < CHUNK_ROWS {
             let more = self

@@ -128,12 +128,11 @@ impl ParquetBatchReader {
         &self,
         batch: &RecordBatch,
         symbols: &mut SymbolTable,
+        recycled: DecodedBatch,
     ) -> Result<DecodedBatch, DataError> {
         let n = batch.num_rows();
-        let mut out = DecodedBatch {
-            first_row: self.next_row,
-            ..DecodedBatch::default()
-        };
+        let mut out = recycled;
+        out.reset(self.next_row);
         let col = |name: &str| -> Result<&ArrayRef, DataError> {
             batch.column_by_name(name).ok_or_else(|| {
                 DataError::column(&self.file, name, "column vanished from a row group")
@@ -148,19 +147,23 @@ impl ParquetBatchReader {
         )?;
         for k in 0..4 {
             let name = &self.names[k + 1];
-            out.price[k] = decode_price(col(name)?, name, self.scale, &mut out.bad, &self.file)?;
+            let buf = std::mem::take(&mut out.price[k]);
+            out.price[k] =
+                decode_price(col(name)?, name, self.scale, &mut out.bad, &self.file, buf)?;
         }
+        let buf = std::mem::take(&mut out.volume);
         out.volume = decode_volume(
             col(&self.names[5])?,
             &self.names[5],
             &mut out.bad,
             &self.file,
+            buf,
         )?;
         match &self.symbol_col {
             Some(name) => decode_symbols(col(name)?, name, symbols, &mut out)?,
             None => {
                 let id = symbols.intern(&self.fixed_symbol);
-                out.symbol = vec![id; n];
+                out.symbol.resize(n, id);
             }
         }
         out.finish();
@@ -169,7 +172,11 @@ impl ParquetBatchReader {
 }
 
 impl BatchReader for ParquetBatchReader {
-    fn next_batch(&mut self, symbols: &mut SymbolTable) -> Result<Option<DecodedBatch>, DataError> {
+    fn next_batch(
+        &mut self,
+        symbols: &mut SymbolTable,
+        recycled: DecodedBatch,
+    ) -> Result<Option<DecodedBatch>, DataError> {
         match self.reader.next() {
             None => Ok(None),
             Some(Err(e)) => Err(DataError::file(
@@ -177,7 +184,7 @@ impl BatchReader for ParquetBatchReader {
                 format!("cannot read rows from {}: {e}", self.next_row),
             )),
             Some(Ok(batch)) => {
-                let decoded = self.decode(&batch, symbols)?;
+                let decoded = self.decode(&batch, symbols, recycled)?;
                 self.next_row += batch.num_rows() as u64;
                 Ok(Some(decoded))
             }
@@ -254,7 +261,7 @@ fn decode_ts(
                 )?
             };
             let arr = ns.as_primitive::<TimestampNanosecondType>();
-            out.ts = arr.values().to_vec();
+            out.ts.extend_from_slice(arr.values());
             if arr.null_count() > 0 || a.null_count() != arr.null_count() {
                 for i in 0..n {
                     if arr.is_null(i) {
@@ -270,7 +277,6 @@ fn decode_ts(
         t if is_text(t) => {
             let s = arrow_cast::cast(a, &DataType::Utf8).map_err(|_| wrong(file, name, t))?;
             let s = s.as_string::<i32>();
-            out.ts = Vec::with_capacity(n);
             for i in 0..n {
                 if s.is_null(i) {
                     out.ts.push(0);
@@ -304,9 +310,11 @@ fn decode_price(
     scale: Scale,
     bad: &mut Vec<(usize, String, String)>,
     file: &Path,
+    mut out: Vec<i64>,
 ) -> Result<Vec<i64>, DataError> {
     let n = a.len();
-    let mut out = Vec::with_capacity(n);
+    out.clear();
+    out.reserve(n);
     let mut push = |i: usize, r: Result<i64, FixedError>, out: &mut Vec<i64>| match r {
         Ok(v) => out.push(v),
         Err(e) => {
@@ -394,13 +402,14 @@ fn decode_volume(
     name: &str,
     bad: &mut Vec<(usize, String, String)>,
     file: &Path,
+    mut v: Vec<f64>,
 ) -> Result<Vec<f64>, DataError> {
     let n = a.len();
+    v.clear();
     let t = a.data_type().clone();
     let as_f64 = if is_text(&t) {
         let c = arrow_cast::cast(a, &DataType::Utf8).map_err(|_| wrong(file, name, &t))?;
         let s = c.as_string::<i32>();
-        let mut v = Vec::with_capacity(n);
         for i in 0..n {
             match s.is_valid(i).then(|| s.value(i).trim().parse::<f64>()) {
                 Some(Ok(x)) => v.push(x),
@@ -420,7 +429,8 @@ fn decode_volume(
             bad.push((i, name.to_string(), "missing value".into()));
         }
     }
-    Ok(arr.values().to_vec())
+    v.extend_from_slice(arr.values());
+    Ok(v)
 }
 
 fn decode_symbols(
@@ -430,7 +440,6 @@ fn decode_symbols(
     out: &mut DecodedBatch,
 ) -> Result<(), DataError> {
     let n = a.len();
-    out.symbol = Vec::with_capacity(n);
     if let Some(dict) = a.as_any_dictionary_opt() {
         let values = arrow_cast::cast(dict.values(), &DataType::Utf8)
             .map_err(|e| DataError::column(Path::new(""), name, e.to_string()))?;
