@@ -169,3 +169,49 @@ fn strategies_share_one_ledger() {
     let by: Vec<&str> = fills.iter().map(|f| f["strategy"].as_str()).collect();
     assert_eq!(by, ["buy_and_hold", "sma_cross", "sma_cross", "sma_cross"]);
 }
+
+#[test]
+fn equity_has_one_row_per_session_or_per_bar() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("m.csv"),
+        "ts,symbol,open,high,low,close,volume\n\
+         2024-01-01T23:57:00Z,M,1,1,1,1,1\n\
+         2024-01-01T23:58:00Z,M,1,1,1,1,1\n\
+         2024-01-02T00:00:00Z,M,1,1,1,1,1\n\
+         2024-01-02T10:00:00Z,M,1,1,1,1,1\n\
+         2024-01-03T10:00:00Z,M,1,1,1,1,1\n",
+    )
+    .unwrap();
+    let rows = |mode: &str| {
+        let out = format!("out-{mode}");
+        let o = lockstep(
+            tmp.path(),
+            &[
+                "backtest",
+                "--quiet",
+                "--out",
+                &out,
+                "--data",
+                "m.csv",
+                "--set",
+                &format!("report.equity={mode}"),
+            ],
+        );
+        assert!(o.status.success(), "{}", common::stderr(&o));
+        csv_rows(&tmp.path().join(&out), "equity")
+            .iter()
+            .map(|r| r["ts"].clone())
+            .collect::<Vec<_>>()
+    };
+    // 1-minute bars are delivered at ts + 1m: 23:58, 23:59 (Jan 1), 00:01, 10:01 (Jan 2), 10:01 (Jan 3).
+    assert_eq!(
+        rows("session"),
+        [
+            "2024-01-01T23:59:00Z",
+            "2024-01-02T10:01:00Z",
+            "2024-01-03T10:01:00Z"
+        ]
+    );
+    assert_eq!(rows("bar").len(), 5);
+}

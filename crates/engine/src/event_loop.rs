@@ -171,7 +171,11 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
         self.process_intents()?;
         self.executor.expire_all(self.clock.now())?;
         self.flush_orders()?;
-        self.record_equity()?;
+        if self.settings.equity == EquityMode::Session {
+            // The last session has no following bar to close it; per-bar mode already
+            // recorded its final row.
+            self.record_equity()?;
+        }
         Ok(self.finish(source.skipped_rows()))
     }
 
