@@ -237,6 +237,28 @@ fn origin(path: Option<&Path>) -> String {
     )
 }
 
+/// Reads and parses `path` as a TOML table; errors name the file.
+pub fn read_table(path: &Path) -> Result<toml::Table, AppError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| AppError::BadInput(format!("{}: cannot read config: {e}", path.display())))?;
+    text.parse::<toml::Table>().map_err(|e| {
+        AppError::BadInput(format!("{}: invalid TOML: {}", path.display(), e.message()))
+    })
+}
+
+/// Deserializes a config table; errors name `path` (or the command line) and the key path.
+pub fn from_table(table: toml::Table, path: Option<&Path>) -> Result<Config, AppError> {
+    serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
+        let key = e.path().to_string();
+        let inner = e.into_inner();
+        AppError::BadInput(format!(
+            "{}: key `{key}`: {}",
+            origin(path),
+            inner.message()
+        ))
+    })
+}
+
 /// Reads `path` (or starts empty), applies `--set` overrides and then `extra` edits, and
 /// deserializes. Errors name the file and the key path.
 pub fn load(
@@ -246,30 +268,13 @@ pub fn load(
 ) -> Result<Config, AppError> {
     let mut table = match path {
         None => toml::Table::new(),
-        Some(p) => {
-            let text = std::fs::read_to_string(p).map_err(|e| {
-                AppError::BadInput(format!("{}: cannot read config: {e}", p.display()))
-            })?;
-            text.parse::<toml::Table>().map_err(|e| {
-                AppError::BadInput(format!("{}: invalid TOML: {}", p.display(), e.message()))
-            })?
-        }
+        Some(p) => read_table(p)?,
     };
     for s in sets {
         overrides::apply(&mut table, s)?;
     }
     extra(&mut table)?;
-    let de = toml::Value::Table(table);
-    let cfg: Config = serde_path_to_error::deserialize(de).map_err(|e| {
-        let key = e.path().to_string();
-        let inner = e.into_inner();
-        AppError::BadInput(format!(
-            "{}: key `{key}`: {}",
-            origin(path),
-            inner.message()
-        ))
-    })?;
-    Ok(cfg)
+    from_table(table, path)
 }
 
 /// Resolves data paths: config-relative for config entries, the bundled sample when none.

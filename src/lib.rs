@@ -6,5 +6,6 @@ pub mod error;
 pub mod host;
 pub mod overrides;
 pub mod run;
+pub mod scenario;
 
 pub use error::AppError;

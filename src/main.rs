@@ -2,6 +2,7 @@
 
 use clap::{Parser, Subcommand};
 use lockstep::run::{run_backtest, summary_table, BacktestArgs};
+use lockstep::scenario::commands;
 use lockstep::AppError;
 use lockstep_core::Scale;
 use lockstep_data::{import::import, inspect, synth, DataOptions};
@@ -24,6 +25,28 @@ enum Command {
     /// Inspect, import and synthesize market data.
     #[command(subcommand)]
     Data(DataCommand),
+    /// Regression scenarios: backtest configs with an [expect] table (default folder scenarios/).
+    #[command(subcommand)]
+    Scenario(ScenarioCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum ScenarioCommand {
+    /// Run scenarios in parallel, one line each; runs go to reports/scenarios/<name>/.
+    Run {
+        /// Scenario files or folders (default: scenarios/).
+        paths: Vec<PathBuf>,
+    },
+    /// Run scenarios twice and compare with [expect] and [invariants]; exit 3 on any mismatch.
+    Verify {
+        /// Scenario files or folders (default: scenarios/).
+        paths: Vec<PathBuf>,
+    },
+    /// Write the actual values into each scenario's [expect], keeping comments and layout.
+    Bless {
+        /// Scenario files or folders (default: scenarios/).
+        paths: Vec<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -160,6 +183,18 @@ fn main() -> ExitCode {
             }
         }),
         Command::Data(cmd) => data(cmd),
+        Command::Scenario(cmd) => {
+            let code = match cmd {
+                ScenarioCommand::Run { paths } => commands::run(&paths),
+                ScenarioCommand::Verify { paths } => commands::verify(&paths),
+                ScenarioCommand::Bless { paths } => commands::bless(&paths),
+            };
+            match code {
+                Ok(0) => Ok(()),
+                Ok(c) => return ExitCode::from(c as u8),
+                Err(e) => Err(e),
+            }
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

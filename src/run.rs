@@ -183,31 +183,61 @@ fn progress_bar(quiet: bool, total: Option<u64>) -> ProgressBar {
     pb
 }
 
-/// Runs one backtest and writes its report folder.
+/// A loaded config and how to run it.
+#[derive(Debug, Clone)]
+pub struct RunPlan {
+    /// The validated config.
+    pub cfg: Config,
+    /// The file it came from (data paths in it are relative to this file).
+    pub config_path: Option<PathBuf>,
+    /// Data files from the command line (replace `data.paths`).
+    pub data: Vec<PathBuf>,
+    /// Run name override.
+    pub name: Option<String>,
+    /// Output folder override.
+    pub out: Option<PathBuf>,
+    /// No progress bar.
+    pub quiet: bool,
+}
+
+/// Runs one backtest from command-line arguments and writes its report folder.
 pub fn run_backtest(args: &BacktestArgs, argv: Vec<String>) -> Result<BacktestResult, AppError> {
+    let plan = RunPlan {
+        cfg: load_config(args)?,
+        config_path: args.config.clone(),
+        data: args.data.clone(),
+        name: args.name.clone(),
+        out: args.out.clone(),
+        quiet: args.quiet,
+    };
+    execute(&plan, argv)
+}
+
+/// Runs a planned backtest and writes its report folder.
+pub fn execute(plan: &RunPlan, argv: Vec<String>) -> Result<BacktestResult, AppError> {
     let started = Instant::now();
     let started_utc = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
-    let cfg = load_config(args)?;
-    let strategies = build_strategies(&cfg)?;
+    let cfg = &plan.cfg;
+    let strategies = build_strategies(cfg)?;
     let venue = SimVenue::new(
         match cfg.execution.fill {
             FillSetting::NextOpen => FillModel::NextOpen,
             FillSetting::Close => FillModel::Close,
         },
-        commission(&cfg)?,
+        commission(cfg)?,
     );
-    let opts = data_options(&cfg)?;
-    let paths = config::data_paths(&cfg, args.config.as_deref(), &args.data);
+    let opts = data_options(cfg)?;
+    let paths = config::data_paths(cfg, plan.config_path.as_deref(), &plan.data);
     let mut sources: Vec<Box<dyn BarSource>> = Vec::new();
     for p in &paths {
         sources.push(open_source(p, &opts)?);
     }
-    let name = args
+    let name = plan
         .name
         .clone()
         .or_else(|| cfg.run.name.clone())
         .or_else(|| {
-            args.config
+            plan.config_path
                 .as_ref()
                 .and_then(|p| p.file_stem())
                 .map(|s| s.to_string_lossy().to_string())
@@ -231,8 +261,8 @@ pub fn run_backtest(args: &BacktestArgs, argv: Vec<String>) -> Result<BacktestRe
         },
     };
     let total = lockstep_data::open::row_count_hint(&paths);
-    let pb = progress_bar(args.quiet, total);
-    let dir = args
+    let pb = progress_bar(plan.quiet, total);
+    let dir = plan
         .out
         .clone()
         .unwrap_or_else(|| cfg.report.dir.join(&name));
