@@ -54,18 +54,19 @@ fn entries(a: &Actual) -> Vec<(&'static str, String, Item)> {
     ]
 }
 
-fn unchanged(o: &Outcome, key: &str, a: &Actual) -> bool {
+/// The value `[expect]` held for `key`, as text.
+fn previous(o: &Outcome, key: &str) -> Option<String> {
     let e = &o.scenario.expect;
     match key {
-        "report_hash" => e.report_hash.as_ref() == Some(&a.report_hash),
-        "round_trips" => e.round_trips == Some(a.round_trips),
-        "fills" => e.fills == Some(a.fills),
-        "realized_pnl" => e.realized_pnl == Some(a.realized_pnl),
-        "fees" => e.fees == Some(a.fees),
-        "open_positions_at_end" => e.open_positions_at_end == Some(a.open_positions_at_end),
-        "exit_reasons" => e.exit_reasons.as_ref() == Some(&a.exit_reasons),
-        "rejections" => e.rejections.as_ref() == Some(&a.rejections),
-        _ => false,
+        "report_hash" => e.report_hash.clone(),
+        "round_trips" => e.round_trips.map(|v| v.to_string()),
+        "fills" => e.fills.map(|v| v.to_string()),
+        "realized_pnl" => e.realized_pnl.map(|v| v.to_string()),
+        "fees" => e.fees.map(|v| v.to_string()),
+        "open_positions_at_end" => e.open_positions_at_end.map(|v| v.to_string()),
+        "exit_reasons" => e.exit_reasons.as_ref().map(|m| format!("{m:?}")),
+        "rejections" => e.rejections.as_ref().map(|m| format!("{m:?}")),
+        _ => None,
     }
 }
 
@@ -114,13 +115,11 @@ pub fn bless(o: &Outcome) -> Result<Vec<String>, AppError> {
         .ok_or_else(|| AppError::BadInput(format!("{file}: `expect` must be a table")))?;
     let mut changes = Vec::new();
     for (key, shown, item) in entries(a) {
-        if unchanged(o, key, a) {
+        let old = previous(o, key);
+        if old.as_deref() == Some(shown.as_str()) {
             continue;
         }
-        let old = table.get(key).map_or_else(
-            || "(none)".to_string(),
-            |i| i.to_string().trim().to_string(),
-        );
+        let old = old.unwrap_or_else(|| "(none)".to_string());
         changes.push(format!("{}: {key}: {old} -> {shown}", o.scenario.name));
         match table.get_mut(key) {
             Some(slot) => *slot = item,
