@@ -248,3 +248,45 @@ pub fn line(o: &Outcome, ok: bool) -> String {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn outcome(hash: &str) -> Outcome {
+        Outcome {
+            scenario: Scenario {
+                name: "s".into(),
+                path: PathBuf::from("s.toml"),
+                expect: Expect::default(),
+                invariants: Invariants::default(),
+                plan: Err((2, "unused".into())),
+            },
+            result: Ok(Actual {
+                report_hash: hash.into(),
+                round_trips: 0,
+                fills: 0,
+                realized_pnl: Decimal::ZERO,
+                fees: Decimal::ZERO,
+                open_positions_at_end: 0,
+                exit_reasons: BTreeMap::new(),
+                rejections: BTreeMap::new(),
+            }),
+            secs: 0.0,
+            dir: PathBuf::from("/nonexistent"),
+        }
+    }
+
+    #[test]
+    fn a_hash_that_changes_between_runs_is_reported() {
+        let p = problems(&outcome("a"), Some(&outcome("b")));
+        assert!(
+            p.iter()
+                .any(|m| m.field == "determinism" && m.actual == "b on a second run"),
+            "{p:?}"
+        );
+        let p = problems(&outcome("a"), Some(&outcome("a")));
+        assert!(p.iter().all(|m| m.field != "determinism"));
+    }
+}
