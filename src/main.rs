@@ -25,6 +25,17 @@ enum Command {
     /// Inspect, import and synthesize market data.
     #[command(subcommand)]
     Data(DataCommand),
+    /// Print a trading calendar's sessions as CSV: date,open_utc,close_utc,early_close.
+    Calendar {
+        /// Calendar name: nyse or 24x7.
+        name: String,
+        /// First date (YYYY-MM-DD).
+        #[arg(long)]
+        from: chrono::NaiveDate,
+        /// Last date, inclusive (YYYY-MM-DD).
+        #[arg(long)]
+        to: chrono::NaiveDate,
+    },
     /// Regression scenarios: backtest configs with an [expect] table (default folder scenarios/).
     #[command(subcommand)]
     Scenario(ScenarioCommand),
@@ -171,6 +182,26 @@ fn data(cmd: DataCommand) -> Result<(), AppError> {
     }
 }
 
+fn calendar(name: &str, from: chrono::NaiveDate, to: chrono::NaiveDate) -> Result<(), AppError> {
+    let cal = lockstep_core::Calendar::from_name(name).ok_or_else(|| {
+        AppError::BadInput(format!("unknown calendar `{name}` (known: nyse, 24x7)"))
+    })?;
+    if from > to {
+        return Err(AppError::BadInput(format!(
+            "--from {from} is after --to {to}"
+        )));
+    }
+    let mut out = String::from("date,open_utc,close_utc,early_close\n");
+    for s in cal.sessions(from, to) {
+        out.push_str(&format!(
+            "{},{},{},{}\n",
+            s.date, s.open, s.close, s.early_close
+        ));
+    }
+    print!("{out}");
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -183,6 +214,7 @@ fn main() -> ExitCode {
             }
         }),
         Command::Data(cmd) => data(cmd),
+        Command::Calendar { name, from, to } => calendar(&name, from, to),
         Command::Scenario(cmd) => {
             let code = match cmd {
                 ScenarioCommand::Run { paths } => commands::run(&paths),

@@ -4,6 +4,7 @@
 //! everything that reaches a ledger or a report is an exact [`rust_decimal::Decimal`].
 
 pub mod bar;
+pub mod calendar;
 pub mod dec_serde;
 pub mod event;
 pub mod fixed;
@@ -14,6 +15,7 @@ pub mod symbol;
 pub mod time;
 
 pub use bar::Bar;
+pub use calendar::{Calendar, Session};
 pub use event::EventClass;
 pub use fixed::{FixedError, Scale};
 pub use order::{
