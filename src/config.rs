@@ -15,7 +15,8 @@ Config keys (TOML file or --set KEY=VALUE), with defaults:
   run.initial_cash                100000
   data.paths                      [\"data/backtestingpy_goog_1d.parquet\"] (relative to the config file)
   data.interval                   inferred from the data (1m, 5m, 1h, 1d, ...)
-  data.calendar                   24x7
+  data.calendar                   24x7  (or nyse: bars end at the session close)
+  data.session                    regular  (or extended)
   data.symbol                     file stem (for files without a symbol column)
   data.price_decimals             4
   data.lenient                    false
@@ -71,9 +72,13 @@ pub struct DataSection {
     /// Bar interval (`1m`, `5m`, `1h`, `1d`); inferred from the data when absent.
     #[serde(default)]
     pub interval: Option<String>,
-    /// Trading calendar; only `24x7` in this version.
+    /// Trading calendar: `24x7` (default) or `nyse`.
     #[serde(default = "default_calendar")]
     pub calendar: String,
+    /// `regular` (default): intraday bars outside the session are counted, not delivered;
+    /// `extended`: they are delivered.
+    #[serde(default)]
+    pub session: SessionSetting,
     /// Symbol for files without a `symbol` column (default: file stem).
     #[serde(default)]
     pub symbol: Option<String>,
@@ -98,11 +103,23 @@ impl Default for DataSection {
             paths: Vec::new(),
             interval: None,
             calendar: default_calendar(),
+            session: SessionSetting::default(),
             symbol: None,
             price_decimals: default_dp(),
             lenient: false,
         }
     }
+}
+
+/// `data.session`
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionSetting {
+    /// Regular session only (default).
+    #[default]
+    Regular,
+    /// Regular and extended hours.
+    Extended,
 }
 
 /// `execution.fill`

@@ -142,12 +142,12 @@ fn commission(cfg: &Config) -> Result<CommissionModel, AppError> {
 }
 
 fn data_options(cfg: &Config) -> Result<DataOptions, AppError> {
-    if cfg.data.calendar != "24x7" {
-        return Err(AppError::BadInput(format!(
-            "data.calendar: `{}` is not available in this version (only 24x7)",
+    let calendar = lockstep_core::Calendar::from_name(&cfg.data.calendar).ok_or_else(|| {
+        AppError::BadInput(format!(
+            "data.calendar: unknown calendar `{}` (known: 24x7, nyse)",
             cfg.data.calendar
-        )));
-    }
+        ))
+    })?;
     let interval = match &cfg.data.interval {
         None => None,
         Some(s) => Some(
@@ -162,6 +162,8 @@ fn data_options(cfg: &Config) -> Result<DataOptions, AppError> {
         scale,
         interval,
         lenient: cfg.data.lenient,
+        calendar,
+        extended_hours: cfg.data.session == config::SessionSetting::Extended,
         ..DataOptions::default()
     })
 }

@@ -161,3 +161,25 @@ fn risk_limits_reject_entries_with_a_code() {
     assert_eq!(s["round_trips"].as_u64().unwrap() + rejected, 33);
     assert_eq!(s["open_positions"].as_array().unwrap().len(), 0);
 }
+
+#[test]
+fn nyse_calendar_delivers_daily_bars_at_the_close_with_the_same_trades() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let s = run(&out, &["--set", "data.calendar=nyse"]);
+    assert_eq!(s["round_trips"], 32);
+    assert_eq!(s["realized_pnl"], "66275.00");
+    let equity = csv_rows(&out, "equity");
+    // Sessions close at 16:00 New York: 20:00Z in summer, 21:00Z in winter; 2012-11-23 and
+    // 2012-12-24 close early at 13:00.
+    assert_eq!(equity[0]["ts"], "2004-08-19T20:00:00Z");
+    assert!(equity.iter().any(|e| e["ts"] == "2012-11-23T18:00:00Z"));
+    assert!(equity.iter().any(|e| e["ts"] == "2012-12-24T18:00:00Z"));
+    assert!(equity.iter().all(|e| {
+        let t = &e["ts"];
+        t.ends_with("T20:00:00Z")
+            || t.ends_with("T21:00:00Z")
+            || t.ends_with("T17:00:00Z")
+            || t.ends_with("T18:00:00Z")
+    }));
+}

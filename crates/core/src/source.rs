@@ -15,6 +15,11 @@ pub trait BarSource {
     /// The next bar, `Ok(None)` at the end.
     fn next_bar(&mut self, symbols: &mut SymbolTable) -> Result<Option<Bar>, SourceError>;
 
+    /// Bars held back because they lie outside the calendar's regular session.
+    fn outside_session_rows(&self) -> u64 {
+        0
+    }
+
     /// Rows skipped so far because `--lenient` was on (0 otherwise).
     fn skipped_rows(&self) -> u64 {
         0

@@ -1,10 +1,9 @@
 //! A decoded batch of rows, and the file source that validates and yields them as bars.
 
+use crate::delivery::{Delivered, Delivery};
 use crate::error::DataError;
 use crate::validate::{RowValues, Validator};
-use lockstep_core::{
-    Bar, BarSource, Interval, Scale, SourceError, SymbolId, SymbolTable, UnixNanos,
-};
+use lockstep_core::{Bar, BarSource, Scale, SourceError, SymbolId, SymbolTable, UnixNanos};
 use std::path::PathBuf;
 
 /// Columns of up to one batch of rows, already converted to engine units.
@@ -75,18 +74,19 @@ pub struct FileSource<R: BatchReader> {
     pos: usize,
     bad_pos: usize,
     validator: Validator,
-    interval: Interval,
+    delivery: Delivery,
+    outside_session: u64,
     scale: Scale,
     file: PathBuf,
     done: bool,
 }
 
 impl<R: BatchReader> FileSource<R> {
-    /// Wraps `reader`; bars are delivered at `ts + interval`.
+    /// Wraps `reader`; `delivery` decides when each bar may be seen.
     pub fn new(
         reader: R,
         file: PathBuf,
-        interval: Interval,
+        delivery: Delivery,
         scale: Scale,
         validator: Validator,
     ) -> Self {
@@ -96,7 +96,8 @@ impl<R: BatchReader> FileSource<R> {
             pos: 0,
             bad_pos: 0,
             validator,
-            interval,
+            delivery,
+            outside_session: 0,
             scale,
             file,
             done: false,
@@ -178,20 +179,39 @@ impl<R: BatchReader> FileSource<R> {
 
 impl<R: BatchReader> BarSource for FileSource<R> {
     fn next_bar(&mut self, symbols: &mut SymbolTable) -> Result<Option<Bar>, SourceError> {
-        let Some((v, _)) = self.next_row(symbols)? else {
-            return Ok(None);
-        };
-        Ok(Some(Bar {
-            ts: UnixNanos(v.ts),
-            end: UnixNanos(v.ts).plus(self.interval.nanos()),
-            symbol: v.symbol,
-            scale: self.scale,
-            open: v.open,
-            high: v.high,
-            low: v.low,
-            close: v.close,
-            volume: v.volume,
-        }))
+        loop {
+            let Some((v, row)) = self.next_row(symbols)? else {
+                return Ok(None);
+            };
+            let end = match self.delivery.end(v.ts) {
+                Ok(Delivered::At(end)) => end,
+                Ok(Delivered::OutsideSession) => {
+                    self.outside_session += 1;
+                    continue;
+                }
+                Err(reason) => {
+                    let col = self.reader.column_names()[0].clone();
+                    self.validator
+                        .reject(DataError::cell(&self.file, row, &col, reason))?;
+                    continue;
+                }
+            };
+            return Ok(Some(Bar {
+                ts: UnixNanos(v.ts),
+                end,
+                symbol: v.symbol,
+                scale: self.scale,
+                open: v.open,
+                high: v.high,
+                low: v.low,
+                close: v.close,
+                volume: v.volume,
+            }));
+        }
+    }
+
+    fn outside_session_rows(&self) -> u64 {
+        self.outside_session
     }
 
     fn skipped_rows(&self) -> u64 {

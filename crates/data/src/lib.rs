@@ -8,6 +8,7 @@
 pub mod columns;
 pub mod csv_source;
 pub mod decode;
+pub mod delivery;
 pub mod error;
 pub mod import;
 pub mod inspect;

@@ -53,6 +53,10 @@ impl BarSource for MergedSource {
         Ok(out)
     }
 
+    fn outside_session_rows(&self) -> u64 {
+        self.sources.iter().map(|s| s.outside_session_rows()).sum()
+    }
+
     fn skipped_rows(&self) -> u64 {
         self.sources.iter().map(|s| s.skipped_rows()).sum()
     }

@@ -2,11 +2,12 @@
 
 use crate::csv_source::CsvBatchReader;
 use crate::decode::{BatchReader, FileSource};
+use crate::delivery::Delivery;
 use crate::error::DataError;
 use crate::parquet_source::ParquetBatchReader;
 use crate::validate::Validator;
 use chrono_tz::Tz;
-use lockstep_core::{BarSource, Interval, Scale, SymbolTable};
+use lockstep_core::{BarSource, Calendar, Interval, Scale, SymbolTable};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -25,6 +26,10 @@ pub struct DataOptions {
     pub tz: Option<Tz>,
     /// Require the whole file in time order (true for streaming replays).
     pub require_time_order: bool,
+    /// Trading calendar that decides delivery times (default `24x7`).
+    pub calendar: Calendar,
+    /// Deliver intraday bars outside the regular session too (default false).
+    pub extended_hours: bool,
 }
 
 impl Default for DataOptions {
@@ -36,6 +41,8 @@ impl Default for DataOptions {
             lenient: false,
             tz: None,
             require_time_order: true,
+            calendar: Calendar::TwentyFourSeven,
+            extended_hours: false,
         }
     }
 }
@@ -74,7 +81,8 @@ fn wrap<R: BatchReader>(
         opts.lenient,
         opts.require_time_order,
     );
-    FileSource::new(reader, path.to_path_buf(), interval, opts.scale, v)
+    let delivery = Delivery::new(opts.calendar, interval, opts.extended_hours);
+    FileSource::new(reader, path.to_path_buf(), delivery, opts.scale, v)
 }
 
 /// Opens `path` (CSV by `.csv` extension, Parquet otherwise) as a validated bar stream.

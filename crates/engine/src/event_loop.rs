@@ -176,7 +176,7 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
             // recorded its final row.
             self.record_equity()?;
         }
-        Ok(self.finish(source.skipped_rows()))
+        Ok(self.finish(source.skipped_rows(), source.outside_session_rows()))
     }
 
     fn record(&mut self, entry: Entry<'_>) -> Result<(), JournalError> {
@@ -303,7 +303,7 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
         self.record(Entry::Equity(&point))
     }
 
-    fn finish(self, skipped_rows: u64) -> (RunOutcome, J) {
+    fn finish(self, skipped_rows: u64, bars_outside_session: u64) -> (RunOutcome, J) {
         let market = &self.market;
         let final_equity = self.ledger.equity(|s| market.mark(s));
         let open_positions = self
@@ -327,6 +327,7 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
             first_ts: self.first_ts,
             last_ts: self.last_ts,
             skipped_rows,
+            bars_outside_session,
             orders: self.executor.created(),
             fills: self.fills,
             open_positions,

@@ -145,6 +145,8 @@ pub struct RunOutcome {
     pub last_ts: Option<UnixNanos>,
     /// Rows skipped by `--lenient`.
     pub skipped_rows: u64,
+    /// Bars held back because they lie outside the regular session.
+    pub bars_outside_session: u64,
     /// Orders created.
     pub orders: u64,
     /// Fills booked.

@@ -42,6 +42,8 @@ pub struct Summary {
     pub bars: u64,
     /// Rows skipped by `--lenient`.
     pub skipped_rows: u64,
+    /// Bars outside the regular session (kept out of strategies and fills).
+    pub bars_outside_session: u64,
     /// Open time of the first bar.
     pub first_ts: Option<String>,
     /// Open time of the last bar.
@@ -122,6 +124,7 @@ impl SummaryBuilder {
             strategies: o.strategies.clone(),
             bars: o.bars,
             skipped_rows: o.skipped_rows,
+            bars_outside_session: o.bars_outside_session,
             first_ts: o.first_ts.map(|t| t.to_iso()),
             last_ts: o.last_ts.map(|t| t.to_iso()),
             orders: o.orders,

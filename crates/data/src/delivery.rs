@@ -1,0 +1,141 @@
+//! When a bar may be seen: its delivery time under a trading calendar.
+//!
+//! `24x7`: `ts + interval`. `nyse`: a daily bar (interval of a day or more, `ts` naming the
+//! session date in New York) is delivered at that session's close; an intraday bar at
+//! `min(ts + interval, session close)`. Intraday bars outside the regular session are kept
+//! out of the stream (and counted) unless extended hours are asked for.
+
+use chrono_tz::America::New_York;
+use lockstep_core::time::NANOS_PER_DAY;
+use lockstep_core::{Calendar, Interval, Session, UnixNanos};
+
+/// The delivery decision for one bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivered {
+    /// Deliver at this time.
+    At(UnixNanos),
+    /// Outside the regular session: not delivered, counted.
+    OutsideSession,
+}
+
+/// Computes delivery times; caches the current session so the hot path does no time-zone work.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    calendar: Calendar,
+    interval: Interval,
+    extended: bool,
+    current: Option<Session>,
+}
+
+impl Delivery {
+    /// Delivery of bars of `interval` under `calendar`; `extended` delivers bars outside the
+    /// regular session too (at `ts + interval`).
+    pub fn new(calendar: Calendar, interval: Interval, extended: bool) -> Self {
+        Delivery {
+            calendar,
+            interval,
+            extended,
+            current: None,
+        }
+    }
+
+    /// When the bar opening at `ts` may be seen; an error names why it has no session.
+    #[inline]
+    pub fn end(&mut self, ts: i64) -> Result<Delivered, String> {
+        let plain = UnixNanos(ts).plus(self.interval.nanos());
+        if self.calendar == Calendar::TwentyFourSeven {
+            return Ok(Delivered::At(plain));
+        }
+        if let Some(s) = self.current {
+            if s.open.0 <= ts && ts < s.close.0 {
+                return Ok(Delivered::At(plain.min(s.close)));
+            }
+        }
+        let date = UnixNanos(ts)
+            .to_datetime()
+            .with_timezone(&New_York)
+            .date_naive();
+        let session = self.calendar.session(date);
+        if self.interval.nanos() >= NANOS_PER_DAY {
+            return session.map(|s| Delivered::At(s.close)).ok_or_else(|| {
+                format!(
+                    "daily bar for {date}, which is not a {} session",
+                    self.calendar
+                )
+            });
+        }
+        match session {
+            Some(s) if s.open.0 <= ts && ts < s.close.0 => {
+                self.current = Some(s);
+                Ok(Delivered::At(plain.min(s.close)))
+            }
+            _ if self.extended => Ok(Delivered::At(plain)),
+            _ => Ok(Delivered::OutsideSession),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ns(iso: &str) -> i64 {
+        chrono::DateTime::parse_from_rfc3339(iso)
+            .unwrap()
+            .timestamp_nanos_opt()
+            .unwrap()
+    }
+
+    fn at(d: Delivered) -> String {
+        match d {
+            Delivered::At(t) => t.to_iso(),
+            Delivered::OutsideSession => "outside".into(),
+        }
+    }
+
+    #[test]
+    fn intraday_bars_end_at_the_session_close_and_outside_bars_are_held_back() {
+        let m5 = "5m".parse().unwrap();
+        let mut d = Delivery::new(Calendar::Nyse, m5, false);
+        assert_eq!(at(d.end(ns("2015-12-23T14:29:00Z")).unwrap()), "outside");
+        assert_eq!(
+            at(d.end(ns("2015-12-23T14:30:00Z")).unwrap()),
+            "2015-12-23T14:35:00Z"
+        );
+        assert_eq!(
+            at(d.end(ns("2015-12-23T20:58:00Z")).unwrap()),
+            "2015-12-23T21:00:00Z"
+        );
+        assert_eq!(at(d.end(ns("2015-12-23T21:00:00Z")).unwrap()), "outside");
+        assert_eq!(
+            at(d.end(ns("2015-12-24T17:58:00Z")).unwrap()),
+            "2015-12-24T18:00:00Z",
+            "early close"
+        );
+        assert_eq!(at(d.end(ns("2015-12-24T18:00:00Z")).unwrap()), "outside");
+        let mut x = Delivery::new(Calendar::Nyse, m5, true);
+        assert_eq!(
+            at(x.end(ns("2015-12-23T21:00:00Z")).unwrap()),
+            "2015-12-23T21:05:00Z"
+        );
+    }
+
+    #[test]
+    fn daily_bars_end_at_their_sessions_close() {
+        let mut d = Delivery::new(Calendar::Nyse, "1d".parse().unwrap(), false);
+        assert_eq!(
+            at(d.end(ns("2004-12-21T05:00:00Z")).unwrap()),
+            "2004-12-21T21:00:00Z"
+        );
+        assert_eq!(
+            at(d.end(ns("2012-07-03T04:00:00Z")).unwrap()),
+            "2012-07-03T17:00:00Z"
+        );
+        assert!(d.end(ns("2012-07-04T04:00:00Z")).is_err());
+        let mut c = Delivery::new(Calendar::TwentyFourSeven, "1d".parse().unwrap(), false);
+        assert_eq!(
+            at(c.end(ns("2004-12-21T05:00:00Z")).unwrap()),
+            "2004-12-22T05:00:00Z"
+        );
+    }
+}
