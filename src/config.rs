@@ -29,6 +29,11 @@ Config keys (TOML file or --set KEY=VALUE), with defaults:
   execution.commission.per_share  none, with execution.commission.minimum per fill
   risk.max_order_notional         none
   risk.max_position_qty           none
+  risk.max_open_positions         none
+  risk.max_daily_trades           none (entries per session)
+  risk.max_daily_entry_notional   none
+  risk.daily_loss_limit           none (realized + unrealized, per session)
+  risk.kill_switch                false (blocks entries; exits still go through)
   report.equity                   session  (or bar)
   report.dir                      reports
 
@@ -170,6 +175,21 @@ pub struct RiskSection {
     /// Largest absolute position per symbol.
     #[serde(default, deserialize_with = "dec_serde::opt_decimal")]
     pub max_position_qty: Option<Decimal>,
+    /// Most symbols with an open position at once.
+    #[serde(default)]
+    pub max_open_positions: Option<u32>,
+    /// Most entries per session.
+    #[serde(default)]
+    pub max_daily_trades: Option<u32>,
+    /// Largest total entry notional per session.
+    #[serde(default, deserialize_with = "dec_serde::opt_decimal")]
+    pub max_daily_entry_notional: Option<Decimal>,
+    /// Entries stop once the session's loss (realized + unrealized) reaches this.
+    #[serde(default, deserialize_with = "dec_serde::opt_decimal")]
+    pub daily_loss_limit: Option<Decimal>,
+    /// Block every entry (exits still go through).
+    #[serde(default)]
+    pub kill_switch: bool,
 }
 
 /// A section whose keys arrive with later features (`[exits]`, `[eod]`): any key is an error.

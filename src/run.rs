@@ -260,6 +260,11 @@ pub fn execute(plan: &RunPlan, argv: Vec<String>) -> Result<BacktestResult, AppE
         risk: RiskLimits {
             max_order_notional: cfg.risk.max_order_notional,
             max_position_qty: cfg.risk.max_position_qty,
+            max_open_positions: cfg.risk.max_open_positions,
+            max_daily_trades: cfg.risk.max_daily_trades,
+            max_daily_entry_notional: cfg.risk.max_daily_entry_notional,
+            daily_loss_limit: cfg.risk.daily_loss_limit,
+            kill_switch: cfg.risk.kill_switch,
         },
     };
     let total = lockstep_data::open::row_count_hint(&paths);

@@ -68,6 +68,16 @@ pub enum RejectCode {
     MaxPositionQty,
     /// The venue refused the order.
     VenueRejected,
+    /// The kill switch is on: no entries.
+    KillSwitch,
+    /// Opening a position in another symbol would exceed `risk.max_open_positions`.
+    MaxOpenPositions,
+    /// Entries this session reached `risk.max_daily_trades`.
+    MaxDailyTrades,
+    /// Entry notional this session would exceed `risk.max_daily_entry_notional`.
+    MaxDailyExposure,
+    /// The session's loss (realized + unrealized) reached `risk.daily_loss_limit`.
+    DailyLossLimit,
 }
 
 impl RejectCode {
@@ -79,6 +89,11 @@ impl RejectCode {
             RejectCode::MaxOrderNotional => "max_order_notional",
             RejectCode::MaxPositionQty => "max_position_qty",
             RejectCode::VenueRejected => "venue_rejected",
+            RejectCode::KillSwitch => "kill_switch",
+            RejectCode::MaxOpenPositions => "max_open_positions",
+            RejectCode::MaxDailyTrades => "max_daily_trades",
+            RejectCode::MaxDailyExposure => "max_daily_exposure",
+            RejectCode::DailyLossLimit => "daily_loss_limit",
         }
     }
 }

@@ -199,6 +199,11 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
         if self.settings.equity == EquityMode::Session && self.session.is_some_and(|d| d != day) {
             self.record_equity()?;
         }
+        if self.session != Some(day) {
+            let market = &self.market;
+            let equity = self.ledger.equity(|s| market.mark(s));
+            self.risk.start_session(day, equity);
+        }
         self.session = Some(day);
         self.clock.advance_to(bar.end);
         self.bars += 1;
@@ -237,7 +242,10 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
             let batch = std::mem::take(&mut self.intents);
             let now = self.clock.now();
             for intent in batch {
-                match self.risk.check(intent, now, &self.market, &self.ledger) {
+                match self
+                    .risk
+                    .check(intent, now, &self.market, &self.ledger, &self.executor)
+                {
                     Err(rej) => self.record(Entry::Rejection(&rej))?,
                     Ok(approved) => {
                         let order = self.executor.create(approved, now, &self.ledger);

@@ -234,6 +234,24 @@ impl Executor {
         std::mem::take(&mut self.finished)
     }
 
+    /// Signed quantity of every strategy's working orders in `symbol`.
+    pub fn book_working_qty(&self, symbol: SymbolId) -> Qty {
+        self.working
+            .iter()
+            .filter(|((_, s), _)| *s == symbol)
+            .map(|(_, q)| *q)
+            .sum()
+    }
+
+    /// Symbols with working orders that would change a position.
+    pub fn working_symbols(&self) -> std::collections::BTreeSet<SymbolId> {
+        self.working
+            .iter()
+            .filter(|(_, q)| !q.is_zero())
+            .map(|((_, s), _)| *s)
+            .collect()
+    }
+
     /// Orders created so far.
     pub fn created(&self) -> u64 {
         self.created
@@ -269,7 +287,7 @@ mod tests {
             exit_reason: None,
         };
         let approved = RiskEngine::default()
-            .check(intent, UnixNanos(1), &market, &ledger)
+            .check(intent, UnixNanos(1), &market, &ledger, &Executor::new("t"))
             .expect("approved");
         let mut ex = Executor::new("t");
         let id = ex.create(approved, UnixNanos(1), &ledger).id;

@@ -3,6 +3,7 @@
 //! [`ApprovedIntent`] can only be made by [`RiskEngine::check`], and the executor accepts
 //! nothing else: an unchecked order is unrepresentable.
 
+use crate::executor::Executor;
 use crate::journal::Rejection;
 use crate::ledger::Ledger;
 use crate::market::MarketState;
@@ -17,6 +18,26 @@ pub struct RiskLimits {
     pub max_order_notional: Option<Money>,
     /// Largest allowed absolute position per symbol after the order.
     pub max_position_qty: Option<Qty>,
+    /// Most symbols with an open position at once.
+    pub max_open_positions: Option<u32>,
+    /// Most entries per session.
+    pub max_daily_trades: Option<u32>,
+    /// Largest total entry notional per session.
+    pub max_daily_entry_notional: Option<Money>,
+    /// Entries stop once equity is this far below the session's starting equity
+    /// (realized + unrealized).
+    pub daily_loss_limit: Option<Money>,
+    /// Blocks every entry.
+    pub kill_switch: bool,
+}
+
+/// What the risk engine counts per session.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct SessionCounters {
+    key: Option<i64>,
+    start_equity: Money,
+    entries: u32,
+    entry_notional: Money,
 }
 
 /// An intent the risk engine approved. Only this module can construct it.
@@ -36,21 +57,39 @@ impl ApprovedIntent {
 #[derive(Debug, Clone, Default)]
 pub struct RiskEngine {
     limits: RiskLimits,
+    session: SessionCounters,
 }
 
 impl RiskEngine {
     /// A risk engine enforcing `limits`.
     pub fn new(limits: RiskLimits) -> Self {
-        RiskEngine { limits }
+        RiskEngine {
+            limits,
+            session: SessionCounters::default(),
+        }
     }
 
-    /// Approves `intent` or says why not.
+    /// Starts the session `key` (resets the daily counters) with the book at `equity`.
+    pub fn start_session(&mut self, key: i64, equity: Money) {
+        if self.session.key != Some(key) {
+            self.session = SessionCounters {
+                key: Some(key),
+                start_equity: equity,
+                ..SessionCounters::default()
+            };
+        }
+    }
+
+    /// Approves `intent` or says why not; approved entries count toward the session limits.
+    /// Positions are judged as they will be once every working order fills, so entries
+    /// decided on the same step cannot slip past a limit together.
     pub fn check(
-        &self,
+        &mut self,
         intent: OrderIntent,
         now: UnixNanos,
         market: &MarketState,
         ledger: &Ledger,
+        executor: &Executor,
     ) -> Result<ApprovedIntent, Rejection> {
         let reject = |code: RejectCode, detail: String| Rejection {
             ts: now,
@@ -73,7 +112,7 @@ impl RiskEngine {
                 "no bar seen for this symbol yet".into(),
             ));
         };
-        let before = ledger.position(intent.symbol);
+        let before = ledger.position(intent.symbol) + executor.book_working_qty(intent.symbol);
         let after = match intent.side {
             Side::Buy => before + intent.qty,
             Side::Sell => before - intent.qty,
@@ -90,8 +129,11 @@ impl RiskEngine {
             // Exits and reductions always go through: limits block entries only.
             return Ok(ApprovedIntent { intent });
         }
+        let notional = opening * mark;
+        if self.limits.kill_switch {
+            return Err(reject(RejectCode::KillSwitch, "kill switch is on".into()));
+        }
         if let Some(max) = self.limits.max_order_notional {
-            let notional = opening * mark;
             if notional > max {
                 return Err(reject(
                     RejectCode::MaxOrderNotional,
@@ -110,6 +152,48 @@ impl RiskEngine {
                 ));
             }
         }
+        if let Some(max) = self.limits.max_open_positions {
+            let mut symbols = executor.working_symbols();
+            symbols.extend(ledger.open_symbols());
+            let open = symbols.len() as u32;
+            if !symbols.contains(&intent.symbol) && open >= max {
+                return Err(reject(
+                    RejectCode::MaxOpenPositions,
+                    format!("{open} positions open, max_open_positions {max}"),
+                ));
+            }
+        }
+        if let Some(max) = self.limits.max_daily_trades {
+            if self.session.entries >= max {
+                return Err(reject(
+                    RejectCode::MaxDailyTrades,
+                    format!(
+                        "{} entries this session, max_daily_trades {max}",
+                        self.session.entries
+                    ),
+                ));
+            }
+        }
+        if let Some(max) = self.limits.max_daily_entry_notional {
+            let total = self.session.entry_notional + notional;
+            if total > max {
+                return Err(reject(
+                    RejectCode::MaxDailyExposure,
+                    format!("entry notional this session would be {total}, max_daily_entry_notional {max}"),
+                ));
+            }
+        }
+        if let Some(limit) = self.limits.daily_loss_limit {
+            let loss = self.session.start_equity - ledger.equity(|s| market.mark(s));
+            if loss >= limit {
+                return Err(reject(
+                    RejectCode::DailyLossLimit,
+                    format!("session loss {loss} reached daily_loss_limit {limit}"),
+                ));
+            }
+        }
+        self.session.entries += 1;
+        self.session.entry_notional += notional;
         Ok(ApprovedIntent { intent })
     }
 }
@@ -167,43 +251,283 @@ mod tests {
 
     #[test]
     fn limits_block_entries_but_never_exits() {
-        let risk = RiskEngine::new(RiskLimits {
+        let mut risk = RiskEngine::new(RiskLimits {
             max_order_notional: Some(Money::from(5_000)),
             max_position_qty: Some(Qty::from(60)),
+            ..RiskLimits::default()
         });
         let (m, flat) = book(0);
         let code = |r: Result<ApprovedIntent, Rejection>| r.err().map(|e| e.code);
         assert_eq!(
-            code(risk.check(intent(Side::Buy, 60), UnixNanos(1), &m, &flat)),
+            code(risk.check(
+                intent(Side::Buy, 60),
+                UnixNanos(1),
+                &m,
+                &flat,
+                &Executor::new("t")
+            )),
             Some(RejectCode::MaxOrderNotional)
         );
         assert_eq!(
-            code(risk.check(intent(Side::Buy, 50), UnixNanos(1), &m, &flat)),
+            code(risk.check(
+                intent(Side::Buy, 50),
+                UnixNanos(1),
+                &m,
+                &flat,
+                &Executor::new("t")
+            )),
             None
         );
         let (m, long) = book(100);
         assert_eq!(
-            code(risk.check(intent(Side::Sell, 100), UnixNanos(1), &m, &long)),
+            code(risk.check(
+                intent(Side::Sell, 100),
+                UnixNanos(1),
+                &m,
+                &long,
+                &Executor::new("t")
+            )),
             None,
             "a full exit passes"
         );
         assert_eq!(
-            code(risk.check(intent(Side::Sell, 30), UnixNanos(1), &m, &long)),
+            code(risk.check(
+                intent(Side::Sell, 30),
+                UnixNanos(1),
+                &m,
+                &long,
+                &Executor::new("t")
+            )),
             None,
             "a reduction passes"
         );
         assert_eq!(
-            code(risk.check(intent(Side::Sell, 170), UnixNanos(1), &m, &long)),
+            code(risk.check(
+                intent(Side::Sell, 170),
+                UnixNanos(1),
+                &m,
+                &long,
+                &Executor::new("t")
+            )),
             Some(RejectCode::MaxOrderNotional),
             "a reversal is an entry for its opening part (70 x 100)"
         );
         assert_eq!(
-            code(risk.check(intent(Side::Sell, 140), UnixNanos(1), &m, &long)),
+            code(risk.check(
+                intent(Side::Sell, 140),
+                UnixNanos(1),
+                &m,
+                &long,
+                &Executor::new("t")
+            )),
             None
         );
         assert_eq!(
-            code(risk.check(intent(Side::Buy, 0), UnixNanos(1), &m, &long)),
+            code(risk.check(
+                intent(Side::Buy, 0),
+                UnixNanos(1),
+                &m,
+                &long,
+                &Executor::new("t")
+            )),
             Some(RejectCode::InvalidQty)
+        );
+    }
+
+    #[test]
+    fn session_limits_count_entries_and_reset_each_session() {
+        let (m, flat) = book(0);
+        let mut risk = RiskEngine::new(RiskLimits {
+            max_daily_trades: Some(2),
+            max_daily_entry_notional: Some(Money::from(2_500)),
+            ..RiskLimits::default()
+        });
+        let code = |r: Result<ApprovedIntent, Rejection>| r.err().map(|e| e.code);
+        risk.start_session(1, Money::ZERO);
+        assert_eq!(
+            code(risk.check(
+                intent(Side::Buy, 10),
+                UnixNanos(1),
+                &m,
+                &flat,
+                &Executor::new("t")
+            )),
+            None
+        );
+        assert_eq!(
+            code(risk.check(
+                intent(Side::Buy, 20),
+                UnixNanos(1),
+                &m,
+                &flat,
+                &Executor::new("t")
+            )),
+            Some(RejectCode::MaxDailyExposure),
+            "1000 + 2000 > 2500"
+        );
+        assert_eq!(
+            code(risk.check(
+                intent(Side::Buy, 10),
+                UnixNanos(1),
+                &m,
+                &flat,
+                &Executor::new("t")
+            )),
+            None
+        );
+        assert_eq!(
+            code(risk.check(
+                intent(Side::Buy, 1),
+                UnixNanos(1),
+                &m,
+                &flat,
+                &Executor::new("t")
+            )),
+            Some(RejectCode::MaxDailyTrades)
+        );
+        risk.start_session(1, Money::ZERO);
+        assert_eq!(
+            code(risk.check(
+                intent(Side::Buy, 1),
+                UnixNanos(1),
+                &m,
+                &flat,
+                &Executor::new("t")
+            )),
+            Some(RejectCode::MaxDailyTrades),
+            "same session"
+        );
+        risk.start_session(2, Money::ZERO);
+        assert_eq!(
+            code(risk.check(
+                intent(Side::Buy, 1),
+                UnixNanos(2),
+                &m,
+                &flat,
+                &Executor::new("t")
+            )),
+            None,
+            "a new session resets"
+        );
+    }
+
+    #[test]
+    fn kill_switch_loss_limit_and_open_positions_block_entries_only() {
+        let (m, long) = book(100); // long 100 bought at 100, marked at 100
+        let code = |r: Result<ApprovedIntent, Rejection>| r.err().map(|e| e.code);
+        let mut kill = RiskEngine::new(RiskLimits {
+            kill_switch: true,
+            ..RiskLimits::default()
+        });
+        assert_eq!(
+            code(kill.check(
+                intent(Side::Buy, 1),
+                UnixNanos(1),
+                &m,
+                &long,
+                &Executor::new("t")
+            )),
+            Some(RejectCode::KillSwitch)
+        );
+        assert_eq!(
+            code(kill.check(
+                intent(Side::Sell, 100),
+                UnixNanos(1),
+                &m,
+                &long,
+                &Executor::new("t")
+            )),
+            None
+        );
+        let mut loss = RiskEngine::new(RiskLimits {
+            daily_loss_limit: Some(Money::from(500)),
+            ..RiskLimits::default()
+        });
+        // The session started with equity 600 above what the book is worth now.
+        let now = long.equity(|s| m.mark(s));
+        loss.start_session(7, now + Money::from(600));
+        assert_eq!(
+            code(loss.check(
+                intent(Side::Buy, 1),
+                UnixNanos(1),
+                &m,
+                &long,
+                &Executor::new("t")
+            )),
+            Some(RejectCode::DailyLossLimit)
+        );
+        assert_eq!(
+            code(loss.check(
+                intent(Side::Sell, 50),
+                UnixNanos(1),
+                &m,
+                &long,
+                &Executor::new("t")
+            )),
+            None
+        );
+        loss.start_session(8, now);
+        assert_eq!(
+            code(loss.check(
+                intent(Side::Buy, 1),
+                UnixNanos(1),
+                &m,
+                &long,
+                &Executor::new("t")
+            )),
+            None,
+            "resumes next session"
+        );
+        let mut open = RiskEngine::new(RiskLimits {
+            max_open_positions: Some(1),
+            ..RiskLimits::default()
+        });
+        let mut other = intent(Side::Buy, 1);
+        other.symbol = SymbolId(1);
+        let mut m2 = m.clone();
+        let mut bar = *m.last_bar(SymbolId(0)).unwrap();
+        bar.symbol = SymbolId(1);
+        m2.update(&bar);
+        assert_eq!(
+            code(open.check(other, UnixNanos(1), &m2, &long, &Executor::new("t"))),
+            Some(RejectCode::MaxOpenPositions)
+        );
+        assert_eq!(
+            code(open.check(
+                intent(Side::Buy, 1),
+                UnixNanos(1),
+                &m2,
+                &long,
+                &Executor::new("t")
+            )),
+            None,
+            "adding to an open symbol"
+        );
+    }
+
+    #[test]
+    fn working_entries_count_as_open_positions() {
+        let (m, flat) = book(0);
+        let mut m2 = m.clone();
+        let mut bar = *m.last_bar(SymbolId(0)).unwrap();
+        bar.symbol = SymbolId(1);
+        m2.update(&bar);
+        let mut risk = RiskEngine::new(RiskLimits {
+            max_open_positions: Some(1),
+            ..RiskLimits::default()
+        });
+        let mut ex = Executor::new("t");
+        let first = risk
+            .check(intent(Side::Buy, 1), UnixNanos(1), &m2, &flat, &ex)
+            .expect("first entry");
+        ex.create(first, UnixNanos(1), &flat);
+        let mut other = intent(Side::Buy, 1);
+        other.symbol = SymbolId(1);
+        let second = risk.check(other, UnixNanos(1), &m2, &flat, &ex);
+        assert_eq!(
+            second.err().map(|r| r.code),
+            Some(RejectCode::MaxOpenPositions),
+            "an unfilled entry still counts"
         );
     }
 }
