@@ -34,6 +34,7 @@ Config keys (TOML file or --set KEY=VALUE), with defaults:
   risk.max_daily_entry_notional   none
   risk.daily_loss_limit           none (realized + unrealized, per session)
   risk.kill_switch                false (blocks entries; exits still go through)
+  risk.stale_after_secs           none (refuse entries on older data)
   report.equity                   session  (or bar)
   report.dir                      reports
 
@@ -190,6 +191,9 @@ pub struct RiskSection {
     /// Block every entry (exits still go through).
     #[serde(default)]
     pub kill_switch: bool,
+    /// Refuse entries when the instrument's last bar is older than this many seconds.
+    #[serde(default)]
+    pub stale_after_secs: Option<u64>,
 }
 
 /// A section whose keys arrive with later features (`[exits]`, `[eod]`): any key is an error.

@@ -265,6 +265,7 @@ pub fn execute(plan: &RunPlan, argv: Vec<String>) -> Result<BacktestResult, AppE
             max_daily_entry_notional: cfg.risk.max_daily_entry_notional,
             daily_loss_limit: cfg.risk.daily_loss_limit,
             kill_switch: cfg.risk.kill_switch,
+            stale_after_secs: cfg.risk.stale_after_secs,
         },
     };
     let total = lockstep_data::open::row_count_hint(&paths);

@@ -78,6 +78,8 @@ pub enum RejectCode {
     MaxDailyExposure,
     /// The session's loss (realized + unrealized) reached `risk.daily_loss_limit`.
     DailyLossLimit,
+    /// The instrument's last bar is older than `risk.stale_after_secs`.
+    StaleData,
 }
 
 impl RejectCode {
@@ -94,6 +96,7 @@ impl RejectCode {
             RejectCode::MaxDailyTrades => "max_daily_trades",
             RejectCode::MaxDailyExposure => "max_daily_exposure",
             RejectCode::DailyLossLimit => "daily_loss_limit",
+            RejectCode::StaleData => "stale_data",
         }
     }
 }

@@ -29,6 +29,9 @@ pub struct RiskLimits {
     pub daily_loss_limit: Option<Money>,
     /// Blocks every entry.
     pub kill_switch: bool,
+    /// Entries are refused when the instrument's last bar ended more than this many
+    /// seconds ago.
+    pub stale_after_secs: Option<u64>,
 }
 
 /// What the risk engine counts per session.
@@ -149,6 +152,16 @@ impl RiskEngine {
                         "position {} would exceed max_position_qty {max}",
                         after.abs()
                     ),
+                ));
+            }
+        }
+        if let Some(max) = self.limits.stale_after_secs {
+            let last_end = market.last_bar(intent.symbol).map_or(now, |b| b.end);
+            let age = (now.0 - last_end.0).max(0) / 1_000_000_000;
+            if age as u64 > max {
+                return Err(reject(
+                    RejectCode::StaleData,
+                    format!("last bar ended {age} s ago, stale_after_secs {max}"),
                 ));
             }
         }
@@ -528,6 +541,32 @@ mod tests {
             second.err().map(|r| r.code),
             Some(RejectCode::MaxOpenPositions),
             "an unfilled entry still counts"
+        );
+    }
+
+    #[test]
+    fn stale_data_blocks_entries_not_exits() {
+        let (m, long) = book(100);
+        let mut risk = RiskEngine::new(RiskLimits {
+            stale_after_secs: Some(60),
+            ..RiskLimits::default()
+        });
+        let ex = Executor::new("t");
+        let fresh = UnixNanos(1 + 60 * 1_000_000_000);
+        let stale = UnixNanos(1 + 61 * 1_000_000_000);
+        let code = |r: Result<ApprovedIntent, Rejection>| r.err().map(|e| e.code);
+        assert_eq!(
+            code(risk.check(intent(Side::Buy, 1), fresh, &m, &long, &ex)),
+            None
+        );
+        assert_eq!(
+            code(risk.check(intent(Side::Buy, 1), stale, &m, &long, &ex)),
+            Some(RejectCode::StaleData)
+        );
+        assert_eq!(
+            code(risk.check(intent(Side::Sell, 100), stale, &m, &long, &ex)),
+            None,
+            "exits pass"
         );
     }
 }
