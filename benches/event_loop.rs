@@ -60,6 +60,7 @@ fn engine() -> Engine<SimVenue, SimClock, MemoryJournal> {
         initial_cash: Decimal::from(100_000),
         equity: EquityMode::Session,
         risk: RiskLimits::default(),
+        eod: None,
     };
     let strategy = build("sma_cross", toml::Table::new()).expect("default sma_cross");
     Engine::new(

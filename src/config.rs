@@ -35,6 +35,8 @@ Config keys (TOML file or --set KEY=VALUE), with defaults:
   risk.daily_loss_limit           none (realized + unrealized, per session)
   risk.kill_switch                false (blocks entries; exits still go through)
   risk.stale_after_secs           none (refuse entries on older data)
+  eod.flatten_at                   15:55 (exchange time; nyse calendar only)
+  eod.policy                      hold  (or flatten: close every position at flatten_at)
   report.equity                   session  (or bar)
   report.dir                      reports
 
@@ -201,6 +203,43 @@ pub struct RiskSection {
 #[serde(deny_unknown_fields)]
 pub struct NotYetAvailable {}
 
+/// `eod.policy`
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum EodPolicy {
+    /// Keep positions overnight; the guard still cancels working entries (default).
+    #[default]
+    Hold,
+    /// Close every position at `flatten_at`.
+    Flatten,
+}
+
+/// `[eod]`: the EOD guard (needs a session calendar such as `nyse`).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct EodSection {
+    /// Exchange time of the guard, "HH:MM" (default 15:55); on early-close days the same
+    /// offset before the early close.
+    #[serde(default = "default_flatten_at")]
+    pub flatten_at: String,
+    /// `hold` (default) or `flatten`.
+    #[serde(default)]
+    pub policy: EodPolicy,
+}
+
+fn default_flatten_at() -> String {
+    "15:55".into()
+}
+
+impl Default for EodSection {
+    fn default() -> Self {
+        EodSection {
+            flatten_at: default_flatten_at(),
+            policy: EodPolicy::default(),
+        }
+    }
+}
+
 /// `report.equity`
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "snake_case")]
@@ -262,9 +301,9 @@ pub struct Config {
     /// `[exits]` (reserved).
     #[serde(default)]
     pub exits: NotYetAvailable,
-    /// `[eod]` (reserved).
+    /// `[eod]`
     #[serde(default)]
-    pub eod: NotYetAvailable,
+    pub eod: EodSection,
     /// `[report]`
     #[serde(default)]
     pub report: ReportSection,

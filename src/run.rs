@@ -141,6 +141,38 @@ fn commission(cfg: &Config) -> Result<CommissionModel, AppError> {
     }
 }
 
+fn eod_settings(cfg: &Config) -> Result<Option<lockstep_engine::EodSettings>, AppError> {
+    let flatten = cfg.eod.policy == config::EodPolicy::Flatten;
+    let calendar = lockstep_core::Calendar::from_name(&cfg.data.calendar);
+    if calendar != Some(lockstep_core::Calendar::Nyse) {
+        if flatten {
+            return Err(AppError::BadInput(
+                "eod.policy = \"flatten\" needs data.calendar = \"nyse\"".into(),
+            ));
+        }
+        return Ok(None);
+    }
+    let at = chrono::NaiveTime::parse_from_str(&cfg.eod.flatten_at, "%H:%M").map_err(|_| {
+        AppError::BadInput(format!(
+            "eod.flatten_at: `{}` is not HH:MM",
+            cfg.eod.flatten_at
+        ))
+    })?;
+    let close = chrono::NaiveTime::from_hms_opt(16, 0, 0).unwrap_or(at);
+    let before = (close - at).num_nanoseconds().unwrap_or(0);
+    if before <= 0 || before >= 6 * 3_600 * 1_000_000_000 {
+        return Err(AppError::BadInput(format!(
+            "eod.flatten_at: `{}` must be within the session, before 16:00",
+            cfg.eod.flatten_at
+        )));
+    }
+    Ok(Some(lockstep_engine::EodSettings {
+        calendar: lockstep_core::Calendar::Nyse,
+        before_close: before,
+        flatten,
+    }))
+}
+
 fn data_options(cfg: &Config) -> Result<DataOptions, AppError> {
     let calendar = lockstep_core::Calendar::from_name(&cfg.data.calendar).ok_or_else(|| {
         AppError::BadInput(format!(
@@ -267,6 +299,7 @@ pub fn execute(plan: &RunPlan, argv: Vec<String>) -> Result<BacktestResult, AppE
             kill_switch: cfg.risk.kill_switch,
             stale_after_secs: cfg.risk.stale_after_secs,
         },
+        eod: eod_settings(cfg)?,
     };
     let total = lockstep_data::open::row_count_hint(&paths);
     let pb = progress_bar(plan.quiet, total);
@@ -289,6 +322,7 @@ pub fn execute(plan: &RunPlan, argv: Vec<String>) -> Result<BacktestResult, AppE
             pb.finish_and_clear();
             return Err(match e {
                 EngineError::Data(d) => AppError::BadInput(d.0),
+                EngineError::EodNeedsIntraday => AppError::BadInput(e.to_string()),
                 other => AppError::Runtime(other.to_string()),
             });
         }

@@ -281,6 +281,8 @@ pub struct Fill {
     pub liquidity: Liquidity,
     /// Set on fills that close or reduce a position.
     pub exit_reason: Option<ExitReason>,
+    /// True when the venue had no fresh price and filled at the last known one (EOD).
+    pub stale_price: bool,
 }
 
 #[cfg(test)]

@@ -80,6 +80,8 @@ pub enum RejectCode {
     DailyLossLimit,
     /// The instrument's last bar is older than `risk.stale_after_secs`.
     StaleData,
+    /// The EOD guard ran: no entries until the session closes.
+    EodCutoff,
 }
 
 impl RejectCode {
@@ -97,6 +99,7 @@ impl RejectCode {
             RejectCode::MaxDailyExposure => "max_daily_exposure",
             RejectCode::DailyLossLimit => "daily_loss_limit",
             RejectCode::StaleData => "stale_data",
+            RejectCode::EodCutoff => "eod_cutoff",
         }
     }
 }

@@ -7,6 +7,7 @@
 //! run before any bar delivered later, after bars delivered at the same time.
 
 use crate::clock::Clock;
+use crate::eod_guard::{EodGuard, EodSettings, GuardStep};
 use crate::executor::{ExecError, Executor, ReportEffect};
 use crate::journal::{
     Entry, EquityPoint, Journal, JournalError, Names, OpenPosition, Rejection, RunOutcome,
@@ -18,8 +19,8 @@ use crate::risk::{RiskEngine, RiskLimits};
 use crate::strategy::{Context, NamedStrategy, Strategy};
 use crate::venue::{Venue, VenueReport};
 use lockstep_core::{
-    Bar, BarSource, EventClass, Money, OrderIntent, RejectCode, SourceError, StrategyId,
-    SymbolTable, UnixNanos,
+    Bar, BarSource, EventClass, ExitReason, Money, OrderIntent, RejectCode, Side, SourceError,
+    StrategyId, SymbolTable, UnixNanos,
 };
 
 /// How often the equity curve gets a row.
@@ -43,6 +44,8 @@ pub struct EngineSettings {
     pub equity: EquityMode,
     /// Pre-trade limits.
     pub risk: RiskLimits,
+    /// The EOD guard, when a session calendar applies.
+    pub eod: Option<EodSettings>,
 }
 
 /// Why a run stopped early.
@@ -57,6 +60,18 @@ pub enum EngineError {
     /// The journal could not record (exit code 1).
     #[error(transparent)]
     Journal(#[from] JournalError),
+    /// `eod.policy = "flatten"` with daily bars: a session's bar arrives at its close, too
+    /// late to flatten at `flatten_at` (exit code 2).
+    #[error("eod.policy = \"flatten\" needs intraday bars: a daily bar is only seen at its session's close")]
+    EodNeedsIntraday,
+    /// A position the EOD policy must flatten was still open when its session closed.
+    #[error("engine error: {symbol} still open at the close of session {session} although eod.policy is flatten")]
+    OpenAcrossClose {
+        /// Instrument.
+        symbol: String,
+        /// Session date.
+        session: chrono::NaiveDate,
+    },
 }
 
 /// Asynchronous inputs that wait in the queue.
@@ -64,6 +79,10 @@ pub enum EngineError {
 pub enum QueuedEvent {
     /// A report from a venue that answers asynchronously.
     Venue(VenueReport),
+    /// The EOD guard's flatten time for a session.
+    EodFlatten(chrono::NaiveDate),
+    /// A session's close.
+    SessionClose(chrono::NaiveDate),
 }
 
 /// The engine: one executor, one risk engine, one ledger for all strategies; everything
@@ -81,6 +100,7 @@ pub struct Engine<V: Venue, C: Clock, J: Journal> {
     market: MarketState,
     symbols: SymbolTable,
     queue: EventQueue<QueuedEvent>,
+    eod: Option<EodGuard>,
     reports: Vec<VenueReport>,
     intents: Vec<OrderIntent>,
     allocations: Vec<crate::ledger::Allocation>,
@@ -107,6 +127,7 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
         let (names, strategies) = strategies.into_iter().unzip();
         Engine {
             journal,
+            eod: settings.eod.map(EodGuard::new),
             risk: RiskEngine::new(settings.risk.clone()),
             executor: Executor::new(&settings.run_id),
             ledger: Ledger::new(settings.initial_cash),
@@ -151,10 +172,16 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
                 if bar.as_ref().is_some_and(|b| key.ts >= b.end) {
                     break;
                 }
-                if let Some((key, QueuedEvent::Venue(r))) = self.queue.pop() {
+                if let Some((key, event)) = self.queue.pop() {
                     self.clock.advance_to(key.ts);
-                    self.reports.push(r);
-                    self.handle_reports()?;
+                    match event {
+                        QueuedEvent::Venue(r) => {
+                            self.reports.push(r);
+                            self.handle_reports()?;
+                        }
+                        QueuedEvent::EodFlatten(session) => self.eod_flatten(session)?,
+                        QueuedEvent::SessionClose(session) => self.session_close(session)?,
+                    }
                     self.process_intents()?;
                 }
             }
@@ -210,6 +237,27 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
         self.first_ts.get_or_insert(bar.ts);
         self.last_ts = Some(bar.ts);
         self.market.update(bar);
+        if let Some(guard) = self.eod.as_mut() {
+            match guard.on_bar(bar.ts) {
+                GuardStep::Nothing => {}
+                GuardStep::Schedule(t) => {
+                    self.queue.push(
+                        t.flatten_at,
+                        EventClass::Timer,
+                        QueuedEvent::EodFlatten(t.session),
+                    );
+                    self.queue.push(
+                        t.close,
+                        EventClass::Timer,
+                        QueuedEvent::SessionClose(t.session),
+                    );
+                }
+                GuardStep::DailyBar if guard.flattens() => {
+                    return Err(EngineError::EodNeedsIntraday)
+                }
+                GuardStep::DailyBar => {}
+            }
+        }
         if self.venue.has_working(bar) {
             self.venue.on_bar(bar, &mut self.reports);
             self.handle_reports()?;
@@ -291,6 +339,61 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
             }
         }
         self.flush_orders()?;
+        Ok(())
+    }
+
+    /// The EOD guard's flatten step: cancel working entries, refuse new ones until the close
+    /// and, under the flatten policy, close every strategy's position (reason `eod`).
+    fn eod_flatten(&mut self, session: chrono::NaiveDate) -> Result<(), EngineError> {
+        let now = self.clock.now();
+        self.record(Entry::Eod(session, now))?;
+        for order in self.executor.cancel_entries(now)? {
+            self.venue.cancel(&order);
+        }
+        self.flush_orders()?;
+        if let Some(s) = lockstep_core::Calendar::Nyse.session(session) {
+            self.risk.close_entries_until(s.close);
+        }
+        if self.eod.as_ref().is_some_and(EodGuard::flattens) {
+            for (strategy, symbol, qty) in self.executor.strategy_positions() {
+                let open = qty + self.executor.working_qty(strategy, symbol);
+                if open.is_zero() {
+                    continue;
+                }
+                self.intents.push(OrderIntent {
+                    strategy,
+                    symbol,
+                    side: if open.is_sign_positive() {
+                        Side::Sell
+                    } else {
+                        Side::Buy
+                    },
+                    qty: open.abs(),
+                    exit_reason: Some(ExitReason::Eod),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// At the close: EOD exits still working fill at the last price (stale); a position the
+    /// policy must flatten that is still open is an engine error.
+    fn session_close(&mut self, session: chrono::NaiveDate) -> Result<(), EngineError> {
+        if !self.eod.as_ref().is_some_and(EodGuard::flattens) {
+            return Ok(());
+        }
+        let now = self.clock.now();
+        for order in self.executor.live_exits(ExitReason::Eod) {
+            self.venue
+                .fill_at_close(&order, now, &self.market, &mut self.reports);
+        }
+        self.handle_reports()?;
+        if let Some(symbol) = self.ledger.open_symbols().next() {
+            return Err(EngineError::OpenAcrossClose {
+                symbol: self.symbols.name(symbol).to_string(),
+                session,
+            });
+        }
         Ok(())
     }
 

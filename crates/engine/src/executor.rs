@@ -154,6 +154,7 @@ impl Executor {
                 price,
                 fee,
                 liquidity,
+                stale_price,
             } => {
                 let fill_id = FillId(self.next_fill);
                 let o = self.order_mut(*order_id)?;
@@ -185,6 +186,7 @@ impl Executor {
                     fee: *fee,
                     liquidity: *liquidity,
                     exit_reason: o.exit_reason,
+                    stale_price: *stale_price,
                 };
                 self.next_fill += 1;
                 let key = (fill.strategy, fill.symbol);
@@ -232,6 +234,49 @@ impl Executor {
     /// Orders that reached a terminal state since the last call, in the order they did.
     pub fn take_finished(&mut self) -> Vec<Order> {
         std::mem::take(&mut self.finished)
+    }
+
+    /// Cancels every working order that opens or adds to a position (no exit reason) and
+    /// returns them, so the venue can withdraw them too.
+    pub fn cancel_entries(&mut self, now: UnixNanos) -> Result<Vec<Order>, ExecError> {
+        let ids: Vec<OrderId> = self
+            .live
+            .values()
+            .filter(|o| o.exit_reason.is_none())
+            .map(|o| o.id)
+            .collect();
+        let mut cancelled = Vec::with_capacity(ids.len());
+        for id in &ids {
+            if let Some(mut o) = self.live.remove(id) {
+                if o.status() == OrderStatus::New {
+                    o.transition(OrderStatus::Accepted, now).map_err(illegal)?;
+                }
+                o.transition(OrderStatus::Cancelled, now).map_err(illegal)?;
+                *self.working.entry((o.strategy, o.symbol)).or_default() -=
+                    signed(o.side, o.remaining());
+                cancelled.push(o.clone());
+                self.finished.push(o);
+            }
+        }
+        Ok(cancelled)
+    }
+
+    /// Live orders closing positions for `reason`.
+    pub fn live_exits(&self, reason: ExitReason) -> Vec<Order> {
+        self.live
+            .values()
+            .filter(|o| o.exit_reason == Some(reason))
+            .cloned()
+            .collect()
+    }
+
+    /// Every strategy's non-zero filled position, in (strategy, symbol) order.
+    pub fn strategy_positions(&self) -> Vec<(StrategyId, SymbolId, Qty)> {
+        self.positions
+            .iter()
+            .filter(|(_, q)| !q.is_zero())
+            .map(|((st, sy), q)| (*st, *sy, *q))
+            .collect()
     }
 
     /// Signed quantity of every strategy's working orders in `symbol`.
@@ -302,6 +347,7 @@ mod tests {
             price: Qty::ONE,
             fee: Qty::ZERO,
             liquidity: Liquidity::Taker,
+            stale_price: false,
         }
     }
 

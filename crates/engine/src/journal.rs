@@ -85,6 +85,8 @@ pub enum Entry<'a> {
     Rejection(&'a Rejection),
     /// An equity curve row.
     Equity(&'a EquityPoint),
+    /// The EOD guard ran for a session (date in the exchange time zone) at a time.
+    Eod(chrono::NaiveDate, UnixNanos),
 }
 
 /// The journal could not record an entry (I/O); the run stops.
@@ -113,6 +115,8 @@ pub struct MemoryJournal {
     pub rejections: Vec<Rejection>,
     /// Equity rows.
     pub equity: Vec<EquityPoint>,
+    /// When the EOD guard ran, per session.
+    pub eod_ran_at: Vec<(chrono::NaiveDate, UnixNanos)>,
 }
 
 impl Journal for MemoryJournal {
@@ -123,6 +127,7 @@ impl Journal for MemoryJournal {
             Entry::Allocation(a) => self.allocations.push(a.clone()),
             Entry::Rejection(r) => self.rejections.push(r.clone()),
             Entry::Equity(e) => self.equity.push(e.clone()),
+            Entry::Eod(d, t) => self.eod_ran_at.push((d, t)),
         }
         Ok(())
     }

@@ -8,6 +8,7 @@
 
 pub mod clock;
 pub mod commission;
+pub mod eod_guard;
 pub mod event_loop;
 pub mod executor;
 pub mod journal;
@@ -21,6 +22,7 @@ pub mod venue;
 
 pub use clock::{Clock, SimClock};
 pub use commission::CommissionModel;
+pub use eod_guard::{EodGuard, EodSettings};
 pub use event_loop::{Engine, EngineError, EngineSettings, EquityMode};
 pub use journal::{
     Entry, EquityPoint, Journal, JournalError, MemoryJournal, Names, OpenPosition, Rejection,

@@ -61,6 +61,7 @@ impl ApprovedIntent {
 pub struct RiskEngine {
     limits: RiskLimits,
     session: SessionCounters,
+    entries_closed_until: Option<UnixNanos>,
 }
 
 impl RiskEngine {
@@ -69,7 +70,13 @@ impl RiskEngine {
         RiskEngine {
             limits,
             session: SessionCounters::default(),
+            entries_closed_until: None,
         }
+    }
+
+    /// Refuses entries until `until` (the EOD guard closes the session's entries).
+    pub fn close_entries_until(&mut self, until: UnixNanos) {
+        self.entries_closed_until = Some(until);
     }
 
     /// Starts the session `key` (resets the daily counters) with the book at `equity`.
@@ -133,6 +140,12 @@ impl RiskEngine {
             return Ok(ApprovedIntent { intent });
         }
         let notional = opening * mark;
+        if self.entries_closed_until.is_some_and(|t| now < t) {
+            return Err(reject(
+                RejectCode::EodCutoff,
+                "the EOD guard ran; entries resume next session".into(),
+            ));
+        }
         if self.limits.kill_switch {
             return Err(reject(RejectCode::KillSwitch, "kill switch is on".into()));
         }
@@ -246,6 +259,7 @@ mod tests {
                 fee: Money::ZERO,
                 liquidity: Liquidity::Taker,
                 exit_reason: None,
+                stale_price: false,
             };
             l.apply(&fill, &mut Vec::new());
         }

@@ -56,6 +56,7 @@ impl SimVenue {
             price,
             fee: self.commission.fee(qty, price),
             liquidity: Liquidity::Taker,
+            stale_price: false,
         }
     }
 }
@@ -104,6 +105,31 @@ impl Venue for SimVenue {
         *list = waiting;
         for w in ready {
             out.push(self.fill(w.order_id, w.qty, bar.ts, bar.open_price()));
+        }
+    }
+
+    fn cancel(&mut self, order: &Order) {
+        if let Some(list) = self.working.get_mut(order.symbol.index()) {
+            list.retain(|w| w.order_id != order.id);
+        }
+    }
+
+    fn fill_at_close(
+        &mut self,
+        order: &Order,
+        now: UnixNanos,
+        market: &MarketState,
+        out: &mut Vec<VenueReport>,
+    ) {
+        if let Some(list) = self.working.get_mut(order.symbol.index()) {
+            list.retain(|w| w.order_id != order.id);
+        }
+        if let Some(bar) = market.last_bar(order.symbol) {
+            let mut fill = self.fill(order.id, order.remaining(), now, bar.close_price());
+            if let VenueReport::Fill { stale_price, .. } = &mut fill {
+                *stale_price = true;
+            }
+            out.push(fill);
         }
     }
 

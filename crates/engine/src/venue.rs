@@ -36,6 +36,8 @@ pub enum VenueReport {
         fee: Money,
         /// Maker/taker.
         liquidity: Liquidity,
+        /// Filled at the last known price because no fresh price came (EOD).
+        stale_price: bool,
     },
 }
 
@@ -55,4 +57,17 @@ pub trait Venue {
 
     /// True when orders for `bar.symbol` are working (lets the loop skip idle matching).
     fn has_working(&self, bar: &Bar) -> bool;
+
+    /// Withdraws a working order (the executor already marked it cancelled).
+    fn cancel(&mut self, order: &Order);
+
+    /// The session is closing and `order` must not stay open: fill what is left now at the
+    /// last known price, marked stale (a live venue escalates and alerts instead).
+    fn fill_at_close(
+        &mut self,
+        order: &Order,
+        now: UnixNanos,
+        market: &MarketState,
+        out: &mut Vec<VenueReport>,
+    );
 }

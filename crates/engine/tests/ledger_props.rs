@@ -21,6 +21,7 @@ fn fill(k: u64, symbol: u32, buy: bool, qty: u32, price_cents: u32, fee_mills: u
         fee: Decimal::new(fee_mills as i64, 3),
         liquidity: Liquidity::Taker,
         exit_reason: None,
+        stale_price: false,
     }
 }
 

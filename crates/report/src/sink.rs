@@ -214,6 +214,10 @@ impl Journal for ReportJournal {
                     .write(&tables::rejection_row(r, names))
                     .map_err(jerr)
             }
+            Entry::Eod(session, ts) => {
+                self.summary.eod(session, ts);
+                Ok(())
+            }
             Entry::Equity(e) => {
                 self.summary.equity(e);
                 self.equity.write(&tables::equity_row(e)).map_err(jerr)

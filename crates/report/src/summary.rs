@@ -74,6 +74,8 @@ pub struct Summary {
     pub rejections: BTreeMap<String, u64>,
     /// Performance metrics.
     pub metrics: Metrics,
+    /// When the EOD guard ran, per session date (empty without a session calendar).
+    pub eod_ran_at: BTreeMap<String, String>,
     /// sha256 of the CSV twins and this file without this field.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub report_hash: Option<String>,
@@ -87,6 +89,7 @@ pub struct SummaryBuilder {
     reasons: BTreeMap<String, (u64, Decimal)>,
     rejections: BTreeMap<String, u64>,
     metrics: MetricsAcc,
+    eod_ran_at: BTreeMap<String, String>,
 }
 
 impl SummaryBuilder {
@@ -109,6 +112,11 @@ impl SummaryBuilder {
             .rejections
             .entry(r.code.as_str().to_string())
             .or_default() += 1;
+    }
+
+    /// Records that the EOD guard ran for `session` at `ts`.
+    pub fn eod(&mut self, session: chrono::NaiveDate, ts: lockstep_core::UnixNanos) {
+        self.eod_ran_at.insert(session.to_string(), ts.to_iso());
     }
 
     /// Adds an equity row.
@@ -162,6 +170,7 @@ impl SummaryBuilder {
                 .collect(),
             rejections: self.rejections,
             metrics: self.metrics.finish(o.initial_cash),
+            eod_ran_at: self.eod_ran_at,
             report_hash: None,
         }
     }

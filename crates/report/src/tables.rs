@@ -23,6 +23,7 @@ pub const FILLS: TableSpec = TableSpec {
         ("fee", Dec),
         ("liquidity", Str),
         ("exit_reason", Str),
+        ("stale_price", Str),
     ],
 };
 
@@ -115,6 +116,7 @@ pub fn fill_row(f: &Fill, n: &Names<'_>) -> Vec<String> {
         money(f.fee),
         f.liquidity.as_str().to_string(),
         reason(f.exit_reason),
+        f.stale_price.to_string(),
     ]
 }
 

@@ -1,0 +1,153 @@
+//! The EOD guard: a clock timer per session, not a strategy and not a data event.
+//!
+//! When the first bar of a session is delivered the guard schedules two timers: at
+//! `flatten_at` (a fixed offset before the session's close, so 12:55 on a 13:00 early close
+//! when the regular flatten is 15:55) it cancels working entries and, under the `flatten`
+//! policy, closes every position; at the close it fills what is still working at the last
+//! price (marked stale) and a position still open is an engine error, never a quiet result.
+
+use chrono::NaiveDate;
+use lockstep_core::{Calendar, Session, UnixNanos};
+
+/// EOD settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EodSettings {
+    /// The session calendar.
+    pub calendar: Calendar,
+    /// Nanoseconds before the close at which the guard runs.
+    pub before_close: i64,
+    /// Close every position (policy `flatten`); otherwise only cancel working entries.
+    pub flatten: bool,
+}
+
+/// Timers the guard asks the loop to schedule for a new session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionTimers {
+    /// The session.
+    pub session: NaiveDate,
+    /// When to flatten.
+    pub flatten_at: UnixNanos,
+    /// The session close.
+    pub close: UnixNanos,
+}
+
+/// What the guard makes of a delivered bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GuardStep {
+    /// Same session (or outside any session): nothing to schedule.
+    Nothing,
+    /// The first bar of a session: schedule its timers.
+    Schedule(SessionTimers),
+    /// A daily bar (labelled before its session opens): the guard cannot act on daily data.
+    DailyBar,
+}
+
+/// Tracks the current session and hands out its timers once. Only intraday bars inside a
+/// regular session start a session: a daily bar is only seen at its close, after the time
+/// the guard would have run, so the guard leaves daily data alone.
+#[derive(Debug, Clone)]
+pub struct EodGuard {
+    settings: EodSettings,
+    current: Option<Session>,
+}
+
+/// A bar labelled at least this long before its session's open is a daily bar.
+const DAILY_LABEL_GAP: i64 = 9 * 3_600 * 1_000_000_000;
+
+impl EodGuard {
+    /// A guard with `settings`.
+    pub fn new(settings: EodSettings) -> Self {
+        EodGuard {
+            settings,
+            current: None,
+        }
+    }
+
+    /// Whether the guard closes positions.
+    pub fn flattens(&self) -> bool {
+        self.settings.flatten
+    }
+
+    /// For a bar opening at `ts`: the new session's timers when the bar starts one.
+    pub fn on_bar(&mut self, ts: UnixNanos) -> GuardStep {
+        if let Some(c) = self.current {
+            if ts.0 >= c.open.0 && ts.0 < c.close.0 {
+                return GuardStep::Nothing;
+            }
+        }
+        let date = ts
+            .to_datetime()
+            .with_timezone(&chrono_tz::America::New_York)
+            .date_naive();
+        let Some(session) = self.settings.calendar.session(date) else {
+            return GuardStep::Nothing;
+        };
+        if ts.0 < session.open.0 {
+            // 00:00 local labels a daily bar (9.5 h before the open); pre-market prints start
+            // at 04:00 (5.5 h before).
+            return if session.open.0 - ts.0 >= DAILY_LABEL_GAP {
+                GuardStep::DailyBar
+            } else {
+                GuardStep::Nothing
+            };
+        }
+        if ts.0 >= session.close.0 || self.current.map(|c| c.date) == Some(session.date) {
+            return GuardStep::Nothing;
+        }
+        self.current = Some(session);
+        GuardStep::Schedule(SessionTimers {
+            session: session.date,
+            flatten_at: session.close.plus(-self.settings.before_close),
+            close: session.close,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ns(iso: &str) -> UnixNanos {
+        UnixNanos(
+            chrono::DateTime::parse_from_rfc3339(iso)
+                .unwrap()
+                .timestamp_nanos_opt()
+                .unwrap(),
+        )
+    }
+
+    #[test]
+    fn schedules_once_per_session_with_the_early_close_offset() {
+        let mut g = EodGuard::new(EodSettings {
+            calendar: Calendar::Nyse,
+            before_close: 5 * 60 * 1_000_000_000,
+            flatten: true,
+        });
+        let timers = |s: GuardStep| match s {
+            GuardStep::Schedule(t) => t,
+            other => panic!("expected timers, got {other:?}"),
+        };
+        let t = timers(g.on_bar(ns("2015-12-23T14:30:00Z")));
+        assert_eq!(
+            (t.flatten_at.to_iso(), t.close.to_iso()),
+            ("2015-12-23T20:55:00Z".into(), "2015-12-23T21:00:00Z".into())
+        );
+        assert_eq!(g.on_bar(ns("2015-12-23T20:59:00Z")), GuardStep::Nothing);
+        assert_eq!(
+            g.on_bar(ns("2015-12-24T13:00:00Z")),
+            GuardStep::Nothing,
+            "pre-market print"
+        );
+        let t = timers(g.on_bar(ns("2015-12-24T14:30:00Z")));
+        assert_eq!(
+            t.flatten_at.to_iso(),
+            "2015-12-24T17:55:00Z",
+            "12:55 ET on the 13:00 early close"
+        );
+        assert_eq!(
+            g.on_bar(ns("2015-12-28T05:00:00Z")),
+            GuardStep::DailyBar,
+            "a daily bar labelled 00:00 ET"
+        );
+    }
+}
