@@ -79,8 +79,8 @@ pub enum EngineError {
 pub enum QueuedEvent {
     /// A report from a venue that answers asynchronously.
     Venue(VenueReport),
-    /// The EOD guard's flatten time for a session.
-    EodFlatten(chrono::NaiveDate),
+    /// The EOD guard's flatten time for a session (date, session close).
+    EodFlatten(chrono::NaiveDate, UnixNanos),
     /// A session's close.
     SessionClose(chrono::NaiveDate),
 }
@@ -179,7 +179,9 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
                             self.reports.push(r);
                             self.handle_reports()?;
                         }
-                        QueuedEvent::EodFlatten(session) => self.eod_flatten(session)?,
+                        QueuedEvent::EodFlatten(session, close) => {
+                            self.eod_flatten(session, close)?
+                        }
                         QueuedEvent::SessionClose(session) => self.session_close(session)?,
                     }
                     self.process_intents()?;
@@ -244,7 +246,7 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
                     self.queue.push(
                         t.flatten_at,
                         EventClass::Timer,
-                        QueuedEvent::EodFlatten(t.session),
+                        QueuedEvent::EodFlatten(t.session, t.close),
                     );
                     self.queue.push(
                         t.close,
@@ -344,16 +346,18 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
 
     /// The EOD guard's flatten step: cancel working entries, refuse new ones until the close
     /// and, under the flatten policy, close every strategy's position (reason `eod`).
-    fn eod_flatten(&mut self, session: chrono::NaiveDate) -> Result<(), EngineError> {
+    fn eod_flatten(
+        &mut self,
+        session: chrono::NaiveDate,
+        close: UnixNanos,
+    ) -> Result<(), EngineError> {
         let now = self.clock.now();
         self.record(Entry::Eod(session, now))?;
         for order in self.executor.cancel_entries(now)? {
             self.venue.cancel(&order);
         }
         self.flush_orders()?;
-        if let Some(s) = lockstep_core::Calendar::Nyse.session(session) {
-            self.risk.close_entries_until(s.close);
-        }
+        self.risk.close_entries_until(close);
         if self.eod.as_ref().is_some_and(EodGuard::flattens) {
             for (strategy, symbol, qty) in self.executor.strategy_positions() {
                 let open = qty + self.executor.working_qty(strategy, symbol);
