@@ -1,0 +1,271 @@
+//! The risk engine: every limit blocks entries (with its code) and never an exit.
+
+use lockstep_core::{
+    Bar, ClientOrderId, Fill, FillId, Liquidity, Money, OrderId, OrderIntent, Qty, RejectCode,
+    Scale, Side, StrategyId, SymbolId, UnixNanos,
+};
+use lockstep_engine::executor::Executor;
+use lockstep_engine::market::MarketState;
+use lockstep_engine::{Ledger, RiskEngine, RiskLimits};
+
+/// Symbols 0 and 1 marked at 100.00; the book holds `pos` of symbol 0 bought at 100.
+struct Book {
+    market: MarketState,
+    ledger: Ledger,
+    executor: Executor,
+}
+
+impl Book {
+    fn new(pos: i64) -> Book {
+        let mut market = MarketState::default();
+        for s in 0..2 {
+            market.update(&Bar {
+                ts: UnixNanos(0),
+                end: UnixNanos(1),
+                symbol: SymbolId(s),
+                scale: Scale::EQUITY,
+                open: 1_000_000,
+                high: 1_000_000,
+                low: 1_000_000,
+                close: 1_000_000,
+                volume: 0.0,
+            });
+        }
+        let mut ledger = Ledger::new(Money::ZERO);
+        if pos != 0 {
+            let fill = Fill {
+                fill_id: FillId(1),
+                order_id: OrderId(1),
+                client_order_id: ClientOrderId("x".into()),
+                strategy: StrategyId(0),
+                ts: UnixNanos(0),
+                symbol: SymbolId(0),
+                side: if pos > 0 { Side::Buy } else { Side::Sell },
+                qty: Qty::from(pos.abs()),
+                price: Qty::from(100),
+                fee: Money::ZERO,
+                liquidity: Liquidity::Taker,
+                exit_reason: None,
+                stale_price: false,
+            };
+            ledger.apply(&fill, &mut Vec::new());
+        }
+        Book {
+            market,
+            ledger,
+            executor: Executor::new("t"),
+        }
+    }
+
+    /// The reject code for `side qty` of `symbol` at time `t` (None = approved). An approved
+    /// intent becomes a working order, as in the loop.
+    fn check(
+        &mut self,
+        risk: &mut RiskEngine,
+        symbol: u32,
+        side: Side,
+        qty: i64,
+        t: i64,
+    ) -> Option<RejectCode> {
+        let intent = OrderIntent {
+            strategy: StrategyId(0),
+            symbol: SymbolId(symbol),
+            side,
+            qty: Qty::from(qty),
+            exit_reason: None,
+        };
+        match risk.check(
+            intent,
+            UnixNanos(t),
+            &self.market,
+            &self.ledger,
+            &self.executor,
+        ) {
+            Ok(approved) => {
+                self.executor.create(approved, UnixNanos(t), &self.ledger);
+                None
+            }
+            Err(r) => Some(r.code),
+        }
+    }
+
+    /// Like `check`, but the approved order is forgotten (judging one intent in isolation).
+    fn judge(
+        &self,
+        risk: &mut RiskEngine,
+        symbol: u32,
+        side: Side,
+        qty: i64,
+        t: i64,
+    ) -> Option<RejectCode> {
+        let mut copy = Book {
+            market: self.market.clone(),
+            ledger: self.ledger.clone(),
+            executor: self.executor.clone(),
+        };
+        copy.check(risk, symbol, side, qty, t)
+    }
+}
+
+fn engine(limits: RiskLimits) -> RiskEngine {
+    RiskEngine::new(limits)
+}
+
+#[test]
+fn order_limits_block_entries_but_never_exits() {
+    let mut risk = engine(RiskLimits {
+        max_order_notional: Some(Money::from(5_000)),
+        max_position_qty: Some(Qty::from(60)),
+        ..RiskLimits::default()
+    });
+    let flat = Book::new(0);
+    assert_eq!(
+        flat.judge(&mut risk, 0, Side::Buy, 60, 1),
+        Some(RejectCode::MaxOrderNotional)
+    );
+    assert_eq!(flat.judge(&mut risk, 0, Side::Buy, 50, 1), None);
+    let long = Book::new(100);
+    assert_eq!(
+        long.judge(&mut risk, 0, Side::Sell, 100, 1),
+        None,
+        "a full exit passes"
+    );
+    assert_eq!(
+        long.judge(&mut risk, 0, Side::Sell, 30, 1),
+        None,
+        "a reduction passes"
+    );
+    assert_eq!(
+        long.judge(&mut risk, 0, Side::Sell, 170, 1),
+        Some(RejectCode::MaxOrderNotional),
+        "a reversal is an entry for its opening part (70 x 100)"
+    );
+    assert_eq!(long.judge(&mut risk, 0, Side::Sell, 140, 1), None);
+    assert_eq!(
+        long.judge(&mut risk, 0, Side::Buy, 0, 1),
+        Some(RejectCode::InvalidQty)
+    );
+}
+
+#[test]
+fn session_limits_count_entries_and_reset_each_session() {
+    let mut risk = engine(RiskLimits {
+        max_daily_trades: Some(2),
+        max_daily_entry_notional: Some(Money::from(2_500)),
+        ..RiskLimits::default()
+    });
+    let flat = Book::new(0);
+    risk.start_session(1, Money::ZERO);
+    assert_eq!(flat.judge(&mut risk, 0, Side::Buy, 10, 1), None);
+    assert_eq!(
+        flat.judge(&mut risk, 0, Side::Buy, 20, 1),
+        Some(RejectCode::MaxDailyExposure),
+        "1000 + 2000 > 2500"
+    );
+    assert_eq!(flat.judge(&mut risk, 0, Side::Buy, 10, 1), None);
+    assert_eq!(
+        flat.judge(&mut risk, 0, Side::Buy, 1, 1),
+        Some(RejectCode::MaxDailyTrades)
+    );
+    risk.start_session(1, Money::ZERO);
+    assert_eq!(
+        flat.judge(&mut risk, 0, Side::Buy, 1, 1),
+        Some(RejectCode::MaxDailyTrades),
+        "same session"
+    );
+    risk.start_session(2, Money::ZERO);
+    assert_eq!(
+        flat.judge(&mut risk, 0, Side::Buy, 1, 2),
+        None,
+        "a new session resets"
+    );
+}
+
+#[test]
+fn kill_switch_and_loss_limit_block_entries_only() {
+    let long = Book::new(100);
+    let mut kill = engine(RiskLimits {
+        kill_switch: true,
+        ..RiskLimits::default()
+    });
+    assert_eq!(
+        long.judge(&mut kill, 0, Side::Buy, 1, 1),
+        Some(RejectCode::KillSwitch)
+    );
+    assert_eq!(long.judge(&mut kill, 0, Side::Sell, 100, 1), None);
+    let mut loss = engine(RiskLimits {
+        daily_loss_limit: Some(Money::from(500)),
+        ..RiskLimits::default()
+    });
+    let now = long.ledger.equity(|s| long.market.mark(s));
+    loss.start_session(7, now + Money::from(600));
+    assert_eq!(
+        long.judge(&mut loss, 0, Side::Buy, 1, 1),
+        Some(RejectCode::DailyLossLimit)
+    );
+    assert_eq!(long.judge(&mut loss, 0, Side::Sell, 50, 1), None);
+    loss.start_session(8, now);
+    assert_eq!(
+        long.judge(&mut loss, 0, Side::Buy, 1, 1),
+        None,
+        "resumes next session"
+    );
+}
+
+#[test]
+fn open_positions_count_working_entries() {
+    let mut open = engine(RiskLimits {
+        max_open_positions: Some(1),
+        ..RiskLimits::default()
+    });
+    let long = Book::new(100);
+    assert_eq!(
+        long.judge(&mut open, 1, Side::Buy, 1, 1),
+        Some(RejectCode::MaxOpenPositions)
+    );
+    assert_eq!(
+        long.judge(&mut open, 0, Side::Buy, 1, 1),
+        None,
+        "adding to an open symbol"
+    );
+    let mut flat = Book::new(0);
+    assert_eq!(flat.check(&mut open, 0, Side::Buy, 1, 1), None);
+    assert_eq!(
+        flat.check(&mut open, 1, Side::Buy, 1, 1),
+        Some(RejectCode::MaxOpenPositions),
+        "an unfilled entry still counts"
+    );
+}
+
+#[test]
+fn stale_data_and_the_eod_cutoff_block_entries_only() {
+    let long = Book::new(100);
+    let mut risk = engine(RiskLimits {
+        stale_after_secs: Some(60),
+        ..RiskLimits::default()
+    });
+    let fresh = 1 + 60 * 1_000_000_000;
+    let stale = 1 + 61 * 1_000_000_000;
+    assert_eq!(long.judge(&mut risk, 0, Side::Buy, 1, fresh), None);
+    assert_eq!(
+        long.judge(&mut risk, 0, Side::Buy, 1, stale),
+        Some(RejectCode::StaleData)
+    );
+    assert_eq!(
+        long.judge(&mut risk, 0, Side::Sell, 100, stale),
+        None,
+        "exits pass"
+    );
+    let mut eod = engine(RiskLimits::default());
+    eod.close_entries_until(UnixNanos(100));
+    assert_eq!(
+        long.judge(&mut eod, 0, Side::Buy, 1, 50),
+        Some(RejectCode::EodCutoff)
+    );
+    assert_eq!(long.judge(&mut eod, 0, Side::Sell, 10, 50), None);
+    assert_eq!(
+        long.judge(&mut eod, 0, Side::Buy, 1, 100),
+        None,
+        "entries reopen at the close"
+    );
+}
