@@ -35,6 +35,7 @@ Config keys (TOML file or --set KEY=VALUE), with defaults:
   risk.daily_loss_limit           none (realized + unrealized, per session)
   risk.kill_switch                false (blocks entries; exits still go through)
   risk.stale_after_secs           none (refuse entries on older data)
+  risk.loss_streak                none (N losing round trips in a row pause entries for the session)
   eod.flatten_at                   15:55 (exchange time; nyse calendar only)
   eod.policy                      hold  (or flatten: close every position at flatten_at)
   report.equity                   session  (or bar)
@@ -196,6 +197,9 @@ pub struct RiskSection {
     /// Refuse entries when the instrument's last bar is older than this many seconds.
     #[serde(default)]
     pub stale_after_secs: Option<u64>,
+    /// After this many losing round trips in a row, pause entries for the session.
+    #[serde(default)]
+    pub loss_streak: Option<u32>,
 }
 
 /// A section whose keys arrive with later features (`[exits]`, `[eod]`): any key is an error.

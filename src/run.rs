@@ -298,6 +298,7 @@ pub fn execute(plan: &RunPlan, argv: Vec<String>) -> Result<BacktestResult, AppE
             daily_loss_limit: cfg.risk.daily_loss_limit,
             kill_switch: cfg.risk.kill_switch,
             stale_after_secs: cfg.risk.stale_after_secs,
+            loss_streak: cfg.risk.loss_streak,
         },
         eod: eod_settings(cfg)?,
     };

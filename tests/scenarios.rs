@@ -33,7 +33,7 @@ fn shipped_suite_verifies_and_runs_in_stable_order() {
         stdout(&o),
         common::stderr(&o)
     );
-    assert!(stdout(&o).contains("17 of 17 scenarios passed"));
+    assert!(stdout(&o).contains("18 of 18 scenarios passed"));
     let o = lockstep(tmp.path(), &["scenario", "run", "scenarios"]);
     assert_eq!(o.status.code(), Some(0));
     let names: Vec<String> = stdout(&o)

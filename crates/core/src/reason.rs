@@ -82,6 +82,8 @@ pub enum RejectCode {
     StaleData,
     /// The EOD guard ran: no entries until the session closes.
     EodCutoff,
+    /// `risk.loss_streak` losing round trips in a row: entries pause for the session.
+    LossStreak,
 }
 
 impl RejectCode {
@@ -100,6 +102,7 @@ impl RejectCode {
             RejectCode::DailyLossLimit => "daily_loss_limit",
             RejectCode::StaleData => "stale_data",
             RejectCode::EodCutoff => "eod_cutoff",
+            RejectCode::LossStreak => "loss_streak",
         }
     }
 }

@@ -332,6 +332,7 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
                     self.fills += 1;
                     self.record(Entry::Fill(&fill))?;
                     for a in allocations.drain(..) {
+                        self.risk.on_round_trip(a.net_pnl);
                         self.record(Entry::Allocation(&a))?;
                     }
                     self.allocations = allocations;

@@ -32,6 +32,8 @@ pub struct RiskLimits {
     /// Entries are refused when the instrument's last bar ended more than this many
     /// seconds ago.
     pub stale_after_secs: Option<u64>,
+    /// After this many losing round trips in a row, entries pause for the rest of the session.
+    pub loss_streak: Option<u32>,
 }
 
 /// What the risk engine counts per session.
@@ -41,6 +43,7 @@ struct SessionCounters {
     start_equity: Money,
     entries: u32,
     entry_notional: Money,
+    paused_by_streak: bool,
 }
 
 /// An intent the risk engine approved. Only this module can construct it.
@@ -62,6 +65,7 @@ pub struct RiskEngine {
     limits: RiskLimits,
     session: SessionCounters,
     entries_closed_until: Option<UnixNanos>,
+    losing_streak: u32,
 }
 
 impl RiskEngine {
@@ -71,6 +75,25 @@ impl RiskEngine {
             limits,
             session: SessionCounters::default(),
             entries_closed_until: None,
+            losing_streak: 0,
+        }
+    }
+
+    /// Records a closed round trip (FIFO allocation): a loss extends the losing streak, a
+    /// win ends it. Reaching `loss_streak` pauses entries for the rest of the session.
+    pub fn on_round_trip(&mut self, net_pnl: Money) {
+        if net_pnl < Money::ZERO {
+            self.losing_streak += 1;
+            if self
+                .limits
+                .loss_streak
+                .is_some_and(|n| self.losing_streak >= n)
+            {
+                self.session.paused_by_streak = true;
+                self.losing_streak = 0;
+            }
+        } else if net_pnl > Money::ZERO {
+            self.losing_streak = 0;
         }
     }
 
@@ -144,6 +167,12 @@ impl RiskEngine {
             return Err(reject(
                 RejectCode::EodCutoff,
                 "the EOD guard ran; entries resume next session".into(),
+            ));
+        }
+        if self.session.paused_by_streak {
+            return Err(reject(
+                RejectCode::LossStreak,
+                "losing streak: entries paused until the next session".into(),
             ));
         }
         if self.limits.kill_switch {

@@ -269,3 +269,37 @@ fn stale_data_and_the_eod_cutoff_block_entries_only() {
         "entries reopen at the close"
     );
 }
+
+#[test]
+fn a_losing_streak_pauses_entries_until_the_next_session() {
+    let long = Book::new(100);
+    let mut risk = engine(RiskLimits {
+        loss_streak: Some(2),
+        ..RiskLimits::default()
+    });
+    risk.start_session(1, Money::ZERO);
+    risk.on_round_trip(Money::from(-5));
+    risk.on_round_trip(Money::from(3));
+    risk.on_round_trip(Money::from(-5));
+    assert_eq!(
+        long.judge(&mut risk, 0, Side::Buy, 1, 1),
+        None,
+        "a win broke the streak"
+    );
+    risk.on_round_trip(Money::from(-1));
+    assert_eq!(
+        long.judge(&mut risk, 0, Side::Buy, 1, 1),
+        Some(RejectCode::LossStreak)
+    );
+    assert_eq!(
+        long.judge(&mut risk, 0, Side::Sell, 100, 1),
+        None,
+        "exits pass"
+    );
+    risk.start_session(2, Money::ZERO);
+    assert_eq!(
+        long.judge(&mut risk, 0, Side::Buy, 1, 2),
+        None,
+        "resumes next session"
+    );
+}
