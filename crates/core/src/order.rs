@@ -23,14 +23,6 @@ impl Side {
             Side::Sell => "sell",
         }
     }
-
-    /// +1 for buys, -1 for sells: the sign of the position change.
-    pub fn sign(self) -> i32 {
-        match self {
-            Side::Buy => 1,
-            Side::Sell => -1,
-        }
-    }
 }
 
 impl fmt::Display for Side {

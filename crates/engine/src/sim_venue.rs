@@ -48,6 +48,7 @@ impl SimVenue {
         qty: Qty,
         ts: UnixNanos,
         price: lockstep_core::Price,
+        stale_price: bool,
     ) -> VenueReport {
         VenueReport::Fill {
             order_id,
@@ -56,7 +57,7 @@ impl SimVenue {
             price,
             fee: self.commission.fee(qty, price),
             liquidity: Liquidity::Taker,
-            stale_price: false,
+            stale_price,
         }
     }
 }
@@ -75,7 +76,9 @@ impl Venue for SimVenue {
         });
         match self.model {
             FillModel::Close => match market.last_bar(order.symbol) {
-                Some(bar) => out.push(self.fill(order.id, order.qty, now, bar.close_price())),
+                Some(bar) => {
+                    out.push(self.fill(order.id, order.qty, now, bar.close_price(), false))
+                }
                 None => out.push(VenueReport::Rejected {
                     order_id: order.id,
                     ts: now,
@@ -104,7 +107,7 @@ impl Venue for SimVenue {
             list.drain(..).partition(|w| bar.ts >= w.submitted);
         *list = waiting;
         for w in ready {
-            out.push(self.fill(w.order_id, w.qty, bar.ts, bar.open_price()));
+            out.push(self.fill(w.order_id, w.qty, bar.ts, bar.open_price(), false));
         }
     }
 
@@ -121,14 +124,9 @@ impl Venue for SimVenue {
         market: &MarketState,
         out: &mut Vec<VenueReport>,
     ) {
-        if let Some(list) = self.working.get_mut(order.symbol.index()) {
-            list.retain(|w| w.order_id != order.id);
-        }
+        self.cancel(order);
         if let Some(bar) = market.last_bar(order.symbol) {
-            let mut fill = self.fill(order.id, order.remaining(), now, bar.close_price());
-            if let VenueReport::Fill { stale_price, .. } = &mut fill {
-                *stale_price = true;
-            }
+            let fill = self.fill(order.id, order.remaining(), now, bar.close_price(), true);
             out.push(fill);
         }
     }
