@@ -1,5 +1,6 @@
-//! Criterion benchmarks of the loop: sma_cross over in-memory bars (engine only) and over a
-//! synthetic Parquet file (reader + validation + engine).
+//! Criterion benchmarks of the loop: sma_cross over in-memory bars (engine only, with and
+//! without the safety core: risk limits, exit manager, EOD guard) and over a synthetic
+//! Parquet file (reader + validation + engine).
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use lockstep_core::{
@@ -8,8 +9,8 @@ use lockstep_core::{
 use lockstep_data::synth::{write_synth, SynthSpec};
 use lockstep_data::{open_source, DataOptions};
 use lockstep_engine::{
-    CommissionModel, Engine, EngineSettings, EquityMode, FillModel, MemoryJournal, RiskLimits,
-    SimClock, SimVenue,
+    CommissionModel, Engine, EngineSettings, EodSettings, EquityMode, ExitRules, ExitSettings,
+    FillModel, MemoryJournal, RiskLimits, SimClock, SimVenue, TrailDistance, Trailing,
 };
 use lockstep_strategies::build;
 
@@ -38,7 +39,8 @@ fn synthetic_bars(n: usize) -> Vec<Bar> {
             let step = ((state >> 33) % 51) as i64 - 25;
             let open = px;
             px = (px + step * 100).max(10_000);
-            let ts = i as i64 * 60_000_000_000;
+            // From 2020-01-02 14:30 UTC (09:30 New York), so the NYSE guard has sessions.
+            let ts = 1_577_975_400_000_000_000 + i as i64 * 60_000_000_000;
             Bar {
                 ts: UnixNanos(ts),
                 end: UnixNanos(ts + 60_000_000_000),
@@ -54,13 +56,58 @@ fn synthetic_bars(n: usize) -> Vec<Bar> {
         .collect()
 }
 
-fn engine() -> Engine<SimVenue, SimClock, MemoryJournal> {
+/// The safety core as a cautious user would set it: every risk limit that reads state,
+/// hard stop, take profit, a trailing stop and max hold, and the NYSE EOD guard (hold).
+fn safety_core() -> (RiskLimits, ExitSettings, Option<EodSettings>) {
+    let pct = |n: i64| Decimal::new(n, 3);
+    let risk = RiskLimits {
+        max_order_notional: Some(Decimal::from(1_000_000)),
+        max_position_qty: Some(Decimal::from(1_000)),
+        max_open_positions: Some(5),
+        max_daily_trades: Some(10_000),
+        max_daily_entry_notional: Some(Decimal::from(100_000_000)),
+        daily_loss_limit: Some(Decimal::from(50_000)),
+        stale_after_secs: Some(600),
+        loss_streak: Some(50),
+        ..RiskLimits::default()
+    };
+    let exits = ExitSettings {
+        rules: vec![ExitRules {
+            hard_stop_pct: Some(pct(20)),
+            take_profit_pct: Some(pct(40)),
+            trailing: Some(Trailing {
+                distance: TrailDistance::Pct(pct(10)),
+                activation_pct: pct(5),
+                step_pct: Decimal::ZERO,
+                min_pct: None,
+                max_pct: None,
+            }),
+            max_hold_secs: Some(86_400),
+            ..ExitRules::default()
+        }],
+        ..ExitSettings::default()
+    };
+    let eod = EodSettings {
+        calendar: lockstep_core::Calendar::Nyse,
+        before_close: 5 * 60 * 1_000_000_000,
+        flatten: vec![false],
+    };
+    (risk, exits, Some(eod))
+}
+
+fn engine(safety: bool) -> Engine<SimVenue, SimClock, MemoryJournal> {
+    let (risk, exits, eod) = if safety {
+        safety_core()
+    } else {
+        (RiskLimits::default(), ExitSettings::default(), None)
+    };
     let settings = EngineSettings {
         run_id: "bench".into(),
         initial_cash: Decimal::from(100_000),
         equity: EquityMode::Session,
-        risk: RiskLimits::default(),
-        eod: None,
+        risk,
+        eod,
+        exits,
     };
     let strategy = build("sma_cross", toml::Table::new()).expect("default sma_cross");
     Engine::new(
@@ -78,19 +125,20 @@ fn bench_loop(c: &mut Criterion) {
     let mut g = c.benchmark_group("loop");
     g.sample_size(10);
     g.throughput(Throughput::Elements(n as u64));
-    g.bench_with_input(
-        BenchmarkId::new("sma_cross_in_memory", n),
-        &bars,
-        |b, bars| {
+    for (name, safety) in [
+        ("sma_cross_in_memory", false),
+        ("sma_cross_safety_core", true),
+    ] {
+        g.bench_with_input(BenchmarkId::new(name, n), &bars, |b, bars| {
             b.iter(|| {
                 let mut src = VecSource {
                     bars: bars.clone(),
                     i: 0,
                 };
-                engine().run(&mut src, &mut |_| {}).expect("runs")
+                engine(safety).run(&mut src, &mut |_| {}).expect("runs")
             })
-        },
-    );
+        });
+    }
     let dir = std::env::temp_dir().join("lockstep-bench");
     std::fs::create_dir_all(&dir).expect("temp dir");
     let path = dir.join(format!("synth-{n}.parquet"));
@@ -108,7 +156,7 @@ fn bench_loop(c: &mut Criterion) {
     g.bench_function(BenchmarkId::new("sma_cross_parquet", n), |b| {
         b.iter(|| {
             let mut src = open_source(&path, &DataOptions::default()).expect("opens");
-            engine().run(src.as_mut(), &mut |_| {}).expect("runs")
+            engine(false).run(src.as_mut(), &mut |_| {}).expect("runs")
         })
     });
     g.finish();

@@ -1,6 +1,7 @@
 //! The run configuration (TOML). Unknown keys are errors naming the file and the key path.
 //! Every default is listed in `lockstep backtest --help` and the README.
 
+use crate::config_safety::{ExitsSection, FaultsSection, SlippageSection};
 use crate::error::AppError;
 use crate::overrides;
 use lockstep_core::dec_serde;
@@ -27,6 +28,10 @@ Config keys (TOML file or --set KEY=VALUE), with defaults:
   execution.fill                  next_open  (or close)
   execution.commission.percent    none (0.001 = 0.1 % of notional per fill)
   execution.commission.per_share  none, with execution.commission.minimum per fill
+  execution.slippage.bps          none (or .ticks with .tick_size, default 0.01); market/stop fills
+  execution.max_participation     none (0.1 = at most 10 % of a bar's volume; rest keeps working)
+  execution.faults.reject_every   none (sim venue rejects every Nth order)
+  execution.faults.reject_probability / timeout_probability / seed   none / none / 0
   risk.max_order_notional         none
   risk.max_position_qty           none
   risk.max_open_positions         none
@@ -36,6 +41,20 @@ Config keys (TOML file or --set KEY=VALUE), with defaults:
   risk.kill_switch                false (blocks entries; exits still go through)
   risk.stale_after_secs           none (refuse entries on older data)
   risk.loss_streak                none (N losing round trips in a row pause entries for the session)
+  risk.loss_streak_pause_secs     none (pause this long instead of the rest of the session)
+  risk.venue_breaker_errors       none (N venue errors in a row block entries ...)
+  risk.venue_breaker_cooldown_secs 300 (... for this long)
+  risk.entry_cutoff               none (\"HH:MM\" exchange time: no new entries from then)
+  exits.hard_stop_pct             none (0.02 = 2 % below entry for longs; fills at the level)
+  exits.soft_stop_pct             none (judged on bar closes; market order)
+  exits.take_profit_pct           none (fills at the level)
+  exits.trailing_pct              none (or exits.trailing_atr with exits.atr_period, default 14)
+  exits.trailing_activation_pct / trailing_step_pct   0 / 0
+  exits.trailing_min_pct / trailing_max_pct           none (bounds on the trailing distance)
+  exits.max_hold_secs             none (market order once held this long)
+  exits.signal_only_in_profit     false (hold a strategy's own exits while losing)
+  exits.intrabar                  pessimistic (or optimistic: target before stop in one bar)
+  [[strategies]] exits = {...}    per-strategy exit keys over [exits]; eod = \"hold\"|\"flatten\"
   eod.flatten_at                   15:55 (exchange time; nyse calendar only)
   eod.policy                      hold  (or flatten: close every position at flatten_at)
   report.equity                   session  (or bar)
@@ -167,6 +186,15 @@ pub struct ExecutionSection {
     /// Commission model (default none).
     #[serde(default)]
     pub commission: CommissionSection,
+    /// Slippage on market and stop fills (default none).
+    #[serde(default)]
+    pub slippage: SlippageSection,
+    /// Largest fraction of a bar's volume filled; the rest keeps working (default none).
+    #[serde(default, deserialize_with = "dec_serde::opt_decimal")]
+    pub max_participation: Option<Decimal>,
+    /// Injected venue faults (default none).
+    #[serde(default)]
+    pub faults: FaultsSection,
 }
 
 /// `[risk]`
@@ -200,12 +228,19 @@ pub struct RiskSection {
     /// After this many losing round trips in a row, pause entries for the session.
     #[serde(default)]
     pub loss_streak: Option<u32>,
+    /// Pause length after a losing streak (default: rest of the session).
+    #[serde(default)]
+    pub loss_streak_pause_secs: Option<u64>,
+    /// Consecutive venue errors that block entries.
+    #[serde(default)]
+    pub venue_breaker_errors: Option<u32>,
+    /// How long the venue breaker blocks entries (default 300 s).
+    #[serde(default)]
+    pub venue_breaker_cooldown_secs: Option<u64>,
+    /// No new entries from this exchange time ("HH:MM").
+    #[serde(default)]
+    pub entry_cutoff: Option<String>,
 }
-
-/// A section whose keys arrive with later features (`[exits]`, `[eod]`): any key is an error.
-#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
-#[serde(deny_unknown_fields)]
-pub struct NotYetAvailable {}
 
 /// `eod.policy`
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
@@ -226,7 +261,7 @@ pub struct EodSection {
     /// offset before the early close.
     #[serde(default = "default_flatten_at")]
     pub flatten_at: String,
-    /// `hold` (default) or `flatten`.
+    /// `hold` (default) or `flatten`; a `[[strategies]]` entry may set its own `eod`.
     #[serde(default)]
     pub policy: EodPolicy,
 }
@@ -302,9 +337,9 @@ pub struct Config {
     /// `[risk]`
     #[serde(default)]
     pub risk: RiskSection,
-    /// `[exits]` (reserved).
+    /// `[exits]`
     #[serde(default)]
-    pub exits: NotYetAvailable,
+    pub exits: ExitsSection,
     /// `[eod]`
     #[serde(default)]
     pub eod: EodSection,

@@ -2,10 +2,12 @@
 //! turns a config into an engine run and a report. `src/main.rs` is only the CLI on top.
 
 pub mod config;
+pub mod config_safety;
 pub mod error;
 pub mod host;
 pub mod overrides;
 pub mod run;
+pub mod safety;
 pub mod scenario;
 
 pub use error::AppError;

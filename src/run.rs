@@ -1,16 +1,14 @@
 //! `lockstep backtest`: config -> sources -> engine -> report folder.
 
-use crate::config::{self, Config, EquitySetting, FillSetting};
+use crate::config::{self, Config, EquitySetting};
 use crate::error::AppError;
 use crate::host;
+use crate::safety;
 use chrono::{SecondsFormat, Utc};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use lockstep_core::{BarSource, Interval, Scale, UnixNanos};
 use lockstep_data::{open_source, DataOptions, MergedSource};
-use lockstep_engine::{
-    CommissionModel, Engine, EngineError, EngineSettings, EquityMode, FillModel, NamedStrategy,
-    RiskLimits, SimClock, SimVenue,
-};
+use lockstep_engine::{Engine, EngineError, EngineSettings, EquityMode, SimClock, SimVenue};
 use lockstep_report::{ReportJournal, ReportPaths, RunFacts, Summary};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -80,97 +78,6 @@ fn load_config(args: &BacktestArgs) -> Result<Config, AppError> {
         }
         Ok(())
     })
-}
-
-fn build_strategies(cfg: &Config) -> Result<Vec<NamedStrategy>, AppError> {
-    let tables: Vec<toml::Table> = match (&cfg.strategy, &cfg.strategies) {
-        (Some(_), Some(_)) => {
-            return Err(AppError::BadInput(
-                "config has both [strategy] and [[strategies]]; use one".into(),
-            ))
-        }
-        (Some(t), None) => vec![t.clone()],
-        (None, Some(v)) if !v.is_empty() => v.clone(),
-        _ => vec![toml::Table::new()],
-    };
-    let mut out = Vec::new();
-    for (k, mut t) in tables.into_iter().enumerate() {
-        let name = match t.remove("name") {
-            None => "sma_cross".to_string(),
-            Some(toml::Value::String(s)) => s,
-            Some(other) => {
-                return Err(AppError::BadInput(format!(
-                    "strategy name must be text, got {other}"
-                )));
-            }
-        };
-        let label = match t.remove("label") {
-            Some(toml::Value::String(s)) => s,
-            _ if out.iter().any(|(n, _): &(String, _)| *n == name) => format!("{name}#{k}"),
-            _ => name.clone(),
-        };
-        let s =
-            lockstep_strategies::build(&name, t).map_err(|e| AppError::BadInput(e.to_string()))?;
-        out.push((label, s));
-    }
-    Ok(out)
-}
-
-fn commission(cfg: &Config) -> Result<CommissionModel, AppError> {
-    let c = &cfg.execution.commission;
-    match (c.percent, c.per_share) {
-        (Some(_), Some(_)) => Err(AppError::BadInput(
-            "execution.commission: set either percent or per_share, not both".into(),
-        )),
-        (Some(rate), None) if rate >= rust_decimal::Decimal::ZERO => {
-            Ok(CommissionModel::Percent { rate })
-        }
-        (None, Some(per_share)) if per_share >= rust_decimal::Decimal::ZERO => {
-            Ok(CommissionModel::PerShare {
-                per_share,
-                minimum: c.minimum.unwrap_or_default(),
-            })
-        }
-        (None, None) if c.minimum.is_none() => Ok(CommissionModel::Zero),
-        (None, None) => Err(AppError::BadInput(
-            "execution.commission.minimum needs per_share".into(),
-        )),
-        _ => Err(AppError::BadInput(
-            "execution.commission: rates must not be negative".into(),
-        )),
-    }
-}
-
-fn eod_settings(cfg: &Config) -> Result<Option<lockstep_engine::EodSettings>, AppError> {
-    let flatten = cfg.eod.policy == config::EodPolicy::Flatten;
-    let calendar = lockstep_core::Calendar::from_name(&cfg.data.calendar);
-    if calendar != Some(lockstep_core::Calendar::Nyse) {
-        if flatten {
-            return Err(AppError::BadInput(
-                "eod.policy = \"flatten\" needs data.calendar = \"nyse\"".into(),
-            ));
-        }
-        return Ok(None);
-    }
-    let at = chrono::NaiveTime::parse_from_str(&cfg.eod.flatten_at, "%H:%M").map_err(|_| {
-        AppError::BadInput(format!(
-            "eod.flatten_at: `{}` is not HH:MM",
-            cfg.eod.flatten_at
-        ))
-    })?;
-    let close = chrono::NaiveTime::from_hms_opt(16, 0, 0).unwrap_or(at);
-    let before = (close - at).num_nanoseconds().unwrap_or(0);
-    if before <= 0 || before >= 6 * 3_600 * 1_000_000_000 {
-        return Err(AppError::BadInput(format!(
-            "eod.flatten_at: `{}` must be within the session, before 16:00",
-            cfg.eod.flatten_at
-        )));
-    }
-    Ok(Some(lockstep_engine::EodSettings {
-        calendar: lockstep_core::Calendar::Nyse,
-        before_close: before,
-        flatten,
-    }))
 }
 
 fn data_options(cfg: &Config) -> Result<DataOptions, AppError> {
@@ -252,14 +159,11 @@ pub fn execute(plan: &RunPlan, argv: Vec<String>) -> Result<BacktestResult, AppE
     let started = Instant::now();
     let started_utc = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
     let cfg = &plan.cfg;
-    let strategies = build_strategies(cfg)?;
-    let venue = SimVenue::new(
-        match cfg.execution.fill {
-            FillSetting::NextOpen => FillModel::NextOpen,
-            FillSetting::Close => FillModel::Close,
-        },
-        commission(cfg)?,
-    );
+    let plans = safety::build_strategies(cfg)?;
+    let venue = SimVenue::with_settings(safety::sim_settings(cfg)?);
+    let exits = safety::exit_settings(cfg, &plans)?;
+    let eod = safety::eod_settings(cfg, &plans)?;
+    let strategies = plans.into_iter().map(|p| p.strategy).collect();
     let opts = data_options(cfg)?;
     let paths = config::data_paths(cfg, plan.config_path.as_deref(), &plan.data);
     let mut sources: Vec<Box<dyn BarSource>> = Vec::new();
@@ -289,18 +193,9 @@ pub fn execute(plan: &RunPlan, argv: Vec<String>) -> Result<BacktestResult, AppE
             EquitySetting::Session => EquityMode::Session,
             EquitySetting::Bar => EquityMode::Bar,
         },
-        risk: RiskLimits {
-            max_order_notional: cfg.risk.max_order_notional,
-            max_position_qty: cfg.risk.max_position_qty,
-            max_open_positions: cfg.risk.max_open_positions,
-            max_daily_trades: cfg.risk.max_daily_trades,
-            max_daily_entry_notional: cfg.risk.max_daily_entry_notional,
-            daily_loss_limit: cfg.risk.daily_loss_limit,
-            kill_switch: cfg.risk.kill_switch,
-            stale_after_secs: cfg.risk.stale_after_secs,
-            loss_streak: cfg.risk.loss_streak,
-        },
-        eod: eod_settings(cfg)?,
+        risk: safety::risk_limits(cfg)?,
+        eod,
+        exits,
     };
     let total = lockstep_data::open::row_count_hint(&paths);
     let pb = progress_bar(plan.quiet, total);

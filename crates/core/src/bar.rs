@@ -40,4 +40,14 @@ impl Bar {
     pub fn close_price(&self) -> Decimal {
         self.scale.to_decimal(self.close)
     }
+
+    /// Exact high price.
+    pub fn high_price(&self) -> Decimal {
+        self.scale.to_decimal(self.high)
+    }
+
+    /// Exact low price.
+    pub fn low_price(&self) -> Decimal {
+        self.scale.to_decimal(self.low)
+    }
 }

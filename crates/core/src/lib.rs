@@ -9,6 +9,7 @@ pub mod dec_serde;
 pub mod event;
 pub mod fixed;
 pub mod order;
+pub mod order_kind;
 pub mod reason;
 pub mod source;
 pub mod symbol;
@@ -22,6 +23,7 @@ pub use order::{
     ClientOrderId, Fill, FillId, Liquidity, Order, OrderId, OrderIntent, OrderStatus, Side,
     StrategyId,
 };
+pub use order_kind::{OrderKind, TimeInForce};
 pub use reason::{ExitReason, RejectCode};
 pub use rust_decimal::Decimal;
 pub use source::{BarSource, SourceError};

@@ -1,5 +1,6 @@
 //! Order intents, orders with their state machine, and fills.
 
+use crate::order_kind::{OrderKind, TimeInForce};
 use crate::reason::ExitReason;
 use crate::symbol::SymbolId;
 use crate::time::UnixNanos;
@@ -60,6 +61,31 @@ pub struct OrderIntent {
     pub qty: Qty,
     /// Set when the intent closes or reduces a position: why.
     pub exit_reason: Option<ExitReason>,
+    /// Market (default), limit, stop or stop-limit.
+    pub kind: OrderKind,
+    /// Day (default) or good-till-cancelled.
+    pub tif: TimeInForce,
+}
+
+impl OrderIntent {
+    /// A market day order.
+    pub fn market(
+        strategy: StrategyId,
+        symbol: SymbolId,
+        side: Side,
+        qty: Qty,
+        exit_reason: Option<ExitReason>,
+    ) -> OrderIntent {
+        OrderIntent {
+            strategy,
+            symbol,
+            side,
+            qty,
+            exit_reason,
+            kind: OrderKind::Market,
+            tif: TimeInForce::Day,
+        }
+    }
 }
 
 /// Lifecycle of an order. Legal moves: New -> Accepted | Rejected;
@@ -139,7 +165,7 @@ pub struct IllegalTransition {
     pub to: OrderStatus,
 }
 
-/// A market order owned by the executor.
+/// An order owned by the executor.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Order {
     /// Engine id.
@@ -166,34 +192,37 @@ pub struct Order {
     pub updated_ts: UnixNanos,
     /// Why, when this order reduces a position.
     pub exit_reason: Option<ExitReason>,
+    /// Market, limit, stop or stop-limit.
+    pub kind: OrderKind,
+    /// Day or good-till-cancelled.
+    pub tif: TimeInForce,
 }
 
 impl Order {
-    /// A new order in state `New`.
-    #[allow(clippy::too_many_arguments)]
+    /// A new order in state `New` for `intent`, created at `ts`; `exit_reason` may differ
+    /// from the intent's (the executor labels reductions).
     pub fn new(
         id: OrderId,
         client_order_id: ClientOrderId,
-        strategy: StrategyId,
-        symbol: SymbolId,
-        side: Side,
-        qty: Qty,
+        intent: &OrderIntent,
         ts: UnixNanos,
         exit_reason: Option<ExitReason>,
     ) -> Order {
         Order {
             id,
             client_order_id,
-            strategy,
-            symbol,
-            side,
-            qty,
+            strategy: intent.strategy,
+            symbol: intent.symbol,
+            side: intent.side,
+            qty: intent.qty,
             filled_qty: Qty::ZERO,
             filled_notional: Money::ZERO,
             status: OrderStatus::New,
             created_ts: ts,
             updated_ts: ts,
             exit_reason,
+            kind: intent.kind,
+            tif: intent.tif,
         }
     }
 
@@ -303,13 +332,11 @@ mod tests {
             assert!(t.is_terminal());
             assert!(all.iter().all(|to| !t.can_become(*to)));
         }
+        let intent = OrderIntent::market(StrategyId(0), SymbolId(0), Side::Buy, Qty::ONE, None);
         let mut o = Order::new(
             OrderId(1),
             ClientOrderId("r-1".into()),
-            StrategyId(0),
-            SymbolId(0),
-            Side::Buy,
-            Qty::ONE,
+            &intent,
             UnixNanos(0),
             None,
         );

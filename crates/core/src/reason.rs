@@ -84,6 +84,16 @@ pub enum RejectCode {
     EodCutoff,
     /// `risk.loss_streak` losing round trips in a row: entries pause for the session.
     LossStreak,
+    /// A limit or stop level that cannot work (not positive, or a stop-limit whose limit is
+    /// on the wrong side of its stop).
+    InvalidPrice,
+    /// `risk.venue_breaker`: too many venue errors in a row; entries wait for the cool-down.
+    VenueBreaker,
+    /// `risk.entry_cutoff`: no new entries after this exchange time.
+    EntryCutoff,
+    /// `exits.signal_only_in_profit`: a strategy's signal exit is held while the position
+    /// is not in profit.
+    ExitNotInProfit,
 }
 
 impl RejectCode {
@@ -103,6 +113,10 @@ impl RejectCode {
             RejectCode::StaleData => "stale_data",
             RejectCode::EodCutoff => "eod_cutoff",
             RejectCode::LossStreak => "loss_streak",
+            RejectCode::InvalidPrice => "invalid_price",
+            RejectCode::VenueBreaker => "venue_breaker",
+            RejectCode::EntryCutoff => "entry_cutoff",
+            RejectCode::ExitNotInProfit => "exit_not_in_profit",
         }
     }
 }

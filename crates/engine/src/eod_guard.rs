@@ -10,14 +10,15 @@ use chrono::NaiveDate;
 use lockstep_core::{Calendar, Session, UnixNanos};
 
 /// EOD settings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EodSettings {
     /// The session calendar.
     pub calendar: Calendar,
     /// Nanoseconds before the close at which the guard runs.
     pub before_close: i64,
-    /// Close every position (policy `flatten`); otherwise only cancel working entries.
-    pub flatten: bool,
+    /// Per strategy (by index): close its positions at `flatten_at` (policy `flatten`);
+    /// otherwise (`hold`, or a strategy past the end) only cancel its working entries.
+    pub flatten: Vec<bool>,
 }
 
 /// Timers the guard asks the loop to schedule for a new session.
@@ -63,9 +64,18 @@ impl EodGuard {
         }
     }
 
-    /// Whether the guard closes positions.
+    /// Whether the guard closes any strategy's positions.
     pub fn flattens(&self) -> bool {
-        self.settings.flatten
+        self.settings.flatten.iter().any(|f| *f)
+    }
+
+    /// Whether the guard closes `strategy`'s positions.
+    pub fn flattens_strategy(&self, strategy: lockstep_core::StrategyId) -> bool {
+        self.settings
+            .flatten
+            .get(strategy.0 as usize)
+            .copied()
+            .unwrap_or(false)
     }
 
     /// For a bar opening at `ts`: the new session's timers when the bar starts one.
@@ -121,7 +131,7 @@ mod tests {
         let mut g = EodGuard::new(EodSettings {
             calendar: Calendar::Nyse,
             before_close: 5 * 60 * 1_000_000_000,
-            flatten: true,
+            flatten: vec![true],
         });
         let timers = |s: GuardStep| match s {
             GuardStep::Schedule(t) => t,

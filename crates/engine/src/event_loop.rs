@@ -9,6 +9,7 @@
 use crate::clock::Clock;
 use crate::eod_guard::{EodGuard, EodSettings, GuardStep};
 use crate::executor::{ExecError, Executor, ReportEffect};
+use crate::exit_manager::{ExitManager, ExitOrder, ExitSettings};
 use crate::journal::{
     Entry, EquityPoint, Journal, JournalError, Names, OpenPosition, Rejection, RunOutcome,
 };
@@ -19,8 +20,8 @@ use crate::risk::{RiskEngine, RiskLimits};
 use crate::strategy::{Context, NamedStrategy, Strategy};
 use crate::venue::{Venue, VenueReport};
 use lockstep_core::{
-    Bar, BarSource, EventClass, ExitReason, Money, OrderIntent, RejectCode, Side, SourceError,
-    StrategyId, SymbolTable, UnixNanos,
+    Bar, BarSource, EventClass, ExitReason, Liquidity, Money, OrderIntent, Price, RejectCode, Side,
+    SourceError, StrategyId, SymbolTable, UnixNanos,
 };
 
 /// How often the equity curve gets a row.
@@ -46,6 +47,8 @@ pub struct EngineSettings {
     pub risk: RiskLimits,
     /// The EOD guard, when a session calendar applies.
     pub eod: Option<EodSettings>,
+    /// The exit manager's rules.
+    pub exits: ExitSettings,
 }
 
 /// Why a run stopped early.
@@ -101,6 +104,9 @@ pub struct Engine<V: Venue, C: Clock, J: Journal> {
     symbols: SymbolTable,
     queue: EventQueue<QueuedEvent>,
     eod: Option<EodGuard>,
+    eod_closing: bool,
+    exits: ExitManager,
+    exit_orders: Vec<ExitOrder>,
     reports: Vec<VenueReport>,
     intents: Vec<OrderIntent>,
     allocations: Vec<crate::ledger::Allocation>,
@@ -127,7 +133,10 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
         let (names, strategies) = strategies.into_iter().unzip();
         Engine {
             journal,
-            eod: settings.eod.map(EodGuard::new),
+            eod: settings.eod.clone().map(EodGuard::new),
+            eod_closing: false,
+            exits: ExitManager::new(settings.exits.clone()),
+            exit_orders: Vec::new(),
             risk: RiskEngine::new(settings.risk.clone()),
             executor: Executor::new(&settings.run_id),
             ledger: Ledger::new(settings.initial_cash),
@@ -225,8 +234,12 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
 
     fn step(&mut self, bar: &Bar) -> Result<(), EngineError> {
         let day = bar.end.utc_day();
-        if self.settings.equity == EquityMode::Session && self.session.is_some_and(|d| d != day) {
-            self.record_equity()?;
+        if self.session.is_some_and(|d| d != day) {
+            self.venue.end_session(self.clock.now(), &mut self.reports);
+            self.handle_reports()?;
+            if self.settings.equity == EquityMode::Session {
+                self.record_equity()?;
+            }
         }
         if self.session != Some(day) {
             let market = &self.market;
@@ -264,6 +277,18 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
             self.venue.on_bar(bar, &mut self.reports);
             self.handle_reports()?;
         }
+        if self.exits.is_active() {
+            self.exits
+                .on_bar(bar, &self.executor, &mut self.exit_orders);
+            for exit in std::mem::take(&mut self.exit_orders) {
+                self.route(exit.intent, exit.at)?;
+            }
+        }
+        if self.eod_closing {
+            // An EOD close the venue refused is asked again on every bar until the close.
+            self.eod_close_positions();
+            self.process_intents()?;
+        }
         for k in 0..self.strategies.len() {
             self.call_strategy(k, |s, ctx| s.on_bar(bar, ctx));
         }
@@ -289,21 +314,52 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
 
     fn process_intents(&mut self) -> Result<(), EngineError> {
         while !self.intents.is_empty() {
-            let batch = std::mem::take(&mut self.intents);
-            let now = self.clock.now();
-            for intent in batch {
-                match self
-                    .risk
-                    .check(intent, now, &self.market, &self.ledger, &self.executor)
-                {
-                    Err(rej) => self.record(Entry::Rejection(&rej))?,
-                    Ok(approved) => {
-                        let order = self.executor.create(approved, now, &self.ledger);
-                        self.venue
-                            .submit(order, now, &self.market, &mut self.reports);
-                        self.handle_reports()?;
-                    }
+            for intent in std::mem::take(&mut self.intents) {
+                if let Some(detail) = self.exits.held_signal_exit(&intent, &self.market) {
+                    let rej = Rejection::of(
+                        &intent,
+                        self.clock.now(),
+                        RejectCode::ExitNotInProfit,
+                        detail,
+                    );
+                    self.record(Entry::Rejection(&rej))?;
+                    continue;
                 }
+                self.route(intent, None)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Risk check, then an order; `at` fills it inside the current bar (a triggered exit
+    /// level), otherwise the venue works it.
+    fn route(
+        &mut self,
+        intent: OrderIntent,
+        at: Option<(Price, Liquidity)>,
+    ) -> Result<(), EngineError> {
+        let now = self.clock.now();
+        match self
+            .risk
+            .check(intent, now, &self.market, &self.ledger, &self.executor)
+        {
+            Err(rej) => self.record(Entry::Rejection(&rej))?,
+            Ok(approved) => {
+                let order = self.executor.create(approved, now, &self.ledger);
+                match at {
+                    Some((price, liquidity)) => self.venue.fill_triggered(
+                        order,
+                        price,
+                        liquidity,
+                        now,
+                        &self.market,
+                        &mut self.reports,
+                    ),
+                    None => self
+                        .venue
+                        .submit(order, now, &self.market, &mut self.reports),
+                }
+                self.handle_reports()?;
             }
         }
         Ok(())
@@ -313,10 +369,16 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
         let reports = std::mem::take(&mut self.reports);
         for r in &reports {
             match self.executor.on_report(r)? {
-                ReportEffect::None => {}
+                ReportEffect::None => {
+                    if matches!(r, VenueReport::Accepted { .. }) {
+                        self.risk.on_venue_ok();
+                    }
+                }
                 ReportEffect::Rejected(o, reason) => {
+                    let now = self.clock.now();
+                    self.risk.on_venue_error(now);
                     let rej = Rejection {
-                        ts: self.clock.now(),
+                        ts: now,
                         strategy: o.strategy,
                         symbol: o.symbol,
                         side: o.side,
@@ -331,8 +393,10 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
                     self.ledger.apply(&fill, &mut allocations);
                     self.fills += 1;
                     self.record(Entry::Fill(&fill))?;
+                    let position = self.executor.strategy_position(fill.strategy, fill.symbol);
+                    self.exits.on_fill(&fill, position);
                     for a in allocations.drain(..) {
-                        self.risk.on_round_trip(a.net_pnl);
+                        self.risk.on_round_trip(a.net_pnl, fill.ts);
                         self.record(Entry::Allocation(&a))?;
                     }
                     self.allocations = allocations;
@@ -359,41 +423,73 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
         }
         self.flush_orders()?;
         self.risk.close_entries_until(close);
-        if self.eod.as_ref().is_some_and(EodGuard::flattens) {
-            for (strategy, symbol, qty) in self.executor.strategy_positions() {
-                let open = qty + self.executor.working_qty(strategy, symbol);
-                if open.is_zero() {
-                    continue;
-                }
-                self.intents.push(OrderIntent {
-                    strategy,
-                    symbol,
-                    side: if open.is_sign_positive() {
-                        Side::Sell
-                    } else {
-                        Side::Buy
-                    },
-                    qty: open.abs(),
-                    exit_reason: Some(ExitReason::Eod),
-                });
-            }
-        }
+        self.eod_closing = true;
+        self.eod_close_positions();
         Ok(())
     }
 
-    /// At the close: EOD exits still working fill at the last price (stale); a position the
-    /// policy must flatten that is still open is an engine error.
-    fn session_close(&mut self, session: chrono::NaiveDate) -> Result<(), EngineError> {
-        if !self.eod.as_ref().is_some_and(EodGuard::flattens) {
-            return Ok(());
+    /// Asks to close every position whose strategy's EOD policy is `flatten` and that no
+    /// working order closes yet (reason `eod`).
+    fn eod_close_positions(&mut self) {
+        let Some(guard) = self.eod.as_ref() else {
+            return;
+        };
+        for (strategy, symbol, qty) in self.executor.strategy_positions() {
+            if !guard.flattens_strategy(strategy) {
+                continue;
+            }
+            let open = qty + self.executor.working_qty(strategy, symbol);
+            if open.is_zero() {
+                continue;
+            }
+            let side = if open.is_sign_positive() {
+                Side::Sell
+            } else {
+                Side::Buy
+            };
+            self.intents.push(OrderIntent::market(
+                strategy,
+                symbol,
+                side,
+                open.abs(),
+                Some(ExitReason::Eod),
+            ));
         }
+    }
+
+    /// At the close: positions the EOD policy flattens that are still open (their EOD exit
+    /// still working, refused by the venue, or never sent) fill at the last price (stale);
+    /// a position still open after that is an engine error. Day orders expire.
+    fn session_close(&mut self, session: chrono::NaiveDate) -> Result<(), EngineError> {
         let now = self.clock.now();
+        self.eod_closing = false;
+        self.eod_close_positions();
+        for intent in std::mem::take(&mut self.intents) {
+            match self
+                .risk
+                .check(intent, now, &self.market, &self.ledger, &self.executor)
+            {
+                Err(rej) => self.record(Entry::Rejection(&rej))?,
+                Ok(approved) => {
+                    self.executor.create(approved, now, &self.ledger);
+                }
+            }
+        }
         for order in self.executor.live_exits(ExitReason::Eod) {
             self.venue
                 .fill_at_close(&order, now, &self.market, &mut self.reports);
         }
+        self.venue.end_session(now, &mut self.reports);
         self.handle_reports()?;
-        if let Some(symbol) = self.ledger.open_symbols().next() {
+        let Some(guard) = self.eod.as_ref() else {
+            return Ok(());
+        };
+        let still_open = self
+            .executor
+            .strategy_positions()
+            .into_iter()
+            .find(|(strategy, _, _)| guard.flattens_strategy(*strategy));
+        if let Some((_, symbol, _)) = still_open {
             return Err(EngineError::OpenAcrossClose {
                 symbol: self.symbols.name(symbol).to_string(),
                 session,

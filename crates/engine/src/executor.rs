@@ -87,12 +87,15 @@ impl Executor {
     }
 
     /// Creates an order (state `New`) from a risk-approved intent. An order that reduces the
-    /// book's position carries the intent's exit reason, or `signal` when it gave none.
+    /// book's position (filled plus working) carries the intent's exit reason, or `signal`
+    /// when it gave none.
     pub fn create(&mut self, approved: ApprovedIntent, now: UnixNanos, ledger: &Ledger) -> &Order {
         let it = approved.intent();
         self.created += 1;
         let id = OrderId(self.created);
-        let pos = ledger.position(it.symbol);
+        // Judged like the risk engine judges it: the book as it will be once every working
+        // order fills, so a sell queued behind a pending exit is labelled by what it does.
+        let pos = ledger.position(it.symbol) + self.book_working_qty(it.symbol);
         let reduces =
             (it.side == Side::Sell && pos > Qty::ZERO) || (it.side == Side::Buy && pos < Qty::ZERO);
         let exit_reason = match it.exit_reason {
@@ -103,10 +106,7 @@ impl Executor {
         let order = Order::new(
             id,
             ClientOrderId(format!("{}-{}", self.run_id, id.0)),
-            it.strategy,
-            it.symbol,
-            it.side,
-            it.qty,
+            it,
             now,
             exit_reason,
         );
@@ -133,6 +133,14 @@ impl Executor {
                 self.order_mut(*order_id)?
                     .transition(OrderStatus::Accepted, *ts)
                     .map_err(illegal)?;
+                Ok(ReportEffect::None)
+            }
+            VenueReport::Expired { order_id, ts } => {
+                let o = self.order_mut(*order_id)?;
+                o.transition(OrderStatus::Expired, *ts).map_err(illegal)?;
+                let (key, left) = ((o.strategy, o.symbol), signed(o.side, o.remaining()));
+                *self.working.entry(key).or_default() -= left;
+                self.retire_if_done(*order_id);
                 Ok(ReportEffect::None)
             }
             VenueReport::Rejected {
@@ -324,13 +332,8 @@ mod tests {
             volume: 0.0,
         });
         let ledger = Ledger::new(Qty::ZERO);
-        let intent = OrderIntent {
-            strategy: StrategyId(0),
-            symbol: SymbolId(0),
-            side: Side::Buy,
-            qty: Qty::from(10),
-            exit_reason: None,
-        };
+        let intent =
+            OrderIntent::market(StrategyId(0), SymbolId(0), Side::Buy, Qty::from(10), None);
         let approved = RiskEngine::default()
             .check(intent, UnixNanos(1), &market, &ledger, &Executor::new("t"))
             .expect("approved");

@@ -2,7 +2,8 @@
 
 use crate::ledger::Allocation;
 use lockstep_core::{
-    Fill, Money, Order, Price, Qty, RejectCode, Side, StrategyId, SymbolId, SymbolTable, UnixNanos,
+    Fill, Money, Order, OrderIntent, Price, Qty, RejectCode, Side, StrategyId, SymbolId,
+    SymbolTable, UnixNanos,
 };
 
 /// An intent or order that was refused, with its code.
@@ -22,6 +23,21 @@ pub struct Rejection {
     pub code: RejectCode,
     /// Details for humans.
     pub detail: String,
+}
+
+impl Rejection {
+    /// The refusal of `intent` at `ts` with `code` and `detail`.
+    pub fn of(intent: &OrderIntent, ts: UnixNanos, code: RejectCode, detail: String) -> Self {
+        Rejection {
+            ts,
+            strategy: intent.strategy,
+            symbol: intent.symbol,
+            side: intent.side,
+            qty: intent.qty,
+            code,
+            detail,
+        }
+    }
 }
 
 /// One row of the equity curve.

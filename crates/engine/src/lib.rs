@@ -2,8 +2,9 @@
 //!
 //! Find the parts by file name: [`event_loop`] (the loop), [`queue`] (event order),
 //! [`clock`], [`risk`] (risk engine), [`executor`] (OMS, order state machine),
-//! [`sim_venue`] (simulated venue and fill models), [`commission`], [`ledger`] (FIFO
-//! ledger), [`market`] (latest bars), [`strategy`] (the strategy API), [`journal`]
+//! [`exit_manager`] and [`exit_rules`] (the exit manager), [`eod_guard`] (the EOD guard),
+//! [`sim_venue`], [`sim_matching`] and [`sim_faults`] (simulated venue, fill rules,
+//! injected faults), [`commission`], [`ledger`] (FIFO ledger), [`market`] (latest bars), [`strategy`] (the strategy API), [`journal`]
 //! (what a run records). The engine has no I/O and reads time only from its [`clock::Clock`].
 
 pub mod clock;
@@ -11,11 +12,15 @@ pub mod commission;
 pub mod eod_guard;
 pub mod event_loop;
 pub mod executor;
+pub mod exit_manager;
+pub mod exit_rules;
 pub mod journal;
 pub mod ledger;
 pub mod market;
 pub mod queue;
 pub mod risk;
+pub mod sim_faults;
+pub mod sim_matching;
 pub mod sim_venue;
 pub mod strategy;
 pub mod venue;
@@ -24,12 +29,16 @@ pub use clock::{Clock, SimClock};
 pub use commission::CommissionModel;
 pub use eod_guard::{EodGuard, EodSettings};
 pub use event_loop::{Engine, EngineError, EngineSettings, EquityMode};
+pub use exit_manager::{ExitManager, ExitSettings};
+pub use exit_rules::{ExitRules, Intrabar, TrailDistance, Trailing};
 pub use journal::{
     Entry, EquityPoint, Journal, JournalError, MemoryJournal, Names, OpenPosition, Rejection,
     RunOutcome,
 };
 pub use ledger::{Allocation, Ledger};
-pub use risk::{RiskEngine, RiskLimits};
-pub use sim_venue::{FillModel, SimVenue};
+pub use risk::{EntryCutoff, RiskEngine, RiskLimits, VenueBreaker};
+pub use sim_faults::FaultSettings;
+pub use sim_matching::Slippage;
+pub use sim_venue::{FillModel, SimSettings, SimVenue};
 pub use strategy::{Context, NamedStrategy, Strategy};
 pub use venue::{Venue, VenueReport};

@@ -32,8 +32,34 @@ pub struct RiskLimits {
     /// Entries are refused when the instrument's last bar ended more than this many
     /// seconds ago.
     pub stale_after_secs: Option<u64>,
-    /// After this many losing round trips in a row, entries pause for the rest of the session.
+    /// After this many losing round trips in a row, entries pause for the rest of the
+    /// session, or for `loss_streak_pause_secs` when set.
     pub loss_streak: Option<u32>,
+    /// How long a loss-streak pause lasts (default: the rest of the session).
+    pub loss_streak_pause_secs: Option<u64>,
+    /// After this many venue errors in a row (rejections, timeouts), entries are blocked
+    /// for `cooldown_secs`.
+    pub venue_breaker: Option<VenueBreaker>,
+    /// No new entries at or after this exchange-local time of day.
+    pub entry_cutoff: Option<EntryCutoff>,
+}
+
+/// The venue-failure breaker's settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VenueBreaker {
+    /// Consecutive venue errors that trip it (> 0).
+    pub errors: u32,
+    /// How long entries stay blocked once it trips.
+    pub cooldown_secs: u64,
+}
+
+/// The entry cutoff: a time of day in the exchange's time zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EntryCutoff {
+    /// Exchange time zone.
+    pub tz: chrono_tz::Tz,
+    /// Time of day from which entries are refused (until the local day ends).
+    pub at: chrono::NaiveTime,
 }
 
 /// What the risk engine counts per session.
@@ -66,6 +92,9 @@ pub struct RiskEngine {
     session: SessionCounters,
     entries_closed_until: Option<UnixNanos>,
     losing_streak: u32,
+    streak_paused_until: Option<UnixNanos>,
+    venue_errors: u32,
+    venue_blocked_until: Option<UnixNanos>,
 }
 
 impl RiskEngine {
@@ -76,12 +105,33 @@ impl RiskEngine {
             session: SessionCounters::default(),
             entries_closed_until: None,
             losing_streak: 0,
+            streak_paused_until: None,
+            venue_errors: 0,
+            venue_blocked_until: None,
         }
     }
 
-    /// Records a closed round trip (FIFO allocation): a loss extends the losing streak, a
-    /// win ends it. Reaching `loss_streak` pauses entries for the rest of the session.
-    pub fn on_round_trip(&mut self, net_pnl: Money) {
+    /// The venue acknowledged an order: the run of venue errors ends.
+    pub fn on_venue_ok(&mut self) {
+        self.venue_errors = 0;
+    }
+
+    /// The venue refused an order or did not answer at `now`. Reaching the breaker's count
+    /// blocks entries for its cool-down.
+    pub fn on_venue_error(&mut self, now: UnixNanos) {
+        self.venue_errors += 1;
+        if let Some(b) = self.limits.venue_breaker {
+            if self.venue_errors >= b.errors {
+                let cooldown = i64::try_from(b.cooldown_secs).unwrap_or(i64::MAX / 2);
+                self.venue_blocked_until = Some(now.plus(cooldown.saturating_mul(1_000_000_000)));
+                self.venue_errors = 0;
+            }
+        }
+    }
+
+    /// Records a closed round trip (FIFO allocation) at `now`: a loss extends the losing
+    /// streak, a win ends it. Reaching `loss_streak` pauses entries.
+    pub fn on_round_trip(&mut self, net_pnl: Money, now: UnixNanos) {
         if net_pnl < Money::ZERO {
             self.losing_streak += 1;
             if self
@@ -89,7 +139,14 @@ impl RiskEngine {
                 .loss_streak
                 .is_some_and(|n| self.losing_streak >= n)
             {
-                self.session.paused_by_streak = true;
+                match self.limits.loss_streak_pause_secs {
+                    None => self.session.paused_by_streak = true,
+                    Some(secs) => {
+                        let secs = i64::try_from(secs).unwrap_or(i64::MAX / 2);
+                        self.streak_paused_until =
+                            Some(now.plus(secs.saturating_mul(1_000_000_000)));
+                    }
+                }
                 self.losing_streak = 0;
             }
         } else if net_pnl > Money::ZERO {
@@ -124,20 +181,15 @@ impl RiskEngine {
         ledger: &Ledger,
         executor: &Executor,
     ) -> Result<ApprovedIntent, Rejection> {
-        let reject = |code: RejectCode, detail: String| Rejection {
-            ts: now,
-            strategy: intent.strategy,
-            symbol: intent.symbol,
-            side: intent.side,
-            qty: intent.qty,
-            code,
-            detail,
-        };
+        let reject = |code: RejectCode, detail: String| Rejection::of(&intent, now, code, detail);
         if intent.qty <= Qty::ZERO {
             return Err(reject(
                 RejectCode::InvalidQty,
                 format!("quantity {} is not positive", intent.qty),
             ));
+        }
+        if let Err(why) = intent.kind.check(intent.side) {
+            return Err(reject(RejectCode::InvalidPrice, why));
         }
         let Some(mark) = market.mark(intent.symbol) else {
             return Err(reject(
@@ -174,6 +226,34 @@ impl RiskEngine {
                 RejectCode::LossStreak,
                 "losing streak: entries paused until the next session".into(),
             ));
+        }
+        if let Some(until) = self.streak_paused_until.filter(|t| now < *t) {
+            return Err(reject(
+                RejectCode::LossStreak,
+                format!("losing streak: entries paused until {}", until.to_iso()),
+            ));
+        }
+        if let Some(until) = self.venue_blocked_until.filter(|t| now < *t) {
+            return Err(reject(
+                RejectCode::VenueBreaker,
+                format!(
+                    "venue errors tripped the breaker: entries blocked until {}",
+                    until.to_iso()
+                ),
+            ));
+        }
+        if let Some(c) = self.limits.entry_cutoff {
+            let local = now.to_datetime().with_timezone(&c.tz).time();
+            if local >= c.at {
+                return Err(reject(
+                    RejectCode::EntryCutoff,
+                    format!(
+                        "no new entries after {} exchange time (now {})",
+                        c.at.format("%H:%M"),
+                        local.format("%H:%M")
+                    ),
+                ));
+            }
         }
         if self.limits.kill_switch {
             return Err(reject(RejectCode::KillSwitch, "kill switch is on".into()));

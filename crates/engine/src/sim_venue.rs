@@ -1,9 +1,17 @@
-//! The simulated venue: market orders with the `next_open` and `close` fill models.
+//! The simulated venue: market, limit, stop and stop-limit orders against bars, with
+//! slippage, a volume participation cap, day/gtc time in force and seeded faults.
+//! The pricing rules themselves live in [`crate::sim_matching`].
 
 use crate::commission::CommissionModel;
 use crate::market::MarketState;
+use crate::sim_faults::{FaultInjector, FaultSettings};
+use crate::sim_matching::{match_bar, Slippage, VolumeBudget};
 use crate::venue::{Venue, VenueReport};
-use lockstep_core::{Bar, Liquidity, Order, OrderId, Qty, UnixNanos};
+use lockstep_core::{
+    Bar, Liquidity, Order, OrderId, OrderKind, OrderStatus, Price, Qty, Side, TimeInForce,
+    UnixNanos,
+};
+use rust_decimal::Decimal;
 
 /// When a market order fills.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -17,27 +25,63 @@ pub enum FillModel {
     Close,
 }
 
+/// Everything that shapes the simulated venue's fills.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SimSettings {
+    /// Market order fill model.
+    pub model: FillModel,
+    /// Commission per fill.
+    pub commission: CommissionModel,
+    /// Slippage on taker fills.
+    pub slippage: Slippage,
+    /// Largest fraction of a bar's volume the venue fills (shared by the bar's orders in
+    /// submission order); the rest keeps working. `None` = no cap.
+    pub max_participation: Option<Decimal>,
+    /// Injected faults.
+    pub faults: FaultSettings,
+}
+
 #[derive(Debug, Clone)]
 struct Working {
     order_id: OrderId,
-    qty: Qty,
+    side: Side,
+    kind: OrderKind,
+    tif: TimeInForce,
+    remaining: Qty,
     submitted: UnixNanos,
+    seen_bar: bool,
+    armed: bool,
 }
 
-/// Simulated venue. Deterministic: working orders fill in submission order.
-#[derive(Debug, Default)]
+/// Simulated venue. Deterministic: working orders match in submission order.
+#[derive(Debug)]
 pub struct SimVenue {
-    model: FillModel,
-    commission: CommissionModel,
+    settings: SimSettings,
+    faults: FaultInjector,
     working: Vec<Vec<Working>>,
 }
 
+impl Default for SimVenue {
+    fn default() -> Self {
+        SimVenue::with_settings(SimSettings::default())
+    }
+}
+
 impl SimVenue {
-    /// A venue with the given fill and commission models.
+    /// A venue with the given fill and commission models and nothing else.
     pub fn new(model: FillModel, commission: CommissionModel) -> Self {
-        SimVenue {
+        SimVenue::with_settings(SimSettings {
             model,
             commission,
+            ..SimSettings::default()
+        })
+    }
+
+    /// A venue with every setting.
+    pub fn with_settings(settings: SimSettings) -> Self {
+        SimVenue {
+            faults: FaultInjector::new(settings.faults.clone()),
+            settings,
             working: Vec::new(),
         }
     }
@@ -47,7 +91,8 @@ impl SimVenue {
         order_id: OrderId,
         qty: Qty,
         ts: UnixNanos,
-        price: lockstep_core::Price,
+        price: Price,
+        liquidity: Liquidity,
         stale_price: bool,
     ) -> VenueReport {
         VenueReport::Fill {
@@ -55,10 +100,25 @@ impl SimVenue {
             ts,
             qty,
             price,
-            fee: self.commission.fee(qty, price),
-            liquidity: Liquidity::Taker,
+            fee: self.settings.commission.fee(qty, price),
+            liquidity,
             stale_price,
         }
+    }
+
+    fn slipped(&self, price: Price, liquidity: Liquidity, side: Side, bar: &Bar) -> Price {
+        match liquidity {
+            Liquidity::Taker => self.settings.slippage.apply(price, side, bar.scale.dp()),
+            Liquidity::Maker => price,
+        }
+    }
+
+    fn list(&mut self, order: &Order) -> &mut Vec<Working> {
+        let i = order.symbol.index();
+        if self.working.len() <= i {
+            self.working.resize_with(i + 1, Vec::new);
+        }
+        &mut self.working[i]
     }
 }
 
@@ -70,50 +130,95 @@ impl Venue for SimVenue {
         market: &MarketState,
         out: &mut Vec<VenueReport>,
     ) {
+        if let Some(fault) = self.faults.next_order() {
+            out.push(VenueReport::Rejected {
+                order_id: order.id,
+                ts: now,
+                reason: fault.reason().into(),
+            });
+            return;
+        }
+        let mut w = Working {
+            order_id: order.id,
+            side: order.side,
+            kind: order.kind,
+            tif: order.tif,
+            remaining: order.qty,
+            submitted: now,
+            seen_bar: false,
+            armed: false,
+        };
+        if self.settings.model == FillModel::Close && order.kind == OrderKind::Market {
+            let Some(bar) = market.last_bar(order.symbol) else {
+                out.push(VenueReport::Rejected {
+                    order_id: order.id,
+                    ts: now,
+                    reason: "no bar to fill at".into(),
+                });
+                return;
+            };
+            out.push(VenueReport::Accepted {
+                order_id: order.id,
+                ts: now,
+            });
+            let qty = VolumeBudget::new(bar, self.settings.max_participation).take(order.qty);
+            if qty > Qty::ZERO {
+                let price = self.slipped(bar.close_price(), Liquidity::Taker, order.side, bar);
+                out.push(self.fill(order.id, qty, now, price, Liquidity::Taker, false));
+            }
+            w.remaining -= qty;
+            w.seen_bar = true;
+            if w.remaining > Qty::ZERO {
+                self.list(order).push(w);
+            }
+            return;
+        }
         out.push(VenueReport::Accepted {
             order_id: order.id,
             ts: now,
         });
-        match self.model {
-            FillModel::Close => match market.last_bar(order.symbol) {
-                Some(bar) => {
-                    out.push(self.fill(order.id, order.qty, now, bar.close_price(), false))
-                }
-                None => out.push(VenueReport::Rejected {
-                    order_id: order.id,
-                    ts: now,
-                    reason: "no bar to fill at".into(),
-                }),
-            },
-            FillModel::NextOpen => {
-                let i = order.symbol.index();
-                if self.working.len() <= i {
-                    self.working.resize_with(i + 1, Vec::new);
-                }
-                self.working[i].push(Working {
-                    order_id: order.id,
-                    qty: order.qty,
-                    submitted: now,
-                });
-            }
-        }
+        self.list(order).push(w);
     }
 
     fn on_bar(&mut self, bar: &Bar, out: &mut Vec<VenueReport>) {
-        let Some(list) = self.working.get_mut(bar.symbol.index()) else {
+        let Some(mut list) = self.working.get_mut(bar.symbol.index()).map(std::mem::take) else {
             return;
         };
-        let (ready, waiting): (Vec<Working>, Vec<Working>) =
-            list.drain(..).partition(|w| bar.ts >= w.submitted);
-        *list = waiting;
-        for w in ready {
-            out.push(self.fill(w.order_id, w.qty, bar.ts, bar.open_price(), false));
+        let mut budget = VolumeBudget::new(bar, self.settings.max_participation);
+        for w in list.iter_mut().filter(|w| bar.ts >= w.submitted) {
+            w.seen_bar = true;
+            let m = match_bar(w.kind, w.side, w.armed, bar, self.settings.model);
+            w.armed = m.armed;
+            let Some((price, liquidity)) = m.fill else {
+                continue;
+            };
+            let qty = budget.take(w.remaining);
+            if qty > Qty::ZERO {
+                let price = self.slipped(price, liquidity, w.side, bar);
+                out.push(self.fill(w.order_id, qty, bar.ts, price, liquidity, false));
+                w.remaining -= qty;
+            }
         }
+        list.retain(|w| w.remaining > Qty::ZERO);
+        self.working[bar.symbol.index()] = list;
     }
 
     fn cancel(&mut self, order: &Order) {
-        if let Some(list) = self.working.get_mut(order.symbol.index()) {
-            list.retain(|w| w.order_id != order.id);
+        self.list(order).retain(|w| w.order_id != order.id);
+    }
+
+    fn end_session(&mut self, now: UnixNanos, out: &mut Vec<VenueReport>) {
+        for list in &mut self.working {
+            list.retain(|w| {
+                let expires = w.tif == TimeInForce::Day && w.seen_bar;
+                if expires {
+                    out.push(VenueReport::Expired {
+                        order_id: w.order_id,
+                        ts: now,
+                    });
+                }
+                !expires
+            });
         }
     }
 
@@ -125,10 +230,52 @@ impl Venue for SimVenue {
         out: &mut Vec<VenueReport>,
     ) {
         self.cancel(order);
+        if order.status() == OrderStatus::New {
+            out.push(VenueReport::Accepted {
+                order_id: order.id,
+                ts: now,
+            });
+        }
         if let Some(bar) = market.last_bar(order.symbol) {
-            let fill = self.fill(order.id, order.remaining(), now, bar.close_price(), true);
+            let price = self.slipped(bar.close_price(), Liquidity::Taker, order.side, bar);
+            let fill = self.fill(
+                order.id,
+                order.remaining(),
+                now,
+                price,
+                Liquidity::Taker,
+                true,
+            );
             out.push(fill);
         }
+    }
+
+    fn fill_triggered(
+        &mut self,
+        order: &Order,
+        price: Price,
+        liquidity: Liquidity,
+        now: UnixNanos,
+        market: &MarketState,
+        out: &mut Vec<VenueReport>,
+    ) {
+        if let Some(fault) = self.faults.next_order() {
+            out.push(VenueReport::Rejected {
+                order_id: order.id,
+                ts: now,
+                reason: fault.reason().into(),
+            });
+            return;
+        }
+        out.push(VenueReport::Accepted {
+            order_id: order.id,
+            ts: now,
+        });
+        let price = match market.last_bar(order.symbol) {
+            Some(bar) => self.slipped(price, liquidity, order.side, bar),
+            None => price,
+        };
+        out.push(self.fill(order.id, order.qty, now, price, liquidity, false));
     }
 
     fn has_working(&self, bar: &Bar) -> bool {
@@ -141,9 +288,9 @@ impl Venue for SimVenue {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use lockstep_core::{ClientOrderId, Scale, Side, StrategyId, SymbolId};
+    use lockstep_core::{ClientOrderId, OrderIntent, Scale, StrategyId, SymbolId};
 
-    fn bar(ts: i64, open: i64, close: i64) -> Bar {
+    fn bar(ts: i64, open: i64, close: i64, volume: f64) -> Bar {
         Bar {
             ts: UnixNanos(ts),
             end: UnixNanos(ts + 10),
@@ -153,54 +300,118 @@ mod tests {
             high: open.max(close),
             low: open.min(close),
             close,
-            volume: 0.0,
+            volume,
         }
     }
 
-    fn order() -> Order {
+    fn order(kind: OrderKind, tif: TimeInForce) -> Order {
+        let intent = OrderIntent {
+            kind,
+            tif,
+            ..OrderIntent::market(StrategyId(0), SymbolId(0), Side::Buy, Qty::from(10), None)
+        };
         Order::new(
             OrderId(1),
             ClientOrderId("r-1".into()),
-            StrategyId(0),
-            SymbolId(0),
-            Side::Buy,
-            Qty::from(10),
+            &intent,
             UnixNanos(10),
             None,
         )
+    }
+
+    fn fills(out: &[VenueReport]) -> Vec<(String, String)> {
+        out.iter()
+            .filter_map(|r| match r {
+                VenueReport::Fill { qty, price, .. } => Some((qty.to_string(), price.to_string())),
+                _ => None,
+            })
+            .collect()
     }
 
     #[test]
     fn next_open_waits_for_a_bar_opening_at_or_after_submission() {
         let mut v = SimVenue::new(FillModel::NextOpen, CommissionModel::Zero);
         let mut out = Vec::new();
-        v.submit(&order(), UnixNanos(10), &MarketState::default(), &mut out);
-        assert_eq!(out.len(), 1);
-        v.on_bar(&bar(0, 1_0000, 2_0000), &mut out);
-        assert_eq!(
-            out.len(),
-            1,
+        let o = order(OrderKind::Market, TimeInForce::Day);
+        v.submit(&o, UnixNanos(10), &MarketState::default(), &mut out);
+        v.on_bar(&bar(0, 1_0000, 2_0000, 0.0), &mut out);
+        assert!(
+            fills(&out).is_empty(),
             "a bar that opened before submission must not fill"
         );
-        v.on_bar(&bar(10, 3_0000, 4_0000), &mut out);
-        match &out[1] {
-            VenueReport::Fill { price, ts, .. } => {
-                assert_eq!(price.to_string(), "3.0000");
-                assert_eq!(*ts, UnixNanos(10));
-            }
-            other => panic!("expected a fill, got {other:?}"),
-        }
+        v.on_bar(&bar(10, 3_0000, 4_0000, 0.0), &mut out);
+        assert_eq!(fills(&out), vec![("10".into(), "3.0000".into())]);
     }
 
     #[test]
     fn close_model_fills_immediately_at_last_close() {
         let mut v = SimVenue::new(FillModel::Close, CommissionModel::Zero);
         let mut m = MarketState::default();
-        m.update(&bar(0, 1_0000, 2_5000));
+        m.update(&bar(0, 1_0000, 2_5000, 0.0));
         let mut out = Vec::new();
-        v.submit(&order(), UnixNanos(10), &m, &mut out);
+        v.submit(
+            &order(OrderKind::Market, TimeInForce::Day),
+            UnixNanos(10),
+            &m,
+            &mut out,
+        );
+        assert_eq!(fills(&out), vec![("10".into(), "2.5000".into())]);
+    }
+
+    #[test]
+    fn participation_splits_a_fill_and_day_orders_expire_at_the_session_end() {
+        let mut v = SimVenue::with_settings(SimSettings {
+            max_participation: Some(Decimal::new(1, 1)),
+            ..SimSettings::default()
+        });
+        let mut out = Vec::new();
+        let day = order(OrderKind::Market, TimeInForce::Day);
+        v.submit(&day, UnixNanos(10), &MarketState::default(), &mut out);
+        v.on_bar(&bar(10, 1_0000, 1_0000, 40.0), &mut out);
+        v.on_bar(&bar(20, 1_1000, 1_1000, 30.0), &mut out);
+        assert_eq!(
+            fills(&out),
+            vec![("4".into(), "1.0000".into()), ("3".into(), "1.1000".into())]
+        );
+        out.clear();
+        v.end_session(UnixNanos(30), &mut out);
+        assert_eq!(
+            out,
+            vec![VenueReport::Expired {
+                order_id: OrderId(1),
+                ts: UnixNanos(30)
+            }]
+        );
+        assert!(!v.has_working(&bar(40, 1, 1, 1.0)));
+    }
+
+    #[test]
+    fn gtc_and_unseen_day_orders_survive_the_session_end() {
+        let mut v = SimVenue::default();
+        let mut out = Vec::new();
+        let limit = OrderKind::Limit {
+            limit: Decimal::new(5, 0),
+        };
+        v.submit(
+            &order(limit, TimeInForce::Gtc),
+            UnixNanos(10),
+            &MarketState::default(),
+            &mut out,
+        );
+        v.on_bar(&bar(10, 6_0000, 6_0000, 1.0), &mut out);
+        v.end_session(UnixNanos(20), &mut out);
+        assert!(v.has_working(&bar(30, 1, 1, 1.0)), "gtc keeps working");
+        let mut v = SimVenue::default();
+        v.submit(
+            &order(limit, TimeInForce::Day),
+            UnixNanos(10),
+            &MarketState::default(),
+            &mut out,
+        );
+        v.end_session(UnixNanos(20), &mut out);
         assert!(
-            matches!(&out[1], VenueReport::Fill { price, .. } if price.to_string() == "2.5000")
+            v.has_working(&bar(30, 1, 1, 1.0)),
+            "a day order submitted after the last bar works in the next session"
         );
     }
 }

@@ -4,8 +4,8 @@ use crate::executor::Executor;
 use crate::ledger::Ledger;
 use crate::market::MarketState;
 use lockstep_core::{
-    Bar, ExitReason, Fill, OrderIntent, Price, Qty, Side, StrategyId, SymbolId, SymbolTable,
-    UnixNanos,
+    Bar, ExitReason, Fill, OrderIntent, OrderKind, Price, Qty, Side, StrategyId, SymbolId,
+    SymbolTable, TimeInForce, UnixNanos,
 };
 
 /// A trading strategy. It never touches the ledger or the venue: it reads through
@@ -76,7 +76,7 @@ impl Context<'_> {
         self.symbols.name(symbol)
     }
 
-    /// Asks for a market order. It goes to the risk engine after the callback returns.
+    /// Asks for a market day order. It goes to the risk engine after the callback returns.
     pub fn submit(
         &mut self,
         symbol: SymbolId,
@@ -84,12 +84,24 @@ impl Context<'_> {
         qty: Qty,
         exit_reason: Option<ExitReason>,
     ) {
+        self.intents
+            .push(OrderIntent::market(self.id, symbol, side, qty, exit_reason));
+    }
+
+    /// Asks for an order of any kind and time in force (limit, stop, stop-limit; day or
+    /// gtc). The risk engine refuses levels that make no sense (`invalid_price`).
+    pub fn submit_order(
+        &mut self,
+        symbol: SymbolId,
+        side: Side,
+        qty: Qty,
+        kind: OrderKind,
+        tif: TimeInForce,
+    ) {
         self.intents.push(OrderIntent {
-            strategy: self.id,
-            symbol,
-            side,
-            qty,
-            exit_reason,
+            kind,
+            tif,
+            ..OrderIntent::market(self.id, symbol, side, qty, None)
         });
     }
 

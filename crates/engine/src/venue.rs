@@ -22,6 +22,13 @@ pub enum VenueReport {
         /// Why, in the venue's words.
         reason: String,
     },
+    /// A day order's session ended before it filled.
+    Expired {
+        /// Order.
+        order_id: OrderId,
+        /// When.
+        ts: UnixNanos,
+    },
     /// An execution.
     Fill {
         /// Order.
@@ -61,8 +68,26 @@ pub trait Venue {
     /// Withdraws a working order (the executor already marked it cancelled).
     fn cancel(&mut self, order: &Order);
 
-    /// The session is closing and `order` must not stay open: fill what is left now at the
-    /// last known price, marked stale (a live venue escalates and alerts instead).
+    /// A session ended: day orders that have worked in it expire (gtc orders, and day
+    /// orders that have not seen a bar yet, keep working).
+    fn end_session(&mut self, now: UnixNanos, out: &mut Vec<VenueReport>);
+
+    /// The exit manager saw a protective level crossed inside the bar just delivered:
+    /// fill `order` at `price` (the level, or the open when the bar gapped through it), as
+    /// a resting stop (taker) or limit (maker) order would have. A live venue sends a
+    /// market order instead.
+    fn fill_triggered(
+        &mut self,
+        order: &Order,
+        price: Price,
+        liquidity: Liquidity,
+        now: UnixNanos,
+        market: &MarketState,
+        out: &mut Vec<VenueReport>,
+    );
+
+    /// The session is closing and `order` must not stay open: acknowledge it if it is new
+    /// and fill what is left now at the last known price, marked stale (a live venue escalates and alerts instead).
     fn fill_at_close(
         &mut self,
         order: &Order,

@@ -67,13 +67,8 @@ impl Book {
         qty: i64,
         t: i64,
     ) -> Option<RejectCode> {
-        let intent = OrderIntent {
-            strategy: StrategyId(0),
-            symbol: SymbolId(symbol),
-            side,
-            qty: Qty::from(qty),
-            exit_reason: None,
-        };
+        let intent =
+            OrderIntent::market(StrategyId(0), SymbolId(symbol), side, Qty::from(qty), None);
         match risk.check(
             intent,
             UnixNanos(t),
@@ -278,15 +273,15 @@ fn a_losing_streak_pauses_entries_until_the_next_session() {
         ..RiskLimits::default()
     });
     risk.start_session(1, Money::ZERO);
-    risk.on_round_trip(Money::from(-5));
-    risk.on_round_trip(Money::from(3));
-    risk.on_round_trip(Money::from(-5));
+    risk.on_round_trip(Money::from(-5), UnixNanos(0));
+    risk.on_round_trip(Money::from(3), UnixNanos(0));
+    risk.on_round_trip(Money::from(-5), UnixNanos(0));
     assert_eq!(
         long.judge(&mut risk, 0, Side::Buy, 1, 1),
         None,
         "a win broke the streak"
     );
-    risk.on_round_trip(Money::from(-1));
+    risk.on_round_trip(Money::from(-1), UnixNanos(0));
     assert_eq!(
         long.judge(&mut risk, 0, Side::Buy, 1, 1),
         Some(RejectCode::LossStreak)

@@ -1,0 +1,250 @@
+//! The exit manager: watches every open position on every bar of its instrument, whoever
+//! opened it, and closes it when an exit rule fires. Rules and their priority are in
+//! [`crate::exit_rules`].
+//!
+//! Levels for a bar are fixed from what was known before it (entry price, best price and
+//! trailing stop up to the previous bar), so nothing looks ahead. A position is judged on a
+//! bar only if it was open when that bar opened (a `close`-model entry is judged from the
+//! next bar). Hard stops, trailing stops and targets fill inside the bar that crosses them,
+//! as resting orders would; soft stops and max hold send market orders.
+
+use crate::executor::Executor;
+use crate::exit_rules::TrailDistance;
+use crate::exit_rules::{decide, next_trail, Direction, ExitRules, Fired, Intrabar, Levels};
+use crate::market::MarketState;
+use lockstep_core::{
+    Bar, ExitReason, Fill, Liquidity, OrderIntent, Price, Qty, Side, StrategyId, SymbolId,
+    UnixNanos,
+};
+use std::collections::{BTreeMap, VecDeque};
+
+/// Exit settings of a run.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ExitSettings {
+    /// Rules per strategy, by strategy index (missing = no rules).
+    pub rules: Vec<ExitRules>,
+    /// Stop or target first when both are inside one bar.
+    pub intrabar: Intrabar,
+}
+
+/// An exit the manager wants submitted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExitOrder {
+    /// The closing market intent, with its reason.
+    pub intent: OrderIntent,
+    /// Fill inside the current bar at this price and liquidity; `None` = market order.
+    pub at: Option<(Price, Liquidity)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Watched {
+    dir: Direction,
+    qty: Qty,
+    entry: Price,
+    opened: UnixNanos,
+    best: Price,
+    trail: Option<Price>,
+}
+
+/// Average true range over a fixed number of bars, in exact fixed-point mantissas.
+#[derive(Debug, Clone, Default)]
+struct Atr {
+    ranges: VecDeque<i64>,
+    sum: i128,
+    prev_close: Option<i64>,
+}
+
+impl Atr {
+    fn update(&mut self, bar: &Bar, period: usize) {
+        let high = self.prev_close.map_or(bar.high, |c| bar.high.max(c));
+        let low = self.prev_close.map_or(bar.low, |c| bar.low.min(c));
+        self.prev_close = Some(bar.close);
+        self.ranges.push_back(high - low);
+        self.sum += i128::from(high - low);
+        if self.ranges.len() > period {
+            if let Some(old) = self.ranges.pop_front() {
+                self.sum -= i128::from(old);
+            }
+        }
+    }
+
+    fn value(&self, bar: &Bar, period: usize) -> Option<Price> {
+        if self.ranges.len() < period || period == 0 {
+            return None;
+        }
+        let sum = i64::try_from(self.sum).ok()?;
+        Some(bar.scale.to_decimal(sum) / Price::from(period as u64))
+    }
+}
+
+/// Watches positions and fires exits. Holds no orders itself: it only asks.
+#[derive(Debug, Clone, Default)]
+pub struct ExitManager {
+    settings: ExitSettings,
+    active: bool,
+    atr_periods: Vec<usize>,
+    positions: BTreeMap<(SymbolId, StrategyId), Watched>,
+    atr: BTreeMap<(SymbolId, usize), Atr>,
+}
+
+impl ExitManager {
+    /// A manager applying `settings`.
+    pub fn new(settings: ExitSettings) -> Self {
+        let mut atr_periods: Vec<usize> = settings
+            .rules
+            .iter()
+            .filter_map(|r| match r.trailing.map(|t| t.distance) {
+                Some(TrailDistance::Atr { period, .. }) => Some(period),
+                _ => None,
+            })
+            .collect();
+        atr_periods.sort_unstable();
+        atr_periods.dedup();
+        ExitManager {
+            active: settings.rules.iter().any(ExitRules::any),
+            settings,
+            atr_periods,
+            positions: BTreeMap::new(),
+            atr: BTreeMap::new(),
+        }
+    }
+
+    /// False when no strategy has a rule: the loop skips the manager entirely.
+    pub fn is_active(&self) -> bool {
+        self.active
+    }
+
+    fn rules(&self, strategy: StrategyId) -> Option<&ExitRules> {
+        self.settings.rules.get(strategy.0 as usize)
+    }
+
+    /// Books a fill of `fill.strategy`, whose position in the symbol is now `position`.
+    /// A new or flipped position starts with the fill's price and time; adding averages
+    /// the entry; reducing keeps it.
+    pub fn on_fill(&mut self, fill: &Fill, position: Qty) {
+        if !self.active {
+            return;
+        }
+        let key = (fill.symbol, fill.strategy);
+        if position.is_zero() {
+            self.positions.remove(&key);
+            return;
+        }
+        let dir = Direction {
+            long: position.is_sign_positive(),
+        };
+        let qty = position.abs();
+        match self.positions.get_mut(&key) {
+            Some(w) if w.dir == dir && qty > w.qty => {
+                let added = qty - w.qty;
+                w.entry = (w.entry * w.qty + fill.price * added) / qty;
+                w.qty = qty;
+            }
+            Some(w) if w.dir == dir => w.qty = qty,
+            _ => {
+                self.positions.insert(
+                    key,
+                    Watched {
+                        dir,
+                        qty,
+                        entry: fill.price,
+                        opened: fill.ts,
+                        best: fill.price,
+                        trail: None,
+                    },
+                );
+            }
+        }
+    }
+
+    /// Judges every watched position in `bar.symbol` and appends the exits to submit. A
+    /// position whose working orders already close it is not asked twice.
+    pub fn on_bar(&mut self, bar: &Bar, executor: &Executor, out: &mut Vec<ExitOrder>) {
+        for &period in &self.atr_periods {
+            self.atr
+                .entry((bar.symbol, period))
+                .or_default()
+                .update(bar, period);
+        }
+        let from = (bar.symbol, StrategyId(0));
+        let to = (bar.symbol, StrategyId(u32::MAX));
+        let intrabar = self.settings.intrabar;
+        let dp = bar.scale.dp();
+        for (&(symbol, strategy), w) in self.positions.range_mut(from..=to) {
+            let Some(rules) = self.settings.rules.get(strategy.0 as usize) else {
+                continue;
+            };
+            if w.opened > bar.ts {
+                continue;
+            }
+            let levels = Levels {
+                hard: rules.hard_stop_pct.map(|p| w.dir.offset(w.entry, -p, dp)),
+                soft: rules.soft_stop_pct.map(|p| w.dir.offset(w.entry, -p, dp)),
+                trail: w.trail,
+                target: rules.take_profit_pct.map(|p| w.dir.offset(w.entry, p, dp)),
+                max_hold_reached: rules
+                    .max_hold_secs
+                    .is_some_and(|s| bar.end.0 - w.opened.0 >= s.saturating_mul(1_000_000_000)),
+            };
+            let open = executor.strategy_position(strategy, symbol)
+                + executor.working_qty(strategy, symbol);
+            let still_open = !open.is_zero() && open.is_sign_positive() == w.dir.long;
+            if still_open {
+                if let Some(Fired { reason, at }) = decide(&levels, w.dir, bar, intrabar) {
+                    let side = if w.dir.long { Side::Sell } else { Side::Buy };
+                    out.push(ExitOrder {
+                        intent: OrderIntent::market(
+                            strategy,
+                            symbol,
+                            side,
+                            open.abs(),
+                            Some(reason),
+                        ),
+                        at,
+                    });
+                }
+            }
+            let (_, favourable) = w.dir.extremes(bar);
+            if w.dir.worse(w.best, favourable) {
+                w.best = favourable;
+            }
+            if let Some(rule) = rules.trailing {
+                let atr = match rule.distance {
+                    TrailDistance::Atr { period, .. } => self
+                        .atr
+                        .get(&(symbol, period))
+                        .and_then(|a| a.value(bar, period)),
+                    TrailDistance::Pct(_) => None,
+                };
+                w.trail = next_trail(w.trail, &rule, w.dir, w.entry, w.best, atr, dp);
+            }
+        }
+    }
+
+    /// Why a strategy's own exit must wait, under `signal_only_in_profit`: the intent
+    /// closes or reduces the strategy's watched position while it is not in profit at the
+    /// latest mark. `None` lets it through.
+    pub fn held_signal_exit(&self, intent: &OrderIntent, market: &MarketState) -> Option<String> {
+        if !matches!(intent.exit_reason, None | Some(ExitReason::Signal)) {
+            return None;
+        }
+        if !self.rules(intent.strategy)?.signal_only_in_profit {
+            return None;
+        }
+        let w = self.positions.get(&(intent.symbol, intent.strategy))?;
+        let closes = (intent.side == Side::Sell) == w.dir.long;
+        let mark = market.mark(intent.symbol)?;
+        let in_profit = !w.dir.worse(mark, w.entry);
+        (closes && !in_profit).then(|| {
+            format!(
+                "signal exit held: mark {mark} is not in profit against entry {}",
+                w.entry.round_dp(8).normalize()
+            )
+        })
+    }
+
+    /// The trailing stop of `strategy`'s position in `symbol`, if one is set.
+    pub fn trailing_level(&self, strategy: StrategyId, symbol: SymbolId) -> Option<Price> {
+        self.positions.get(&(symbol, strategy))?.trail
+    }
+}

@@ -1,0 +1,253 @@
+//! Exit rules and the pure decisions the exit manager makes with them: which rule fires
+//! on a bar (fixed priority, intrabar assumption) and where a trailing stop moves.
+//!
+//! Priority when several rules fire on one bar (DESIGN "Exits and exit reasons"):
+//! hard stop > soft stop > EOD/expiry > trailing > take profit > max hold > signal.
+//! EOD and expiry are the EOD guard's; signal exits are the strategies' own orders.
+
+use lockstep_core::{Bar, ExitReason, Liquidity, Price};
+use rust_decimal::{Decimal, RoundingStrategy};
+
+/// How a trailing stop keeps its distance from the best price since entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrailDistance {
+    /// A fraction of the best price (0.02 = 2 %).
+    Pct(Decimal),
+    /// A multiple of the instrument's average true range over `period` bars.
+    Atr {
+        /// Multiple of the ATR.
+        mult: Decimal,
+        /// Bars in the average.
+        period: usize,
+    },
+}
+
+/// A trailing stop. It only ever tightens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Trailing {
+    /// Distance from the best price.
+    pub distance: TrailDistance,
+    /// The stop starts trailing once the best price is this fraction beyond the entry
+    /// (0 = at once).
+    pub activation_pct: Decimal,
+    /// The stop moves only when it would tighten by at least this fraction of the entry
+    /// price (0 = any move).
+    pub step_pct: Decimal,
+    /// Smallest distance, as a fraction of the best price.
+    pub min_pct: Option<Decimal>,
+    /// Largest distance, as a fraction of the best price.
+    pub max_pct: Option<Decimal>,
+}
+
+/// The exit rules of one strategy's positions. Fractions are of the average entry price.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ExitRules {
+    /// Loss fraction at which the position is closed inside the bar that reaches it.
+    pub hard_stop_pct: Option<Decimal>,
+    /// Loss fraction at which the position is closed when a bar *closes* beyond it
+    /// (market order).
+    pub soft_stop_pct: Option<Decimal>,
+    /// Gain fraction at which the position is closed inside the bar that reaches it.
+    pub take_profit_pct: Option<Decimal>,
+    /// Trailing stop.
+    pub trailing: Option<Trailing>,
+    /// Close with a market order once the position has been open this many seconds.
+    pub max_hold_secs: Option<i64>,
+    /// Hold the strategy's own exits (signal) while the position is not in profit.
+    pub signal_only_in_profit: bool,
+}
+
+impl ExitRules {
+    /// True when any rule needs the exit manager to watch positions.
+    pub fn any(&self) -> bool {
+        self.hard_stop_pct.is_some()
+            || self.soft_stop_pct.is_some()
+            || self.take_profit_pct.is_some()
+            || self.trailing.is_some()
+            || self.max_hold_secs.is_some()
+            || self.signal_only_in_profit
+    }
+}
+
+/// Which of a stop and a target inside one bar is assumed to have traded first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Intrabar {
+    /// The stop (default).
+    #[default]
+    Pessimistic,
+    /// The target.
+    Optimistic,
+}
+
+/// A rule that fired, and how the exit fills.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fired {
+    /// Which rule.
+    pub reason: ExitReason,
+    /// `Some`: fill inside this bar at this price (level, or the open on a gap) with this
+    /// liquidity; `None`: a market order (fills per the fill model).
+    pub at: Option<(Price, Liquidity)>,
+}
+
+/// The levels in force for a position during one bar, set before the bar (no look-ahead).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Levels {
+    /// Hard stop level.
+    pub hard: Option<Price>,
+    /// Soft stop level (judged on the close).
+    pub soft: Option<Price>,
+    /// Trailing stop level.
+    pub trail: Option<Price>,
+    /// Take profit level.
+    pub target: Option<Price>,
+    /// The position reached its maximum holding time at this bar's close.
+    pub max_hold_reached: bool,
+}
+
+/// Prices seen from the position's side: for a short every comparison flips, so one
+/// rule set serves both (`worse(a, b)`: a is at least as bad as b for the position).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Direction {
+    /// True for a long position.
+    pub long: bool,
+}
+
+impl Direction {
+    /// `a` is at or beyond `b` in the losing direction.
+    pub fn worse(self, a: Price, b: Price) -> bool {
+        if self.long {
+            a <= b
+        } else {
+            a >= b
+        }
+    }
+
+    /// The bar's most adverse and most favourable prices.
+    pub fn extremes(self, bar: &Bar) -> (Price, Price) {
+        if self.long {
+            (bar.low_price(), bar.high_price())
+        } else {
+            (bar.high_price(), bar.low_price())
+        }
+    }
+
+    /// `price` moved by `fraction` of `base` in the position's favour (negative: against),
+    /// rounded to `dp` towards the position's loss side so a level never flatters.
+    pub fn offset(self, base: Price, fraction: Decimal, dp: u32) -> Price {
+        let signed = if self.long { fraction } else { -fraction };
+        let raw = base * (Decimal::ONE + signed);
+        let towards_loss = if self.long {
+            RoundingStrategy::ToNegativeInfinity
+        } else {
+            RoundingStrategy::ToPositiveInfinity
+        };
+        raw.round_dp_with_strategy(dp, towards_loss)
+    }
+}
+
+/// Which rule fires on `bar`, if any. A level the open already gapped through fills at
+/// the open; otherwise stops fill at their level, the target at its level.
+pub fn decide(levels: &Levels, dir: Direction, bar: &Bar, intrabar: Intrabar) -> Option<Fired> {
+    let open = bar.open_price();
+    let (adverse, favourable) = dir.extremes(bar);
+    let stop_hit = |level: Option<Price>| {
+        level
+            .filter(|l| dir.worse(adverse, *l))
+            .map(|l| if dir.worse(open, l) { open } else { l })
+    };
+    let hard = stop_hit(levels.hard);
+    let trail = stop_hit(levels.trail);
+    // A target is a resting limit: the open at or beyond it fills there, otherwise the
+    // bar must trade through it (a touch is not enough).
+    let gapped_to_target = levels.target.is_some_and(|t| dir.worse(t, open));
+    let target = levels.target.and_then(|t| {
+        if gapped_to_target {
+            Some(open)
+        } else {
+            (dir.worse(t, favourable) && t != favourable).then_some(t)
+        }
+    });
+    let soft = levels.soft.is_some_and(|s| dir.worse(bar.close_price(), s));
+    let stop = |reason, p| Fired {
+        reason,
+        at: Some((p, Liquidity::Taker)),
+    };
+    let take = |p| Fired {
+        reason: ExitReason::TakeProfit,
+        at: Some((p, Liquidity::Maker)),
+    };
+    if let Some(p) = target.filter(|_| gapped_to_target || intrabar == Intrabar::Optimistic) {
+        return Some(take(p));
+    }
+    if let Some(p) = hard {
+        return Some(stop(ExitReason::HardStop, p));
+    }
+    if soft {
+        return Some(Fired {
+            reason: ExitReason::SoftStop,
+            at: None,
+        });
+    }
+    if let Some(p) = trail {
+        return Some(stop(ExitReason::Trailing, p));
+    }
+    if let Some(p) = target {
+        return Some(take(p));
+    }
+    levels.max_hold_reached.then_some(Fired {
+        reason: ExitReason::MaxHold,
+        at: None,
+    })
+}
+
+/// The trailing stop after a bar: `best` is the best price since entry (this bar
+/// included), `entry` the average entry price, `atr` the current ATR when the rule uses
+/// one. Never looser than `prev`; `None` until activation.
+pub fn next_trail(
+    prev: Option<Price>,
+    rule: &Trailing,
+    dir: Direction,
+    entry: Price,
+    best: Price,
+    atr: Option<Price>,
+    dp: u32,
+) -> Option<Price> {
+    let activation = dir.offset(entry, rule.activation_pct, 28);
+    let activated = best == activation || !dir.worse(best, activation);
+    if prev.is_none() && !activated {
+        return None;
+    }
+    let mut distance = match rule.distance {
+        TrailDistance::Pct(p) => best * p,
+        TrailDistance::Atr { mult, .. } => atr? * mult,
+    };
+    if let Some(min) = rule.min_pct {
+        distance = distance.max(best * min);
+    }
+    if let Some(max) = rule.max_pct {
+        distance = distance.min(best * max);
+    }
+    let raw = if dir.long {
+        best - distance
+    } else {
+        best + distance
+    };
+    let candidate = raw.round_dp_with_strategy(
+        dp,
+        if dir.long {
+            RoundingStrategy::ToNegativeInfinity
+        } else {
+            RoundingStrategy::ToPositiveInfinity
+        },
+    );
+    let Some(prev) = prev else {
+        return Some(candidate);
+    };
+    let step = entry * rule.step_pct;
+    let tightens_enough = if dir.long {
+        candidate > prev && candidate - prev >= step
+    } else {
+        candidate < prev && prev - candidate >= step
+    };
+    Some(if tightens_enough { candidate } else { prev })
+}
