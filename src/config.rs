@@ -24,6 +24,7 @@ Config keys (TOML file or --set KEY=VALUE), with defaults:
   strategy.name                   sma_cross  (or buy_and_hold; [[strategies]] for several)
   strategy.fast / slow / qty      10 / 30 / 100   (sma_cross)
   strategy.allow_short            false           (sma_cross)
+  strategy.reenter                false           (buy_and_hold: buy again whenever flat)
   strategy.symbol                 every symbol
   execution.fill                  next_open  (or close)
   execution.commission.percent    none (0.001 = 0.1 % of notional per fill)

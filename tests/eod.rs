@@ -190,3 +190,45 @@ fn flatten_refuses_daily_bars() {
     assert_eq!(o.status.code(), Some(2), "{}", common::stderr(&o));
     assert!(common::stderr(&o).contains("needs intraday bars"));
 }
+
+#[test]
+fn on_an_early_close_the_guard_flattens_at_1255() {
+    let (tmp, s) = run(&[
+        "--data",
+        "data/lean_goog_1m_20151223_28.parquet",
+        "--strategy",
+        "buy_and_hold",
+        "--set",
+        "strategy.qty=10",
+        "--set",
+        "strategy.reenter=true",
+        "--set",
+        "eod.policy=flatten",
+    ]);
+    assert_eq!(s["eod_ran_at"]["2015-12-23"], "2015-12-23T20:55:00Z");
+    assert_eq!(
+        s["eod_ran_at"]["2015-12-24"], "2015-12-24T17:55:00Z",
+        "13:00 early close: 12:55 New York time"
+    );
+    assert_eq!(s["eod_ran_at"]["2015-12-28"], "2015-12-28T20:55:00Z");
+    let fills = csv_rows(&tmp.path().join("out"), "fills");
+    let eod: Vec<_> = fills
+        .iter()
+        .filter(|f| f["exit_reason"] == "eod")
+        .map(|f| (f["ts"].as_str(), f["price"].as_str()))
+        .collect();
+    // Each close fills at the open of the bar starting at the guard's time (checked against
+    // the open_text column of the source file with pyarrow).
+    assert_eq!(
+        eod,
+        vec![
+            ("2015-12-23T20:55:00Z", "749.10"),
+            ("2015-12-24T17:55:00Z", "749.14"),
+            ("2015-12-28T20:55:00Z", "762.53"),
+        ]
+    );
+    assert_eq!(
+        s["rejections"]["eod_cutoff"], 15,
+        "5 bars a day after the guard"
+    );
+}

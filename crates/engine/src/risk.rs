@@ -154,7 +154,8 @@ impl RiskEngine {
         }
     }
 
-    /// Refuses entries until `until` (the EOD guard closes the session's entries).
+    /// Refuses entries until and at `until` (the EOD guard closes the session's entries;
+    /// an entry decided on the bar delivered at the close is refused too).
     pub fn close_entries_until(&mut self, until: UnixNanos) {
         self.entries_closed_until = Some(until);
     }
@@ -215,7 +216,7 @@ impl RiskEngine {
             return Ok(ApprovedIntent { intent });
         }
         let notional = opening * mark;
-        if self.entries_closed_until.is_some_and(|t| now < t) {
+        if self.entries_closed_until.is_some_and(|t| now <= t) {
             return Err(reject(
                 RejectCode::EodCutoff,
                 "the EOD guard ran; entries resume next session".into(),

@@ -1,4 +1,5 @@
-//! `buy_and_hold`: buys `qty` on the first bar of each traded symbol and never sells.
+//! `buy_and_hold`: buys `qty` on the first bar of each traded symbol and never sells; with
+//! `reenter = true` it buys again whenever it is flat (after a stop or an EOD flatten).
 
 use lockstep_core::{dec_serde, Bar, Qty};
 use lockstep_engine::{Context, Strategy};
@@ -14,6 +15,9 @@ pub struct BuyAndHoldParams {
     /// Trade only this symbol (default: every symbol in the data).
     #[serde(default)]
     pub symbol: Option<String>,
+    /// Buy again on any bar where the strategy is flat (default false: buy once).
+    #[serde(default)]
+    pub reenter: bool,
 }
 
 fn default_qty() -> Qty {
@@ -51,7 +55,9 @@ impl Strategy for BuyAndHold {
         if self.bought.len() <= i {
             self.bought.resize(i + 1, false);
         }
-        if !self.bought[i] {
+        if !self.bought[i]
+            || (self.p.reenter && (ctx.position(bar.symbol) + ctx.working(bar.symbol)).is_zero())
+        {
             self.bought[i] = true;
             ctx.target_position(bar.symbol, self.p.qty, None);
         }
