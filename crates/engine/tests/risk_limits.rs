@@ -6,7 +6,7 @@ use lockstep_core::{
 };
 use lockstep_engine::executor::Executor;
 use lockstep_engine::market::MarketState;
-use lockstep_engine::{Ledger, RiskEngine, RiskLimits};
+use lockstep_engine::{EntryCutoff, Ledger, RiskEngine, RiskLimits, VenueBreaker};
 
 /// Symbols 0 and 1 marked at 100.00; the book holds `pos` of symbol 0 bought at 100.
 struct Book {
@@ -260,8 +260,13 @@ fn stale_data_and_the_eod_cutoff_block_entries_only() {
     assert_eq!(long.judge(&mut eod, 0, Side::Sell, 10, 50), None);
     assert_eq!(
         long.judge(&mut eod, 0, Side::Buy, 1, 100),
+        Some(RejectCode::EodCutoff),
+        "an entry decided on the bar delivered at the close is refused too"
+    );
+    assert_eq!(
+        long.judge(&mut eod, 0, Side::Buy, 1, 101),
         None,
-        "entries reopen at the close"
+        "entries reopen after the close"
     );
 }
 
@@ -296,5 +301,74 @@ fn a_losing_streak_pauses_entries_until_the_next_session() {
         long.judge(&mut risk, 0, Side::Buy, 1, 2),
         None,
         "resumes next session"
+    );
+}
+
+const SEC: i64 = 1_000_000_000;
+
+#[test]
+fn the_venue_breaker_needs_errors_in_a_row_and_blocks_entries_for_its_cooldown() {
+    let long = Book::new(100);
+    let mut risk = engine(RiskLimits {
+        venue_breaker: Some(VenueBreaker {
+            errors: 2,
+            cooldown_secs: 60,
+        }),
+        ..RiskLimits::default()
+    });
+    risk.on_venue_error(UnixNanos(0));
+    risk.on_venue_ok();
+    risk.on_venue_error(UnixNanos(0));
+    assert_eq!(
+        long.judge(&mut risk, 0, Side::Buy, 1, SEC),
+        None,
+        "an acknowledged order ended the run of errors"
+    );
+    risk.on_venue_error(UnixNanos(10 * SEC));
+    assert_eq!(
+        long.judge(&mut risk, 0, Side::Buy, 1, 11 * SEC),
+        Some(RejectCode::VenueBreaker)
+    );
+    assert_eq!(
+        long.judge(&mut risk, 0, Side::Sell, 100, 11 * SEC),
+        None,
+        "exits pass"
+    );
+    assert_eq!(
+        long.judge(&mut risk, 0, Side::Buy, 1, 70 * SEC),
+        None,
+        "cool-down over"
+    );
+}
+
+#[test]
+fn the_entry_cutoff_uses_exchange_time_and_a_timed_streak_pause_ends() {
+    let long = Book::new(100);
+    let mut risk = engine(RiskLimits {
+        entry_cutoff: Some(EntryCutoff {
+            tz: chrono_tz::America::New_York,
+            at: chrono::NaiveTime::from_hms_opt(15, 30, 0).unwrap(),
+        }),
+        loss_streak: Some(1),
+        loss_streak_pause_secs: Some(600),
+        ..RiskLimits::default()
+    });
+    // 2024-03-01 20:29 UTC = 15:29 EST; 20:30 UTC = 15:30 EST.
+    let t = |hh: i64, mm: i64| 1_709_251_200 * SEC + (hh * 3_600 + mm * 60) * SEC;
+    assert_eq!(long.judge(&mut risk, 0, Side::Buy, 1, t(20, 29)), None);
+    assert_eq!(
+        long.judge(&mut risk, 0, Side::Buy, 1, t(20, 30)),
+        Some(RejectCode::EntryCutoff)
+    );
+    assert_eq!(long.judge(&mut risk, 0, Side::Sell, 100, t(20, 30)), None);
+    risk.on_round_trip(Money::from(-1), UnixNanos(t(14, 0)));
+    assert_eq!(
+        long.judge(&mut risk, 0, Side::Buy, 1, t(14, 9)),
+        Some(RejectCode::LossStreak)
+    );
+    assert_eq!(
+        long.judge(&mut risk, 0, Side::Buy, 1, t(14, 10)),
+        None,
+        "a 600 s pause ends after 10 minutes, not at the session end"
     );
 }

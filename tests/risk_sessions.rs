@@ -1,0 +1,75 @@
+//! Session breakers end to end: once the daily loss limit trips, entries stop for the rest
+//! of that session only, and exits keep flowing.
+
+mod common;
+
+use common::{csv_rows, lockstep, repo};
+
+#[test]
+fn the_daily_loss_limit_blocks_entries_until_the_session_ends_then_resumes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = repo().join("data/lean_spy_1m_sample.parquet");
+    let o = lockstep(
+        tmp.path(),
+        &[
+            "backtest",
+            "--quiet",
+            "--out",
+            "out",
+            "--data",
+            data.to_str().unwrap(),
+            "--set",
+            "data.calendar=nyse",
+            "--set",
+            "strategy.fast=3",
+            "--set",
+            "strategy.slow=10",
+            "--set",
+            "strategy.qty=10",
+            "--set",
+            "risk.daily_loss_limit=3",
+        ],
+    );
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    let out = tmp.path().join("out");
+    let tripped: Vec<String> = csv_rows(&out, "rejections")
+        .into_iter()
+        .filter(|r| r["code"] == "daily_loss_limit")
+        .map(|r| r["ts"].clone())
+        .collect();
+    let fills = csv_rows(&out, "fills");
+    let entries: Vec<&str> = fills
+        .iter()
+        .filter(|f| f["exit_reason"].is_empty())
+        .map(|f| f["ts"].as_str())
+        .collect();
+    for day in ["2013-10-07", "2013-10-08"] {
+        let first_trip = tripped
+            .iter()
+            .find(|t| t.starts_with(day))
+            .unwrap_or_else(|| panic!("the limit trips on {day}"));
+        let before = entries
+            .iter()
+            .filter(|t| t.starts_with(day) && **t < first_trip.as_str())
+            .count();
+        assert!(before > 0, "{day}: the session starts with entries allowed");
+        // A fill at the next bar's open may follow an entry decided just before the trip;
+        // nothing decided later fills that day.
+        let after: Vec<_> = entries
+            .iter()
+            .filter(|t| t.starts_with(day) && **t > first_trip.as_str())
+            .collect();
+        assert!(
+            after.len() <= 1,
+            "{day}: entries after the trip at {first_trip}: {after:?}"
+        );
+    }
+    let exits_after_trip = fills
+        .iter()
+        .filter(|f| !f["exit_reason"].is_empty() && f["ts"] > tripped[0])
+        .count();
+    assert!(
+        exits_after_trip > 0,
+        "exits still fill after the limit trips"
+    );
+}
