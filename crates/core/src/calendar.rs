@@ -254,6 +254,56 @@ impl Calendar {
     }
 }
 
+/// The session of the exchange-local day that contains a time. It remembers the last day
+/// it looked up, so the bars of one day cost two comparisons instead of a time-zone
+/// conversion and a calendar rule evaluation each.
+#[derive(Debug, Clone)]
+pub struct SessionLookup {
+    calendar: Calendar,
+    day: Option<(i64, i64, NaiveDate, Option<Session>)>,
+}
+
+impl SessionLookup {
+    /// A lookup on `calendar` (New York days for `nyse`, UTC days for `24x7`).
+    pub fn new(calendar: Calendar) -> Self {
+        SessionLookup {
+            calendar,
+            day: None,
+        }
+    }
+
+    /// The exchange-local date containing `ts` and that date's session, if it trades.
+    pub fn day_of(&mut self, ts: UnixNanos) -> (NaiveDate, Option<Session>) {
+        if let Some((start, end, date, session)) = self.day {
+            if ts.0 >= start && ts.0 < end {
+                return (date, session);
+            }
+        }
+        let (date, bounds) = match self.calendar {
+            Calendar::Nyse => {
+                let tz = chrono_tz::America::New_York;
+                let date = ts.to_datetime().with_timezone(&tz).date_naive();
+                let midnight = |d: NaiveDate| {
+                    d.and_hms_opt(0, 0, 0)
+                        .and_then(|t| t.and_local_timezone(tz).earliest())
+                        .and_then(|t| t.timestamp_nanos_opt())
+                };
+                (date, midnight(date).zip(date.succ_opt().and_then(midnight)))
+            }
+            Calendar::TwentyFourSeven => {
+                let date = ts.to_datetime().date_naive();
+                let start = ts.0 - ts.0.rem_euclid(NANOS_PER_DAY);
+                (date, Some((start, start + NANOS_PER_DAY)))
+            }
+        };
+        let session = self.calendar.session(date);
+        if let Some((start, end)) = bounds {
+            self.day = Some((start, end, date, session));
+        }
+        (date, session)
+    }
+}
+
 impl fmt::Display for Calendar {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {

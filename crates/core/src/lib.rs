@@ -16,7 +16,7 @@ pub mod symbol;
 pub mod time;
 
 pub use bar::Bar;
-pub use calendar::{Calendar, Session};
+pub use calendar::{Calendar, Session, SessionLookup};
 pub use event::EventClass;
 pub use fixed::{FixedError, Scale};
 pub use order::{

@@ -5,9 +5,8 @@
 //! `min(ts + interval, session close)`. Intraday bars outside the regular session are kept
 //! out of the stream (and counted) unless extended hours are asked for.
 
-use chrono_tz::America::New_York;
 use lockstep_core::time::NANOS_PER_DAY;
-use lockstep_core::{Calendar, Interval, Session, UnixNanos};
+use lockstep_core::{Calendar, Interval, Session, SessionLookup, UnixNanos};
 
 /// The delivery decision for one bar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +24,7 @@ pub struct Delivery {
     interval: Interval,
     extended: bool,
     current: Option<Session>,
+    lookup: SessionLookup,
 }
 
 impl Delivery {
@@ -36,6 +36,7 @@ impl Delivery {
             interval,
             extended,
             current: None,
+            lookup: SessionLookup::new(calendar),
         }
     }
 
@@ -51,11 +52,7 @@ impl Delivery {
                 return Ok(Delivered::At(plain.min(s.close)));
             }
         }
-        let date = UnixNanos(ts)
-            .to_datetime()
-            .with_timezone(&New_York)
-            .date_naive();
-        let session = self.calendar.session(date);
+        let (date, session) = self.lookup.day_of(UnixNanos(ts));
         if self.interval.nanos() >= NANOS_PER_DAY {
             return session.map(|s| Delivered::At(s.close)).ok_or_else(|| {
                 format!(

@@ -7,7 +7,7 @@
 //! price (marked stale) and a position still open is an engine error, never a quiet result.
 
 use chrono::NaiveDate;
-use lockstep_core::{Calendar, Session, UnixNanos};
+use lockstep_core::{Calendar, Session, SessionLookup, UnixNanos};
 
 /// EOD settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +50,7 @@ pub enum GuardStep {
 pub struct EodGuard {
     settings: EodSettings,
     current: Option<Session>,
+    lookup: SessionLookup,
 }
 
 /// A bar labelled at least this long before its session's open is a daily bar.
@@ -59,6 +60,7 @@ impl EodGuard {
     /// A guard with `settings`.
     pub fn new(settings: EodSettings) -> Self {
         EodGuard {
+            lookup: SessionLookup::new(settings.calendar),
             settings,
             current: None,
         }
@@ -85,11 +87,7 @@ impl EodGuard {
                 return GuardStep::Nothing;
             }
         }
-        let date = ts
-            .to_datetime()
-            .with_timezone(&chrono_tz::America::New_York)
-            .date_naive();
-        let Some(session) = self.settings.calendar.session(date) else {
+        let Some(session) = self.lookup.day_of(ts).1 else {
             return GuardStep::Nothing;
         };
         if ts.0 < session.open.0 {

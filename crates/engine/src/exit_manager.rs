@@ -44,6 +44,26 @@ struct Watched {
     opened: UnixNanos,
     best: Price,
     trail: Option<Price>,
+    /// Hard, soft and target levels for the current entry price (they change only when a
+    /// fill changes the entry), computed on the first bar that needs them.
+    fixed: Option<[Option<Price>; 3]>,
+    /// The best price moved since the trail was last computed.
+    trail_stale: bool,
+}
+
+impl Watched {
+    fn new(dir: Direction, qty: Qty, entry: Price, opened: UnixNanos) -> Self {
+        Watched {
+            dir,
+            qty,
+            entry,
+            opened,
+            best: entry,
+            trail: None,
+            fixed: None,
+            trail_stale: true,
+        }
+    }
 }
 
 /// Average true range over a fixed number of bars, in exact fixed-point mantissas.
@@ -139,20 +159,13 @@ impl ExitManager {
                 let added = qty - w.qty;
                 w.entry = (w.entry * w.qty + fill.price * added) / qty;
                 w.qty = qty;
+                w.fixed = None;
+                w.trail_stale = true;
             }
             Some(w) if w.dir == dir => w.qty = qty,
             _ => {
-                self.positions.insert(
-                    key,
-                    Watched {
-                        dir,
-                        qty,
-                        entry: fill.price,
-                        opened: fill.ts,
-                        best: fill.price,
-                        trail: None,
-                    },
-                );
+                self.positions
+                    .insert(key, Watched::new(dir, qty, fill.price, fill.ts));
             }
         }
     }
@@ -177,20 +190,30 @@ impl ExitManager {
             if w.opened > bar.ts {
                 continue;
             }
+            let [hard, soft, target] = *w.fixed.get_or_insert_with(|| {
+                let at = |p: Option<lockstep_core::Decimal>, sign| {
+                    p.map(|p| w.dir.offset(w.entry, p * sign, dp))
+                };
+                let minus = -lockstep_core::Decimal::ONE;
+                [
+                    at(rules.hard_stop_pct, minus),
+                    at(rules.soft_stop_pct, minus),
+                    at(rules.take_profit_pct, lockstep_core::Decimal::ONE),
+                ]
+            });
             let levels = Levels {
-                hard: rules.hard_stop_pct.map(|p| w.dir.offset(w.entry, -p, dp)),
-                soft: rules.soft_stop_pct.map(|p| w.dir.offset(w.entry, -p, dp)),
+                hard,
+                soft,
                 trail: w.trail,
-                target: rules.take_profit_pct.map(|p| w.dir.offset(w.entry, p, dp)),
+                target,
                 max_hold_reached: rules
                     .max_hold_secs
                     .is_some_and(|s| bar.end.0 - w.opened.0 >= s.saturating_mul(1_000_000_000)),
             };
-            let open = executor.strategy_position(strategy, symbol)
-                + executor.working_qty(strategy, symbol);
-            let still_open = !open.is_zero() && open.is_sign_positive() == w.dir.long;
-            if still_open {
-                if let Some(Fired { reason, at }) = decide(&levels, w.dir, bar, intrabar) {
+            if let Some(Fired { reason, at }) = decide(&levels, w.dir, bar, intrabar) {
+                let open = executor.strategy_position(strategy, symbol)
+                    + executor.working_qty(strategy, symbol);
+                if !open.is_zero() && open.is_sign_positive() == w.dir.long {
                     let side = if w.dir.long { Side::Sell } else { Side::Buy };
                     out.push(ExitOrder {
                         intent: OrderIntent::market(
@@ -205,19 +228,23 @@ impl ExitManager {
                 }
             }
             let (_, favourable) = w.dir.extremes(bar);
-            if w.dir.worse(w.best, favourable) {
+            if w.dir.worse(w.best, favourable) && w.best != favourable {
                 w.best = favourable;
+                w.trail_stale = true;
             }
-            if let Some(rule) = rules.trailing {
-                let atr = match rule.distance {
-                    TrailDistance::Atr { period, .. } => self
-                        .atr
-                        .get(&(symbol, period))
-                        .and_then(|a| a.value(bar, period)),
-                    TrailDistance::Pct(_) => None,
-                };
-                w.trail = next_trail(w.trail, &rule, w.dir, w.entry, w.best, atr, dp);
-            }
+            let Some(rule) = rules.trailing else {
+                continue;
+            };
+            let atr = match rule.distance {
+                TrailDistance::Atr { period, .. } => self
+                    .atr
+                    .get(&(symbol, period))
+                    .and_then(|a| a.value(bar, period)),
+                TrailDistance::Pct(_) if !w.trail_stale => continue,
+                TrailDistance::Pct(_) => None,
+            };
+            w.trail = next_trail(w.trail, &rule, w.dir, w.entry, w.best, atr, dp);
+            w.trail_stale = false;
         }
     }
 
