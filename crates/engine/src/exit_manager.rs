@@ -10,7 +10,7 @@
 
 use crate::executor::Executor;
 use crate::exit_rules::TrailDistance;
-use crate::exit_rules::{decide, next_trail, Direction, ExitRules, Fired, Intrabar, Levels};
+use crate::exit_rules::{decide, next_trail, Band, Direction, ExitRules, Fired, Intrabar, Levels};
 use crate::market::MarketState;
 use lockstep_core::{
     Bar, ExitReason, Fill, Liquidity, OrderIntent, Price, Qty, Side, StrategyId, SymbolId,
@@ -49,6 +49,10 @@ struct Watched {
     fixed: Option<[Option<Price>; 3]>,
     /// The best price moved since the trail was last computed.
     trail_stale: bool,
+    /// The levels in force as mantissas (reset whenever a level moves).
+    band: Option<Band>,
+    /// `best` as a mantissa at the bar's scale, once known.
+    best_m: Option<i64>,
 }
 
 impl Watched {
@@ -62,6 +66,8 @@ impl Watched {
             trail: None,
             fixed: None,
             trail_stale: true,
+            band: None,
+            best_m: None,
         }
     }
 }
@@ -161,6 +167,7 @@ impl ExitManager {
                 w.qty = qty;
                 w.fixed = None;
                 w.trail_stale = true;
+                w.band = None;
             }
             Some(w) if w.dir == dir => w.qty = qty,
             _ => {
@@ -210,7 +217,16 @@ impl ExitManager {
                     .max_hold_secs
                     .is_some_and(|s| bar.end.0 - w.opened.0 >= s.saturating_mul(1_000_000_000)),
             };
-            if let Some(Fired { reason, at }) = decide(&levels, w.dir, bar, intrabar) {
+            let band = *w
+                .band
+                .get_or_insert_with(|| Band::of(&levels, w.dir, bar.scale));
+            let quiet = !levels.max_hold_reached && !band.may_fire(w.dir, bar);
+            let fired = if quiet {
+                None
+            } else {
+                decide(&levels, w.dir, bar, intrabar)
+            };
+            if let Some(Fired { reason, at }) = fired {
                 let open = executor.strategy_position(strategy, symbol)
                     + executor.working_qty(strategy, symbol);
                 if !open.is_zero() && open.is_sign_positive() == w.dir.long {
@@ -227,9 +243,21 @@ impl ExitManager {
                     });
                 }
             }
-            let (_, favourable) = w.dir.extremes(bar);
-            if w.dir.worse(w.best, favourable) && w.best != favourable {
-                w.best = favourable;
+            let best_m = *w
+                .best_m
+                .get_or_insert_with(|| bar.scale.from_decimal(w.best).unwrap_or(i64::MIN));
+            let favourable_m = if w.dir.long { bar.high } else { bar.low };
+            let improves = if best_m == i64::MIN {
+                let (_, favourable) = w.dir.extremes(bar);
+                w.dir.worse(w.best, favourable) && w.best != favourable
+            } else if w.dir.long {
+                favourable_m > best_m
+            } else {
+                favourable_m < best_m
+            };
+            if improves {
+                w.best = w.dir.extremes(bar).1;
+                w.best_m = bar.scale.from_decimal(w.best).ok().or(Some(i64::MIN));
                 w.trail_stale = true;
             }
             let Some(rule) = rules.trailing else {
@@ -243,7 +271,11 @@ impl ExitManager {
                 TrailDistance::Pct(_) if !w.trail_stale => continue,
                 TrailDistance::Pct(_) => None,
             };
-            w.trail = next_trail(w.trail, &rule, w.dir, w.entry, w.best, atr, dp);
+            let trail = next_trail(w.trail, &rule, w.dir, w.entry, w.best, atr, dp);
+            if trail != w.trail {
+                w.trail = trail;
+                w.band = None;
+            }
             w.trail_stale = false;
         }
     }

@@ -251,3 +251,63 @@ pub fn next_trail(
     };
     Some(if tightens_enough { candidate } else { prev })
 }
+
+/// A position's levels as fixed-point mantissas at its bar's scale: a cheap, conservative
+/// test of whether [`decide`] could fire on a bar (it never says no when a price rule
+/// fires; max hold is checked apart).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Band {
+    adverse: Option<i64>,
+    soft: Option<i64>,
+    target: Option<i64>,
+    /// A level does not fit the scale: every bar takes the exact path.
+    always: bool,
+}
+
+impl Band {
+    /// The band of `levels` at `scale` (one that always says yes when a level does not
+    /// fit the scale exactly).
+    pub fn of(levels: &Levels, dir: Direction, scale: lockstep_core::Scale) -> Band {
+        Band::exact(levels, dir, scale).unwrap_or(Band {
+            adverse: None,
+            soft: None,
+            target: None,
+            always: true,
+        })
+    }
+
+    fn exact(levels: &Levels, dir: Direction, scale: lockstep_core::Scale) -> Option<Band> {
+        let m = |p: Option<Price>| -> Option<Option<i64>> {
+            match p {
+                None => Some(None),
+                Some(p) => scale.from_decimal(p).ok().map(Some),
+            }
+        };
+        let (hard, trail) = (m(levels.hard)?, m(levels.trail)?);
+        let adverse = match (hard, trail) {
+            (Some(h), Some(t)) => Some(if dir.long { h.max(t) } else { h.min(t) }),
+            (h, t) => h.or(t),
+        };
+        Some(Band {
+            adverse,
+            soft: m(levels.soft)?,
+            target: m(levels.target)?,
+            always: false,
+        })
+    }
+
+    /// False only when no price rule can fire on `bar`.
+    pub fn may_fire(&self, dir: Direction, bar: &Bar) -> bool {
+        if self.always {
+            true
+        } else if dir.long {
+            self.adverse.is_some_and(|a| bar.low <= a)
+                || self.soft.is_some_and(|s| bar.close <= s)
+                || self.target.is_some_and(|t| bar.high >= t || bar.open >= t)
+        } else {
+            self.adverse.is_some_and(|a| bar.high >= a)
+                || self.soft.is_some_and(|s| bar.close >= s)
+                || self.target.is_some_and(|t| bar.low <= t || bar.open <= t)
+        }
+    }
+}

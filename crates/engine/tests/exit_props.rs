@@ -6,7 +6,7 @@ use lockstep_core::{
     StrategyId, SymbolId, UnixNanos,
 };
 use lockstep_engine::executor::Executor;
-use lockstep_engine::exit_rules::{decide, Direction, Levels};
+use lockstep_engine::exit_rules::{decide, Band, Direction, Levels};
 use lockstep_engine::{ExitManager, ExitRules, ExitSettings, Intrabar, TrailDistance, Trailing};
 use proptest::prelude::*;
 
@@ -155,5 +155,10 @@ proptest! {
             fired.iter().find(|(_, f)| *f).map(|(r, _)| *r)
         };
         prop_assert_eq!(got, expected);
+        // The exit manager's fixed-point pre-check never skips a bar on which a rule fires.
+        let band = Band::of(&levels, Direction { long: true }, SCALE);
+        if !band.may_fire(Direction { long: true }, &b) {
+            prop_assert!(got.is_none() || got == Some(ExitReason::MaxHold), "{:?} skipped", got);
+        }
     }
 }
