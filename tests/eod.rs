@@ -232,3 +232,44 @@ fn on_an_early_close_the_guard_flattens_at_1255() {
         "5 bars a day after the guard"
     );
 }
+
+#[test]
+fn a_strategy_can_hold_overnight_while_another_is_flattened() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("mixed.toml"),
+        "[data]\ncalendar = \"nyse\"\n\
+         [[strategies]]\nname = \"buy_and_hold\"\nlabel = \"day_trader\"\nqty = 3\neod = \"flatten\"\n\
+         [[strategies]]\nname = \"buy_and_hold\"\nlabel = \"swing\"\nqty = 5\n",
+    )
+    .unwrap();
+    let data = repo().join("data/lean_spy_1m_sample.parquet");
+    let o = lockstep(
+        tmp.path(),
+        &[
+            "backtest",
+            "mixed.toml",
+            "--quiet",
+            "--out",
+            "out",
+            "--data",
+            data.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    let fills = csv_rows(&tmp.path().join("out"), "fills");
+    let closes: Vec<_> = fills
+        .iter()
+        .filter(|f| !f["exit_reason"].is_empty())
+        .map(|f| {
+            (
+                f["strategy"].as_str(),
+                f["qty"].as_str(),
+                f["exit_reason"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(closes, vec![("day_trader", "3", "eod")]);
+    let s = summary(&tmp.path().join("out"));
+    assert_eq!(s["open_positions"][0]["qty"], "5", "swing holds overnight");
+}

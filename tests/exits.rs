@@ -145,6 +145,30 @@ fn a_trailing_stop_follows_the_best_price_and_fills_at_its_level() {
 }
 
 #[test]
+fn an_atr_trail_widening_later_does_not_loosen_the_stop() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bars = "\
+2024-01-01,XYZ,100,100,100,100,1000
+2024-01-02,XYZ,100,104,98,102,1000
+2024-01-03,XYZ,102,103,99,100,1000
+2024-01-04,XYZ,100,101,97.5,98,1000
+";
+    let s = run(
+        tmp.path(),
+        bars,
+        "buy_and_hold",
+        &["exits.trailing_atr=2", "exits.atr_period=2"],
+    );
+    // True ranges 0, 6, 4. After day 2: ATR(2) = 3, best 104, stop 104 - 6 = 98.00. After
+    // day 3: ATR = 5 would put it at 94, looser, so it stays at 98.00; day 4 reaches 97.5.
+    assert_eq!(
+        exits(tmp.path()),
+        vec![("2024-01-04".into(), "98.00".into(), "trailing".into())]
+    );
+    assert_eq!(s["realized_pnl"], "-200.00");
+}
+
+#[test]
 fn soft_stop_and_max_hold_close_with_market_orders_at_the_next_open() {
     let bars = "\
 2024-01-01,XYZ,100,100,100,100,1000
