@@ -9,7 +9,10 @@ use std::path::Path;
 
 const HEADER: &str = "ts,symbol,open,high,low,close,volume\n";
 
-/// buy_and_hold decides on day 1's close and buys 100 at day 2's open (100.00).
+/// buy_and_hold decides on day 1's close and buys 100 at day 2's open (100.00). Bars are
+/// daily on the `24x7` calendar: day N opens at N 00:00Z and is delivered at N+1 00:00Z. A
+/// level crossed inside day N fills when the bar is delivered (stamped N+1 00:00Z); a market
+/// exit decided on day N fills at day N+1's open (also N+1 00:00Z).
 fn run(dir: &Path, bars: &str, strategy: &str, sets: &[&str]) -> serde_json::Value {
     std::fs::write(dir.join("bars.csv"), format!("{HEADER}{bars}")).unwrap();
     let mut args = vec![
@@ -36,7 +39,7 @@ fn exits(dir: &Path) -> Vec<(String, String, String)> {
         .filter(|f| !f["exit_reason"].is_empty())
         .map(|f| {
             (
-                f["ts"][..10].to_string(),
+                f["ts"].clone(),
                 f["price"].clone(),
                 f["exit_reason"].clone(),
             )
@@ -63,7 +66,11 @@ fn stop_and_target_in_one_bar_is_a_hard_stop_unless_optimistic() {
     // Entry 100.00 at day 2's open; day 2 spans 94..112, so both 95.00 and 110.00 traded.
     assert_eq!(
         exits(tmp.path()),
-        vec![("2024-01-02".into(), "95.00".into(), "hard_stop".into())]
+        vec![(
+            "2024-01-03T00:00:00Z".into(),
+            "95.00".into(),
+            "hard_stop".into()
+        )]
     );
     assert_eq!(s["realized_pnl"], "-500.00");
     assert_eq!(s["exit_reasons"]["hard_stop"]["count"], 1);
@@ -82,7 +89,11 @@ fn stop_and_target_in_one_bar_is_a_hard_stop_unless_optimistic() {
     );
     assert_eq!(
         exits(tmp.path()),
-        vec![("2024-01-02".into(), "110.00".into(), "take_profit".into())]
+        vec![(
+            "2024-01-03T00:00:00Z".into(),
+            "110.00".into(),
+            "take_profit".into()
+        )]
     );
     assert_eq!(s["realized_pnl"], "1000.00");
 }
@@ -100,7 +111,11 @@ fn a_gap_through_the_stop_fills_at_the_open_and_a_target_needs_a_trade_through()
     // Day 2 touches 110.00 but does not trade through it; day 3 opens at 90, below 95.
     assert_eq!(
         exits(tmp.path()),
-        vec![("2024-01-03".into(), "90.00".into(), "hard_stop".into())]
+        vec![(
+            "2024-01-04T00:00:00Z".into(),
+            "90.00".into(),
+            "hard_stop".into()
+        )]
     );
     assert_eq!(s["realized_pnl"], "-1000.00");
 }
@@ -123,7 +138,11 @@ fn a_trailing_stop_follows_the_best_price_and_fills_at_its_level() {
     // Best 110 after day 2 -> stop 104.50; day 3 (low 106) keeps it; day 4 reaches 104.
     assert_eq!(
         exits(tmp.path()),
-        vec![("2024-01-04".into(), "104.50".into(), "trailing".into())]
+        vec![(
+            "2024-01-05T00:00:00Z".into(),
+            "104.50".into(),
+            "trailing".into()
+        )]
     );
     assert_eq!(s["realized_pnl"], "450.00");
 
@@ -163,7 +182,11 @@ fn an_atr_trail_widening_later_does_not_loosen_the_stop() {
     // day 3: ATR = 5 would put it at 94, looser, so it stays at 98.00; day 4 reaches 97.5.
     assert_eq!(
         exits(tmp.path()),
-        vec![("2024-01-04".into(), "98.00".into(), "trailing".into())]
+        vec![(
+            "2024-01-05T00:00:00Z".into(),
+            "98.00".into(),
+            "trailing".into()
+        )]
     );
     assert_eq!(s["realized_pnl"], "-200.00");
 }
@@ -186,7 +209,11 @@ fn soft_stop_and_max_hold_close_with_market_orders_at_the_next_open() {
     // Day 2 closes at 97, below 98.00: sold at day 3's open.
     assert_eq!(
         exits(tmp.path()),
-        vec![("2024-01-03".into(), "98.00".into(), "soft_stop".into())]
+        vec![(
+            "2024-01-03T00:00:00Z".into(),
+            "98.00".into(),
+            "soft_stop".into()
+        )]
     );
     assert_eq!(s["realized_pnl"], "-200.00");
 
@@ -200,7 +227,11 @@ fn soft_stop_and_max_hold_close_with_market_orders_at_the_next_open() {
     // Bought at day 2's open; day 2's bar ends a day later: sold at day 3's open.
     assert_eq!(
         exits(tmp.path()),
-        vec![("2024-01-03".into(), "98.00".into(), "max_hold".into())]
+        vec![(
+            "2024-01-03T00:00:00Z".into(),
+            "98.00".into(),
+            "max_hold".into()
+        )]
     );
     assert_eq!(s["realized_pnl"], "-200.00");
 }
@@ -223,7 +254,11 @@ fn signal_exits_only_in_profit_keep_a_losing_position_open() {
     let s = run(tmp.path(), CROSSES, "sma_cross", &sma);
     assert_eq!(
         exits(tmp.path()),
-        vec![("2024-01-06".into(), "9.90".into(), "signal".into())]
+        vec![(
+            "2024-01-06T00:00:00Z".into(),
+            "9.90".into(),
+            "signal".into()
+        )]
     );
     assert_eq!(s["realized_pnl"], "-120.00");
 

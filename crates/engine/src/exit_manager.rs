@@ -13,8 +13,8 @@ use crate::exit_rules::TrailDistance;
 use crate::exit_rules::{decide, next_trail, Band, Direction, ExitRules, Fired, Intrabar, Levels};
 use crate::market::MarketState;
 use lockstep_core::{
-    Bar, ExitReason, Fill, Liquidity, OrderIntent, Price, Qty, Side, StrategyId, SymbolId,
-    UnixNanos,
+    Bar, ExitReason, Fill, Liquidity, OrderIntent, OrderKind, Price, Qty, Side, StrategyId,
+    SymbolId, UnixNanos,
 };
 use std::collections::{BTreeMap, VecDeque};
 
@@ -30,7 +30,8 @@ pub struct ExitSettings {
 /// An exit the manager wants submitted.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExitOrder {
-    /// The closing market intent, with its reason.
+    /// The closing intent, with its reason: a stop order for hard and trailing stops, a
+    /// limit order for a target, a market order otherwise.
     pub intent: OrderIntent,
     /// Fill inside the current bar at this price and liquidity; `None` = market order.
     pub at: Option<(Price, Liquidity)>,
@@ -231,14 +232,23 @@ impl ExitManager {
                     + executor.working_qty(strategy, symbol);
                 if !open.is_zero() && open.is_sign_positive() == w.dir.long {
                     let side = if w.dir.long { Side::Sell } else { Side::Buy };
+                    // The order is recorded as what it stands for: a stop at the stop's
+                    // level, a limit at the target, a market order otherwise.
+                    let kind = match reason {
+                        ExitReason::HardStop => levels.hard.map(|stop| OrderKind::Stop { stop }),
+                        ExitReason::Trailing => levels.trail.map(|stop| OrderKind::Stop { stop }),
+                        ExitReason::TakeProfit => {
+                            levels.target.map(|limit| OrderKind::Limit { limit })
+                        }
+                        _ => None,
+                    };
+                    let intent =
+                        OrderIntent::market(strategy, symbol, side, open.abs(), Some(reason));
                     out.push(ExitOrder {
-                        intent: OrderIntent::market(
-                            strategy,
-                            symbol,
-                            side,
-                            open.abs(),
-                            Some(reason),
-                        ),
+                        intent: OrderIntent {
+                            kind: kind.unwrap_or_default(),
+                            ..intent
+                        },
                         at,
                     });
                 }

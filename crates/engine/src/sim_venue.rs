@@ -271,13 +271,13 @@ impl Venue for SimVenue {
             order_id: order.id,
             ts: now,
         });
-        // The level traded inside the bar just delivered: the fill carries the bar's open
-        // time, like a `next_open` fill of the same bar.
-        let (ts, price) = match market.last_bar(order.symbol) {
-            Some(bar) => (bar.ts, self.slipped(price, liquidity, order.side, bar)),
-            None => (now, price),
+        // The level traded inside the bar just delivered; the fill is stamped when the
+        // engine learns of it (the bar's close), so no record precedes its order.
+        let price = match market.last_bar(order.symbol) {
+            Some(bar) => self.slipped(price, liquidity, order.side, bar),
+            None => price,
         };
-        out.push(self.fill(order.id, order.qty, ts, price, liquidity, false));
+        out.push(self.fill(order.id, order.qty, now, price, liquidity, false));
     }
 
     fn has_working(&self, bar: &Bar) -> bool {

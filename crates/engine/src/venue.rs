@@ -74,8 +74,8 @@ pub trait Venue {
 
     /// The exit manager saw a protective level crossed inside the bar just delivered:
     /// fill `order` at `price` (the level, or the open when the bar gapped through it), as
-    /// a resting stop (taker) or limit (maker) order would have, stamped with the bar's
-    /// open time. A live venue sends a market order instead.
+    /// a resting stop (taker) or limit (maker) order would have, stamped `now` (the bar's
+    /// delivery). A live venue sends a market order instead.
     fn fill_triggered(
         &mut self,
         order: &Order,
