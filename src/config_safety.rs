@@ -63,14 +63,21 @@ pub struct ExitsSection {
 }
 
 impl ExitsSection {
-    /// These settings with every key `over` sets replacing ours.
+    /// These settings with every key `over` sets replacing ours. A trailing distance in
+    /// `over` (`trailing_pct` or `trailing_atr`) replaces both of ours.
     pub fn overridden_by(&self, over: &ExitsSection) -> ExitsSection {
+        let own_trail = over.trailing_pct.is_some() || over.trailing_atr.is_some();
+        let (trailing_pct, trailing_atr) = if own_trail {
+            (over.trailing_pct, over.trailing_atr)
+        } else {
+            (self.trailing_pct, self.trailing_atr)
+        };
         ExitsSection {
             hard_stop_pct: over.hard_stop_pct.or(self.hard_stop_pct),
             soft_stop_pct: over.soft_stop_pct.or(self.soft_stop_pct),
             take_profit_pct: over.take_profit_pct.or(self.take_profit_pct),
-            trailing_pct: over.trailing_pct.or(self.trailing_pct),
-            trailing_atr: over.trailing_atr.or(self.trailing_atr),
+            trailing_pct,
+            trailing_atr,
             atr_period: over.atr_period.or(self.atr_period),
             trailing_activation_pct: over
                 .trailing_activation_pct

@@ -237,15 +237,23 @@ pub fn sim_settings(cfg: &Config) -> Result<SimSettings, AppError> {
                 "execution.slippage: set bps or ticks, not both".into(),
             ))
         }
-        (Some(b), None) if b >= Decimal::ZERO => Slippage::Bps(b),
-        (None, Some(t)) if t >= Decimal::ZERO => Slippage::Ticks {
-            ticks: t,
-            tick: e.slippage.tick_size.unwrap_or(Decimal::new(1, 2)),
+        (Some(b), None) if b >= Decimal::ZERO && b < Decimal::from(10_000) => Slippage::Bps(b),
+        (None, Some(t)) if t >= Decimal::ZERO => match e.slippage.tick_size {
+            Some(tick) if tick <= Decimal::ZERO => {
+                return Err(AppError::BadInput(format!(
+                    "execution.slippage.tick_size: {tick} must be positive"
+                )))
+            }
+            tick => Slippage::Ticks {
+                ticks: t,
+                tick: tick.unwrap_or(Decimal::new(1, 2)),
+            },
         },
         (None, None) => Slippage::None,
         _ => {
             return Err(AppError::BadInput(
-                "execution.slippage must not be negative".into(),
+                "execution.slippage: bps must be at least 0 and below 10000, ticks at least 0"
+                    .into(),
             ))
         }
     };

@@ -314,6 +314,23 @@ fn per_strategy_exit_rules_override_the_global_ones() {
 }
 
 #[test]
+fn a_strategys_trailing_kind_replaces_the_global_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("bars.csv"), format!("{HEADER}{CROSSES}")).unwrap();
+    std::fs::write(
+        tmp.path().join("atr.toml"),
+        "[data]\npaths = [\"bars.csv\"]\n[exits]\ntrailing_pct = 0.01\n\
+         [[strategies]]\nname = \"buy_and_hold\"\nexits = { trailing_atr = 2, atr_period = 2 }\n",
+    )
+    .unwrap();
+    let o = lockstep(
+        tmp.path(),
+        &["backtest", "atr.toml", "--quiet", "--out", "out"],
+    );
+    assert!(o.status.success(), "{}", common::stderr(&o));
+}
+
+#[test]
 fn bad_exit_settings_are_config_errors() {
     let tmp = tempfile::tempdir().unwrap();
     std::fs::write(tmp.path().join("bars.csv"), format!("{HEADER}{CROSSES}")).unwrap();
@@ -339,6 +356,11 @@ fn bad_exit_settings_are_config_errors() {
             "risk.entry_cutoff=\"25:00\"",
             "risk.entry_cutoff: `25:00` is not HH:MM",
         ),
+        (
+            "execution.slippage={ticks=1, tick_size=0}",
+            "execution.slippage.tick_size: 0 must be positive",
+        ),
+        ("execution.slippage.bps=10000", "below 10000"),
     ] {
         let o = lockstep(
             tmp.path(),

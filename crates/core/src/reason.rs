@@ -31,6 +31,13 @@ pub enum ExitReason {
 }
 
 impl ExitReason {
+    /// True for exits the engine's own machinery sends (exit manager, EOD guard, expiry,
+    /// risk, manual); false for a strategy's own `signal`. Such exits close the sending
+    /// strategy's position and are never judged as entries.
+    pub fn is_managed(self) -> bool {
+        self != ExitReason::Signal
+    }
+
     /// The stable snake_case name used in reports.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -19,9 +19,11 @@ use crate::queue::EventQueue;
 use crate::risk::{RiskEngine, RiskLimits};
 use crate::strategy::{Context, NamedStrategy, Strategy};
 use crate::venue::{Venue, VenueReport};
+
+mod eod_steps;
 use lockstep_core::{
-    Bar, BarSource, EventClass, ExitReason, Liquidity, Money, OrderIntent, Price, RejectCode, Side,
-    SourceError, StrategyId, SymbolTable, UnixNanos,
+    Bar, BarSource, EventClass, Liquidity, Money, OrderIntent, Price, RejectCode, SourceError,
+    StrategyId, SymbolTable, UnixNanos,
 };
 
 /// How often the equity curve gets a row.
@@ -281,12 +283,13 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
             self.exits
                 .on_bar(bar, &self.executor, &mut self.exit_orders);
             for exit in std::mem::take(&mut self.exit_orders) {
+                self.clear_for_exit(exit.intent.strategy, exit.intent.symbol)?;
                 self.route(exit.intent, exit.at)?;
             }
         }
         if self.eod_closing {
             // An EOD close the venue refused is asked again on every bar until the close.
-            self.eod_close_positions();
+            self.eod_close_positions()?;
             self.process_intents()?;
         }
         for k in 0..self.strategies.len() {
@@ -345,7 +348,7 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
         {
             Err(rej) => self.record(Entry::Rejection(&rej))?,
             Ok(approved) => {
-                let order = self.executor.create(approved, now, &self.ledger);
+                let order = self.executor.create(approved, now);
                 match at {
                     Some((price, liquidity)) => self.venue.fill_triggered(
                         order,
@@ -377,6 +380,7 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
                 ReportEffect::Rejected(o, reason) => {
                     let now = self.clock.now();
                     self.risk.on_venue_error(now);
+                    self.exits.on_rejected(&o);
                     let rej = Rejection {
                         ts: now,
                         strategy: o.strategy,
@@ -406,95 +410,6 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
             }
         }
         self.flush_orders()?;
-        Ok(())
-    }
-
-    /// The EOD guard's flatten step: cancel working entries, refuse new ones until the close
-    /// and, under the flatten policy, close every strategy's position (reason `eod`).
-    fn eod_flatten(
-        &mut self,
-        session: chrono::NaiveDate,
-        close: UnixNanos,
-    ) -> Result<(), EngineError> {
-        let now = self.clock.now();
-        self.record(Entry::Eod(session, now))?;
-        for order in self.executor.cancel_entries(now)? {
-            self.venue.cancel(&order);
-        }
-        self.flush_orders()?;
-        self.risk.close_entries_until(close);
-        self.eod_closing = true;
-        self.eod_close_positions();
-        Ok(())
-    }
-
-    /// Asks to close every position whose strategy's EOD policy is `flatten` and that no
-    /// working order closes yet (reason `eod`).
-    fn eod_close_positions(&mut self) {
-        let Some(guard) = self.eod.as_ref() else {
-            return;
-        };
-        for (strategy, symbol, qty) in self.executor.strategy_positions() {
-            if !guard.flattens_strategy(strategy) {
-                continue;
-            }
-            let open = qty + self.executor.working_qty(strategy, symbol);
-            if open.is_zero() {
-                continue;
-            }
-            let side = if open.is_sign_positive() {
-                Side::Sell
-            } else {
-                Side::Buy
-            };
-            self.intents.push(OrderIntent::market(
-                strategy,
-                symbol,
-                side,
-                open.abs(),
-                Some(ExitReason::Eod),
-            ));
-        }
-    }
-
-    /// At the close: positions the EOD policy flattens that are still open (their EOD exit
-    /// still working, refused by the venue, or never sent) fill at the last price (stale);
-    /// a position still open after that is an engine error. Day orders expire.
-    fn session_close(&mut self, session: chrono::NaiveDate) -> Result<(), EngineError> {
-        let now = self.clock.now();
-        self.eod_closing = false;
-        self.eod_close_positions();
-        for intent in std::mem::take(&mut self.intents) {
-            match self
-                .risk
-                .check(intent, now, &self.market, &self.ledger, &self.executor)
-            {
-                Err(rej) => self.record(Entry::Rejection(&rej))?,
-                Ok(approved) => {
-                    self.executor.create(approved, now, &self.ledger);
-                }
-            }
-        }
-        for order in self.executor.live_exits(ExitReason::Eod) {
-            self.venue
-                .fill_at_close(&order, now, &self.market, &mut self.reports);
-        }
-        self.venue.end_session(now, &mut self.reports);
-        self.handle_reports()?;
-        let Some(guard) = self.eod.as_ref() else {
-            return Ok(());
-        };
-        let still_open = self
-            .executor
-            .strategy_positions()
-            .into_iter()
-            .find(|(strategy, _, _)| guard.flattens_strategy(*strategy));
-        if let Some((_, symbol, _)) = still_open {
-            return Err(EngineError::OpenAcrossClose {
-                symbol: self.symbols.name(symbol).to_string(),
-                session,
-            });
-        }
         Ok(())
     }
 

@@ -1,7 +1,6 @@
 //! The executor (OMS): turns approved intents into orders, drives the order state machine
 //! from venue reports and produces fills. It is the only component that creates orders.
 
-use crate::ledger::Ledger;
 use crate::risk::ApprovedIntent;
 use crate::venue::VenueReport;
 use lockstep_core::order::IllegalTransition;
@@ -86,16 +85,18 @@ impl Executor {
         }
     }
 
-    /// Creates an order (state `New`) from a risk-approved intent. An order that reduces the
-    /// book's position (filled plus working) carries the intent's exit reason, or `signal`
-    /// when it gave none.
-    pub fn create(&mut self, approved: ApprovedIntent, now: UnixNanos, ledger: &Ledger) -> &Order {
+    /// Creates an order (state `New`) from a risk-approved intent. An order that reduces its
+    /// strategy's position (filled plus working) carries the intent's exit reason, or
+    /// `signal` when it gave none.
+    pub fn create(&mut self, approved: ApprovedIntent, now: UnixNanos) -> &Order {
         let it = approved.intent();
         self.created += 1;
         let id = OrderId(self.created);
-        // Judged like the risk engine judges it: the book as it will be once every working
-        // order fills, so a sell queued behind a pending exit is labelled by what it does.
-        let pos = ledger.position(it.symbol) + self.book_working_qty(it.symbol);
+        // Judged like the risk engine judges it: the strategy's position as it will be once
+        // its working orders fill, so a sell queued behind a pending exit is labelled by
+        // what it does.
+        let pos = self.strategy_position(it.strategy, it.symbol)
+            + self.working_qty(it.strategy, it.symbol);
         let reduces =
             (it.side == Side::Sell && pos > Qty::ZERO) || (it.side == Side::Buy && pos < Qty::ZERO);
         let exit_reason = match it.exit_reason {
@@ -244,13 +245,17 @@ impl Executor {
         std::mem::take(&mut self.finished)
     }
 
-    /// Cancels every working order that opens or adds to a position (no exit reason) and
-    /// returns them, so the venue can withdraw them too.
-    pub fn cancel_entries(&mut self, now: UnixNanos) -> Result<Vec<Order>, ExecError> {
+    /// Cancels every live order for which `which` is true and returns them, so the venue
+    /// can withdraw them too.
+    pub fn cancel_where(
+        &mut self,
+        now: UnixNanos,
+        which: impl Fn(&Order) -> bool,
+    ) -> Result<Vec<Order>, ExecError> {
         let ids: Vec<OrderId> = self
             .live
             .values()
-            .filter(|o| o.exit_reason.is_none())
+            .filter(|o| which(o))
             .map(|o| o.id)
             .collect();
         let mut cancelled = Vec::with_capacity(ids.len());
@@ -269,13 +274,19 @@ impl Executor {
         Ok(cancelled)
     }
 
-    /// Live orders closing positions for `reason`.
-    pub fn live_exits(&self, reason: ExitReason) -> Vec<Order> {
-        self.live
-            .values()
-            .filter(|o| o.exit_reason == Some(reason))
-            .cloned()
-            .collect()
+    /// Live orders for which `which` is true, in id order.
+    pub fn live_where(&self, which: impl Fn(&Order) -> bool) -> Vec<Order> {
+        self.live.values().filter(|o| which(o)).cloned().collect()
+    }
+
+    /// Whether `strategy` has a live order in `symbol` that the engine's exit machinery
+    /// sent (an exit reason other than `signal`): such a position is already being closed.
+    pub fn closing(&self, strategy: StrategyId, symbol: SymbolId) -> bool {
+        self.live.values().any(|o| {
+            o.strategy == strategy
+                && o.symbol == symbol
+                && o.exit_reason.is_some_and(ExitReason::is_managed)
+        })
     }
 
     /// Every strategy's non-zero filled position, in (strategy, symbol) order.
@@ -338,7 +349,7 @@ mod tests {
             .check(intent, UnixNanos(1), &market, &ledger, &Executor::new("t"))
             .expect("approved");
         let mut ex = Executor::new("t");
-        let id = ex.create(approved, UnixNanos(1), &ledger).id;
+        let id = ex.create(approved, UnixNanos(1)).id;
         (ex, ledger, id)
     }
 

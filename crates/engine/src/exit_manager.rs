@@ -54,6 +54,8 @@ struct Watched {
     band: Option<Band>,
     /// `best` as a mantissa at the bar's scale, once known.
     best_m: Option<i64>,
+    /// An exit the venue refused: asked again at market on the next bar.
+    retry: Option<ExitReason>,
 }
 
 impl Watched {
@@ -69,6 +71,7 @@ impl Watched {
             trail_stale: true,
             band: None,
             best_m: None,
+            retry: None,
         }
     }
 }
@@ -178,8 +181,9 @@ impl ExitManager {
         }
     }
 
-    /// Judges every watched position in `bar.symbol` and appends the exits to submit. A
-    /// position whose working orders already close it is not asked twice.
+    /// Judges every watched position in `bar.symbol` and appends the exits to submit, each
+    /// sized by the strategy's filled position. A position with a working engine exit is
+    /// not asked twice; one whose exit the venue refused is asked again.
     pub fn on_bar(&mut self, bar: &Bar, executor: &Executor, out: &mut Vec<ExitOrder>) {
         for &period in &self.atr_periods {
             self.atr
@@ -227,14 +231,20 @@ impl ExitManager {
             } else {
                 decide(&levels, w.dir, bar, intrabar)
             };
-            if let Some(Fired { reason, at }) = fired {
-                let open = executor.strategy_position(strategy, symbol)
-                    + executor.working_qty(strategy, symbol);
-                if !open.is_zero() && open.is_sign_positive() == w.dir.long {
+            let retry = w.retry.take().map(|reason| Fired { reason, at: None });
+            if let Some(Fired { reason, at }) = fired.or(retry) {
+                // Sized by the filled position; the loop withdraws the strategy's other
+                // working orders in the symbol first, so the close cannot over- or
+                // under-shoot. A position already being closed is not asked twice.
+                let open = executor.strategy_position(strategy, symbol);
+                let closing = executor.closing(strategy, symbol);
+                if !closing && !open.is_zero() && open.is_sign_positive() == w.dir.long {
                     let side = if w.dir.long { Side::Sell } else { Side::Buy };
                     // The order is recorded as what it stands for: a stop at the stop's
-                    // level, a limit at the target, a market order otherwise.
+                    // level, a limit at the target (both filled inside this bar), a market
+                    // order otherwise (soft stop, max hold, a retry).
                     let kind = match reason {
+                        _ if at.is_none() => None,
                         ExitReason::HardStop => levels.hard.map(|stop| OrderKind::Stop { stop }),
                         ExitReason::Trailing => levels.trail.map(|stop| OrderKind::Stop { stop }),
                         ExitReason::TakeProfit => {
@@ -310,6 +320,20 @@ impl ExitManager {
                 w.entry.round_dp(8).normalize()
             )
         })
+    }
+
+    /// The venue refused `order`: if it was one of the manager's exits, the position is
+    /// asked to close again (at market) on its next bar.
+    pub fn on_rejected(&mut self, order: &lockstep_core::Order) {
+        let Some(reason) = order
+            .exit_reason
+            .filter(|r| r.is_managed() && *r != ExitReason::Eod)
+        else {
+            return;
+        };
+        if let Some(w) = self.positions.get_mut(&(order.symbol, order.strategy)) {
+            w.retry = Some(reason);
+        }
     }
 
     /// The trailing stop of `strategy`'s position in `symbol`, if one is set.

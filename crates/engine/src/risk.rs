@@ -7,7 +7,7 @@ use crate::executor::Executor;
 use crate::journal::Rejection;
 use crate::ledger::Ledger;
 use crate::market::MarketState;
-use lockstep_core::{Money, OrderIntent, Qty, RejectCode, Side, UnixNanos};
+use lockstep_core::{ExitReason, Money, OrderIntent, Qty, RejectCode, Side, UnixNanos};
 
 /// Pre-trade limits (all optional; `None` = no limit). They block entries only: an order
 /// that only reduces or closes a position is always approved.
@@ -70,6 +70,18 @@ struct SessionCounters {
     entries: u32,
     entry_notional: Money,
     paused_by_streak: bool,
+}
+
+/// How much of a move from `before` to `after` opens or adds to a position.
+fn opened_by(before: Qty, after: Qty) -> Qty {
+    let flips = !before.is_zero()
+        && !after.is_zero()
+        && before.is_sign_negative() != after.is_sign_negative();
+    if flips {
+        after.abs()
+    } else {
+        (after.abs() - before.abs()).max(Qty::ZERO)
+    }
 }
 
 /// An intent the risk engine approved. Only this module can construct it.
@@ -198,23 +210,27 @@ impl RiskEngine {
                 "no bar seen for this symbol yet".into(),
             ));
         };
-        let before = ledger.position(intent.symbol) + executor.book_working_qty(intent.symbol);
-        let after = match intent.side {
-            Side::Buy => before + intent.qty,
-            Side::Sell => before - intent.qty,
+        if intent.exit_reason.is_some_and(ExitReason::is_managed) {
+            // The exit manager's and the EOD guard's closes always go through.
+            return Ok(ApprovedIntent { intent });
+        }
+        let signed = |q: Qty| match intent.side {
+            Side::Buy => q,
+            Side::Sell => -q,
         };
-        let flips = !before.is_zero()
-            && !after.is_zero()
-            && before.is_sign_negative() != after.is_sign_negative();
-        let opening = if flips {
-            after.abs()
-        } else {
-            (after.abs() - before.abs()).max(Qty::ZERO)
-        };
+        // Entry or exit is the strategy's own view (its filled and working quantity), so
+        // one strategy closing while another holds the opposite side is still an exit.
+        let own = executor.strategy_position(intent.strategy, intent.symbol)
+            + executor.working_qty(intent.strategy, intent.symbol);
+        let opening = opened_by(own, own + signed(intent.qty));
         if opening.is_zero() {
             // Exits and reductions always go through: limits block entries only.
             return Ok(ApprovedIntent { intent });
         }
+        // Position limits judge the whole book as it will be once every working order fills.
+        let after = ledger.position(intent.symbol)
+            + executor.book_working_qty(intent.symbol)
+            + signed(intent.qty);
         let notional = opening * mark;
         if self.entries_closed_until.is_some_and(|t| now <= t) {
             return Err(reject(

@@ -4,10 +4,12 @@
 //! The rules (DESIGN "Orders, executor, fills"), for a bar that opened at or after the
 //! order was submitted:
 //! - market: the bar's open (`next_open`) or close (`close` fill model);
-//! - limit buy at L: open <= L fills at the open (gap), else low < L fills at L (the bar
-//!   must trade *through* the level; a touch is not enough). Sell mirrors;
+//! - limit buy at L: open < L fills at the open (gapped through), else low < L fills at L
+//!   (the bar must trade *through* the level; a touch, or an open at L, is not enough).
+//!   Sell mirrors;
 //! - stop buy at S: open >= S fills at the open (gap), else high >= S fills at S (a touch
-//!   triggers). Sell mirrors;
+//!   triggers). Sell mirrors. A triggered stop the volume cap left partly unfilled stays
+//!   triggered and fills like a market order on the next bars;
 //! - stop-limit: triggers like a stop; on the trigger bar it fills at the trigger price if
 //!   that is within the limit, otherwise it rests as a limit order from the next bar on.
 //!
@@ -36,7 +38,8 @@ pub enum Slippage {
 }
 
 impl Slippage {
-    /// `price` moved against an order on `side`; `dp` is the bar's price scale.
+    /// `price` moved against an order on `side`; `dp` is the bar's price scale. A sell is
+    /// never pushed below the smallest positive price at that scale.
     pub fn apply(self, price: Price, side: Side, dp: u32) -> Price {
         let adverse = match self {
             Slippage::None => return price,
@@ -47,9 +50,9 @@ impl Slippage {
             Side::Buy => {
                 (price + adverse).round_dp_with_strategy(dp, RoundingStrategy::ToPositiveInfinity)
             }
-            Side::Sell => {
-                (price - adverse).round_dp_with_strategy(dp, RoundingStrategy::ToNegativeInfinity)
-            }
+            Side::Sell => (price - adverse)
+                .round_dp_with_strategy(dp, RoundingStrategy::ToNegativeInfinity)
+                .max(Decimal::new(1, dp)),
         }
     }
 }
@@ -59,15 +62,16 @@ impl Slippage {
 pub struct BarMatch {
     /// Fill price and liquidity, when the order fills on this bar.
     pub fill: Option<(Price, Liquidity)>,
-    /// A stop-limit whose stop has been touched (now or earlier): it works as a limit.
+    /// A stop or stop-limit whose stop has been touched (now or earlier): from then on it
+    /// works as a market order (stop) or a limit order (stop-limit).
     pub armed: bool,
 }
 
 fn limit_fill(side: Side, limit: Price, open: Price, high: Price, low: Price) -> Option<Price> {
     match side {
-        Side::Buy if open <= limit => Some(open),
+        Side::Buy if open < limit => Some(open),
         Side::Buy if low < limit => Some(limit),
-        Side::Sell if open >= limit => Some(open),
+        Side::Sell if open > limit => Some(open),
         Side::Sell if high > limit => Some(limit),
         _ => None,
     }
@@ -107,10 +111,14 @@ pub fn match_bar(
             fill: limit_fill(side, limit, open, high, low).and_then(maker),
             armed,
         },
-        OrderKind::Stop { stop } => BarMatch {
-            fill: stop_trigger(side, stop, open, high, low).and_then(taker),
-            armed,
-        },
+        OrderKind::Stop { .. } if armed => match_bar(OrderKind::Market, side, armed, bar, model),
+        OrderKind::Stop { stop } => {
+            let fill = stop_trigger(side, stop, open, high, low).and_then(taker);
+            BarMatch {
+                armed: fill.is_some(),
+                fill,
+            }
+        }
         OrderKind::StopLimit { limit, .. } if armed => BarMatch {
             fill: limit_fill(side, limit, open, high, low).and_then(maker),
             armed,
@@ -211,6 +219,12 @@ mod tests {
             Some("10.00"),
             "open below the limit"
         );
+        let flat = bar(10_00, 10_20, 10_00, 10_10);
+        assert_eq!(
+            fill(OrderKind::Limit { limit: d("10.00") }, Side::Buy, &flat),
+            None,
+            "an open at the limit that never trades below it is a touch"
+        );
         let sell = |l: &str| fill(OrderKind::Limit { limit: d(l) }, Side::Sell, &b);
         assert_eq!(sell("10.40").as_deref(), Some("10.40"));
         assert_eq!(sell("10.50"), None);
@@ -227,6 +241,22 @@ mod tests {
         let buy = |s: &str| fill(OrderKind::Stop { stop: d(s) }, Side::Buy, &b);
         assert_eq!(buy("10.50").as_deref(), Some("10.50"));
         assert_eq!(buy("9.00").as_deref(), Some("10.00"));
+    }
+
+    #[test]
+    fn a_triggered_stop_stays_triggered() {
+        let b = bar(10_00, 10_50, 9_80, 10_20);
+        let kind = OrderKind::Stop { stop: d("9.90") };
+        let m = match_bar(kind, Side::Sell, false, &b, FillModel::NextOpen);
+        assert_eq!(m.fill, Some((d("9.90"), Liquidity::Taker)));
+        assert!(m.armed);
+        let above = bar(10_30, 10_40, 10_20, 10_30);
+        let m = match_bar(kind, Side::Sell, true, &above, FillModel::NextOpen);
+        assert_eq!(
+            m.fill,
+            Some((d("10.30"), Liquidity::Taker)),
+            "the rest of a triggered stop fills at the next open even above the stop"
+        );
     }
 
     #[test]
@@ -258,6 +288,11 @@ mod tests {
             tick: d("0.01"),
         };
         assert_eq!(ticks.apply(d("50.00"), Side::Sell, 2), d("49.98"));
+        assert_eq!(
+            ticks.apply(d("0.01"), Side::Sell, 2),
+            d("0.01"),
+            "never at or below zero"
+        );
     }
 
     #[test]

@@ -194,8 +194,16 @@ impl Venue for SimVenue {
             };
             let qty = budget.take(w.remaining);
             if qty > Qty::ZERO {
+                // A fill at the open happened when the bar opened; one at a level inside
+                // the bar (or at its close) is only known when the bar is delivered, so it
+                // carries that time: nothing downstream may act on the bar's earlier prices.
+                let ts = if price == bar.open_price() {
+                    bar.ts
+                } else {
+                    bar.end
+                };
                 let price = self.slipped(price, liquidity, w.side, bar);
-                out.push(self.fill(w.order_id, qty, bar.ts, price, liquidity, false));
+                out.push(self.fill(w.order_id, qty, ts, price, liquidity, false));
                 w.remaining -= qty;
             }
         }

@@ -1,92 +1,28 @@
 //! Order types, time in force, participation and the venue breaker, run through the whole
 //! loop with a scripted strategy and checked against hand-computed fills.
 
-use lockstep_core::{
-    Bar, BarSource, Decimal, OrderKind, OrderStatus, Qty, RejectCode, Scale, Side, SourceError,
-    SymbolId, SymbolTable, TimeInForce, UnixNanos,
-};
-use lockstep_engine::{
-    Context, Engine, EngineSettings, EquityMode, ExitSettings, FaultSettings, MemoryJournal,
-    RiskLimits, SimClock, SimSettings, SimVenue, Strategy, VenueBreaker,
-};
+mod common;
 
-const HOUR: i64 = 3_600_000_000_000;
+use common::{bars, d, fills, settings, Script};
+use lockstep_core::{OrderKind, OrderStatus, Qty, RejectCode, Side, TimeInForce};
+use lockstep_engine::{FaultSettings, MemoryJournal, RiskLimits, SimSettings, VenueBreaker};
 
-/// Hourly bars (open, high, low, close, volume); bar `i` opens at hour `i`, so bars 0..23
-/// are one UTC day (one session) and bar 24 starts the next.
-struct Bars(Vec<Bar>, usize);
-
-impl BarSource for Bars {
-    fn next_bar(&mut self, symbols: &mut SymbolTable) -> Result<Option<Bar>, SourceError> {
-        symbols.intern("XYZ");
-        self.1 += 1;
-        Ok(self.0.get(self.1 - 1).copied())
-    }
+fn run(
+    sim: SimSettings,
+    risk: RiskLimits,
+    orders: Vec<(usize, common::Order)>,
+    data: common::Bars,
+) -> MemoryJournal {
+    let settings = lockstep_engine::EngineSettings { risk, ..settings() };
+    common::run(settings, sim, vec![Script { start: 0, orders }], data).expect("runs")
 }
 
-fn bars(rows: &[(usize, &str, &str, &str, &str, f64)]) -> Bars {
-    let scale = Scale::new(2).expect("scale");
-    let p = |s: &str| scale.parse(s).expect("price");
-    Bars(
-        rows.iter()
-            .map(|&(hour, o, h, l, c, volume)| Bar {
-                ts: UnixNanos(hour as i64 * HOUR),
-                end: UnixNanos((hour as i64 + 1) * HOUR),
-                symbol: SymbolId(0),
-                scale,
-                open: p(o),
-                high: p(h),
-                low: p(l),
-                close: p(c),
-                volume,
-            })
-            .collect(),
-        0,
-    )
-}
-
-type Order = (Side, i64, OrderKind, TimeInForce);
-
-/// Submits the listed orders on the bar opening at the given hour.
-struct Script(Vec<(usize, Order)>);
-
-impl Strategy for Script {
-    fn on_bar(&mut self, bar: &Bar, ctx: &mut Context<'_>) {
-        let hour = (bar.ts.0 / HOUR) as usize;
-        for (_, (side, qty, kind, tif)) in self.0.iter().filter(|(h, _)| *h == hour) {
-            ctx.submit_order(bar.symbol, *side, Qty::from(*qty), *kind, *tif);
-        }
-    }
-}
-
-fn run(sim: SimSettings, risk: RiskLimits, script: Script, mut data: Bars) -> MemoryJournal {
-    let settings = EngineSettings {
-        run_id: "t".into(),
-        initial_cash: Decimal::from(100_000),
-        equity: EquityMode::Session,
-        risk,
-        eod: None,
-        exits: ExitSettings::default(),
-    };
-    let engine = Engine::new(
-        settings,
-        SimVenue::with_settings(sim),
-        SimClock::default(),
-        vec![("script".into(), Box::new(script))],
-        MemoryJournal::default(),
-    );
-    engine.run(&mut data, &mut |_| {}).expect("runs").1
-}
-
-fn fills(j: &MemoryJournal) -> Vec<(i64, String, String)> {
-    j.fills
-        .iter()
-        .map(|f| (f.ts.0 / HOUR, f.qty.to_string(), f.price.to_string()))
+/// (hour, qty, price) of every fill.
+fn hqp(j: &MemoryJournal) -> Vec<(i64, String, String)> {
+    fills(j, 0)
+        .into_iter()
+        .map(|(h, _, q, p, _)| (h, q, p))
         .collect()
-}
-
-fn d(s: &str) -> Decimal {
-    s.parse().expect("decimal")
 }
 
 fn limit(s: &str) -> OrderKind {
@@ -95,14 +31,17 @@ fn limit(s: &str) -> OrderKind {
 
 #[test]
 fn limit_and_stop_orders_fill_through_the_level_or_at_a_gapped_open() {
-    let data = bars(&[
-        (0, "10.00", "10.00", "10.00", "10.00", 1e6),
-        (1, "10.00", "10.20", "9.70", "9.90", 1e6),
-        (2, "9.50", "9.60", "9.40", "9.50", 1e6),
-        (3, "9.50", "10.60", "9.50", "10.50", 1e6),
-    ]);
+    let data = bars(
+        0,
+        &[
+            (0, "10.00", "10.00", "10.00", "10.00", 1e6),
+            (1, "10.00", "10.20", "9.70", "9.90", 1e6),
+            (2, "9.50", "9.60", "9.40", "9.50", 1e6),
+            (3, "9.50", "10.60", "9.50", "10.50", 1e6),
+        ],
+    );
     let day = TimeInForce::Day;
-    let script = Script(vec![
+    let script = vec![
         (0, (Side::Buy, 10, limit("9.80"), day)),
         (0, (Side::Buy, 10, limit("9.70"), day)),
         (1, (Side::Buy, 10, limit("9.60"), day)),
@@ -110,19 +49,20 @@ fn limit_and_stop_orders_fill_through_the_level_or_at_a_gapped_open() {
             2,
             (Side::Buy, 10, OrderKind::Stop { stop: d("10.40") }, day),
         ),
-    ]);
+    ];
     let j = run(SimSettings::default(), RiskLimits::default(), script, data);
     assert_eq!(
-        fills(&j),
+        hqp(&j),
         vec![
-            // Bar 1 trades through 9.80 (low 9.70): filled at the limit.
-            (1, "10".into(), "9.80".into()),
-            // Bar 2 opens at 9.50, below both remaining limits: filled at the open. The
-            // 9.70 limit only touched on bar 1, which is not a trade through.
+            // Bar 1 trades through 9.80 (low 9.70): filled at the limit, stamped when the
+            // bar is delivered (hour 2), since the moment inside the bar is unknown.
+            (2, "10".into(), "9.80".into()),
+            // Bar 2 opens at 9.50, below both remaining limits: filled at the open (hour
+            // 2). The 9.70 limit only touched on bar 1, which is not a trade through.
             (2, "10".into(), "9.50".into()),
             (2, "10".into(), "9.50".into()),
             // The buy stop at 10.40 triggers inside bar 3 and fills at its level.
-            (3, "10".into(), "10.40".into()),
+            (4, "10".into(), "10.40".into()),
         ]
     );
 }
@@ -130,23 +70,26 @@ fn limit_and_stop_orders_fill_through_the_level_or_at_a_gapped_open() {
 #[test]
 fn participation_splits_fills_and_day_orders_expire_at_the_session_end() {
     // Bars 1 and 2 on day 0; bar 24 is the next day.
-    let data = bars(&[
-        (0, "10.00", "10.00", "10.00", "10.00", 1e6),
-        (1, "10.00", "10.00", "10.00", "10.00", 300.0),
-        (2, "10.10", "10.10", "10.10", "10.10", 200.0),
-        (24, "10.20", "10.20", "10.20", "10.20", 10_000.0),
-    ]);
+    let data = bars(
+        0,
+        &[
+            (0, "10.00", "10.00", "10.00", "10.00", 1e6),
+            (1, "10.00", "10.00", "10.00", "10.00", 300.0),
+            (2, "10.10", "10.10", "10.10", "10.10", 200.0),
+            (24, "10.20", "10.20", "10.20", "10.20", 10_000.0),
+        ],
+    );
     let sim = SimSettings {
         max_participation: Some(d("0.1")),
         ..SimSettings::default()
     };
-    let script = Script(vec![
+    let script = vec![
         (0, (Side::Buy, 100, OrderKind::Market, TimeInForce::Day)),
         (0, (Side::Buy, 100, OrderKind::Market, TimeInForce::Gtc)),
-    ]);
+    ];
     let j = run(sim, RiskLimits::default(), script, data);
     assert_eq!(
-        fills(&j),
+        hqp(&j),
         vec![
             // 10 % of 300 = 30 for the first order, nothing left for the second.
             (1, "30".into(), "10.00".into()),
@@ -165,12 +108,15 @@ fn participation_splits_fills_and_day_orders_expire_at_the_session_end() {
 
 #[test]
 fn the_venue_breaker_blocks_entries_while_an_exit_still_fills() {
-    let data = bars(&[
-        (0, "10.00", "10.00", "10.00", "10.00", 1e6),
-        (1, "11.00", "11.00", "11.00", "11.00", 1e6),
-        (2, "12.00", "12.00", "12.00", "12.00", 1e6),
-        (3, "13.00", "13.00", "13.00", "13.00", 1e6),
-    ]);
+    let data = bars(
+        0,
+        &[
+            (0, "10.00", "10.00", "10.00", "10.00", 1e6),
+            (1, "11.00", "11.00", "11.00", "11.00", 1e6),
+            (2, "12.00", "12.00", "12.00", "12.00", 1e6),
+            (3, "13.00", "13.00", "13.00", "13.00", 1e6),
+        ],
+    );
     let sim = SimSettings {
         faults: FaultSettings {
             reject_every: Some(2),
@@ -186,12 +132,12 @@ fn the_venue_breaker_blocks_entries_while_an_exit_still_fills() {
         ..RiskLimits::default()
     };
     let (m, day) = (OrderKind::Market, TimeInForce::Day);
-    let script = Script(vec![
+    let script = vec![
         (0, (Side::Buy, 10, m, day)),
         (1, (Side::Buy, 10, m, day)),
         (2, (Side::Buy, 5, m, day)),
         (2, (Side::Sell, 10, m, day)),
-    ]);
+    ];
     let j = run(sim, risk, script, data);
     let codes: Vec<_> = j.rejections.iter().map(|r| r.code).collect();
     assert_eq!(
@@ -200,7 +146,7 @@ fn the_venue_breaker_blocks_entries_while_an_exit_still_fills() {
         "the 2nd order hits a fault and trips the breaker; the next entry is refused"
     );
     assert_eq!(
-        fills(&j),
+        hqp(&j),
         vec![
             (1, "10".into(), "11.00".into()),
             (3, "10".into(), "13.00".into())

@@ -77,7 +77,7 @@ impl Book {
             &self.executor,
         ) {
             Ok(approved) => {
-                self.executor.create(approved, UnixNanos(t), &self.ledger);
+                self.executor.create(approved, UnixNanos(t));
                 None
             }
             Err(r) => Some(r.code),
