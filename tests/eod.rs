@@ -63,22 +63,17 @@ fn hold_policy_records_the_guard_but_keeps_positions() {
     assert_eq!(s["open_positions"][0]["qty"], "100");
 }
 
-#[test]
-fn a_strategy_that_never_asks_is_flattened_too_and_entries_stop_after_the_guard() {
+/// Runs the config text `toml` on the SPY 1-minute sample; returns the temp dir (the report
+/// is in `out/`).
+fn run_config(toml: &str) -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();
-    std::fs::write(
-        tmp.path().join("two.toml"),
-        "[data]\ncalendar = \"nyse\"\n[eod]\npolicy = \"flatten\"\n\
-         [[strategies]]\nname = \"sma_cross\"\nfast = 5\nslow = 20\n\
-         [[strategies]]\nname = \"buy_and_hold\"\nqty = 7\n",
-    )
-    .unwrap();
+    std::fs::write(tmp.path().join("run.toml"), toml).unwrap();
     let data = repo().join("data/lean_spy_1m_sample.parquet");
     let o = lockstep(
         tmp.path(),
         &[
             "backtest",
-            "two.toml",
+            "run.toml",
             "--quiet",
             "--out",
             "out",
@@ -87,6 +82,16 @@ fn a_strategy_that_never_asks_is_flattened_too_and_entries_stop_after_the_guard(
         ],
     );
     assert!(o.status.success(), "{}", common::stderr(&o));
+    tmp
+}
+
+#[test]
+fn a_strategy_that_never_asks_is_flattened_too_and_entries_stop_after_the_guard() {
+    let tmp = run_config(
+        "[data]\ncalendar = \"nyse\"\n[eod]\npolicy = \"flatten\"\n\
+         [[strategies]]\nname = \"sma_cross\"\nfast = 5\nslow = 20\n\
+         [[strategies]]\nname = \"buy_and_hold\"\nqty = 7\n",
+    );
     let fills = csv_rows(&tmp.path().join("out"), "fills");
     let bh: Vec<_> = fills
         .iter()
@@ -235,28 +240,11 @@ fn on_an_early_close_the_guard_flattens_at_1255() {
 
 #[test]
 fn a_strategy_can_hold_overnight_while_another_is_flattened() {
-    let tmp = tempfile::tempdir().unwrap();
-    std::fs::write(
-        tmp.path().join("mixed.toml"),
+    let tmp = run_config(
         "[data]\ncalendar = \"nyse\"\n\
          [[strategies]]\nname = \"buy_and_hold\"\nlabel = \"day_trader\"\nqty = 3\neod = \"flatten\"\n\
          [[strategies]]\nname = \"buy_and_hold\"\nlabel = \"swing\"\nqty = 5\n",
-    )
-    .unwrap();
-    let data = repo().join("data/lean_spy_1m_sample.parquet");
-    let o = lockstep(
-        tmp.path(),
-        &[
-            "backtest",
-            "mixed.toml",
-            "--quiet",
-            "--out",
-            "out",
-            "--data",
-            data.to_str().unwrap(),
-        ],
     );
-    assert!(o.status.success(), "{}", common::stderr(&o));
     let fills = csv_rows(&tmp.path().join("out"), "fills");
     let closes: Vec<_> = fills
         .iter()

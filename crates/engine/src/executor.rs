@@ -325,6 +325,7 @@ impl Executor {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ledger::Ledger;
     use crate::market::MarketState;
     use crate::risk::RiskEngine;
     use lockstep_core::{Bar, Liquidity, OrderIntent, Scale};

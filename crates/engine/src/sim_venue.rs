@@ -113,6 +113,24 @@ impl SimVenue {
         }
     }
 
+    /// Draws the order's fault; a faulted order is reported refused (true).
+    fn refuse_by_fault(
+        &mut self,
+        order: &Order,
+        now: UnixNanos,
+        out: &mut Vec<VenueReport>,
+    ) -> bool {
+        let Some(fault) = self.faults.next_order() else {
+            return false;
+        };
+        out.push(VenueReport::Rejected {
+            order_id: order.id,
+            ts: now,
+            reason: fault.reason().into(),
+        });
+        true
+    }
+
     fn list(&mut self, order: &Order) -> &mut Vec<Working> {
         let i = order.symbol.index();
         if self.working.len() <= i {
@@ -130,12 +148,7 @@ impl Venue for SimVenue {
         market: &MarketState,
         out: &mut Vec<VenueReport>,
     ) {
-        if let Some(fault) = self.faults.next_order() {
-            out.push(VenueReport::Rejected {
-                order_id: order.id,
-                ts: now,
-                reason: fault.reason().into(),
-            });
+        if self.refuse_by_fault(order, now, out) {
             return;
         }
         let mut w = Working {
@@ -267,12 +280,7 @@ impl Venue for SimVenue {
         market: &MarketState,
         out: &mut Vec<VenueReport>,
     ) {
-        if let Some(fault) = self.faults.next_order() {
-            out.push(VenueReport::Rejected {
-                order_id: order.id,
-                ts: now,
-                reason: fault.reason().into(),
-            });
+        if self.refuse_by_fault(order, now, out) {
             return;
         }
         out.push(VenueReport::Accepted {

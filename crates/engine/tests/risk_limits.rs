@@ -1,11 +1,12 @@
 //! The risk engine: every limit blocks entries (with its code) and never an exit.
 
 use lockstep_core::{
-    Bar, ClientOrderId, Fill, FillId, Liquidity, Money, OrderId, OrderIntent, Qty, RejectCode,
-    Scale, Side, StrategyId, SymbolId, UnixNanos,
+    Bar, ExitReason, Liquidity, Money, OrderIntent, Qty, RejectCode, Scale, Side, StrategyId,
+    SymbolId, UnixNanos,
 };
-use lockstep_engine::executor::Executor;
+use lockstep_engine::executor::{Executor, ReportEffect};
 use lockstep_engine::market::MarketState;
+use lockstep_engine::VenueReport;
 use lockstep_engine::{EntryCutoff, Ledger, RiskEngine, RiskLimits, VenueBreaker};
 
 /// Symbols 0 and 1 marked at 100.00; the book holds `pos` of symbol 0 bought at 100.
@@ -32,28 +33,42 @@ impl Book {
             });
         }
         let mut ledger = Ledger::new(Money::ZERO);
+        let mut executor = Executor::new("t");
         if pos != 0 {
-            let fill = Fill {
-                fill_id: FillId(1),
-                order_id: OrderId(1),
-                client_order_id: ClientOrderId("x".into()),
-                strategy: StrategyId(0),
+            // Strategy 0's position, filled through the executor as in the loop, so both
+            // the book and the strategy's own view hold it.
+            let side = if pos > 0 { Side::Buy } else { Side::Sell };
+            let intent =
+                OrderIntent::market(StrategyId(0), SymbolId(0), side, Qty::from(pos.abs()), None);
+            let approved = RiskEngine::default()
+                .check(intent, UnixNanos(0), &market, &ledger, &executor)
+                .expect("an unlimited engine approves");
+            let id = executor.create(approved, UnixNanos(0)).id;
+            let accepted = VenueReport::Accepted {
+                order_id: id,
                 ts: UnixNanos(0),
-                symbol: SymbolId(0),
-                side: if pos > 0 { Side::Buy } else { Side::Sell },
+            };
+            executor.on_report(&accepted).expect("accepted");
+            let fill = VenueReport::Fill {
+                order_id: id,
+                ts: UnixNanos(0),
                 qty: Qty::from(pos.abs()),
                 price: Qty::from(100),
                 fee: Money::ZERO,
                 liquidity: Liquidity::Taker,
-                exit_reason: None,
                 stale_price: false,
             };
-            ledger.apply(&fill, &mut Vec::new());
+            match executor.on_report(&fill) {
+                Ok(ReportEffect::Fill(f)) => {
+                    ledger.apply(&f, &mut Vec::new());
+                }
+                other => panic!("expected a fill, got {other:?}"),
+            }
         }
         Book {
             market,
             ledger,
-            executor: Executor::new("t"),
+            executor,
         }
     }
 
@@ -370,5 +385,47 @@ fn the_entry_cutoff_uses_exchange_time_and_a_timed_streak_pause_ends() {
         long.judge(&mut risk, 0, Side::Buy, 1, t(14, 10)),
         None,
         "a 600 s pause ends after 10 minutes, not at the session end"
+    );
+}
+
+#[test]
+fn entry_or_exit_is_the_strategys_own_view_and_engine_exits_always_pass() {
+    let long = Book::new(100);
+    let mut risk = engine(RiskLimits {
+        kill_switch: true,
+        ..RiskLimits::default()
+    });
+    let judge = |risk: &mut RiskEngine, strategy: u32, reason: Option<ExitReason>| {
+        let intent = OrderIntent::market(
+            StrategyId(strategy),
+            SymbolId(0),
+            Side::Sell,
+            Qty::from(100),
+            reason,
+        );
+        risk.check(
+            intent,
+            UnixNanos(1),
+            &long.market,
+            &long.ledger,
+            &long.executor,
+        )
+        .err()
+        .map(|r| r.code)
+    };
+    assert_eq!(
+        judge(&mut risk, 0, None),
+        None,
+        "strategy 0 closing its long"
+    );
+    assert_eq!(
+        judge(&mut risk, 1, None),
+        Some(RejectCode::KillSwitch),
+        "strategy 1 selling short is an entry although the book is long"
+    );
+    assert_eq!(
+        judge(&mut risk, 1, Some(ExitReason::Eod)),
+        None,
+        "the EOD guard's and the exit manager's closes are never refused"
     );
 }
