@@ -48,7 +48,7 @@ Config keys (TOML file or --set KEY=VALUE), with defaults:
   risk.entry_cutoff               none (\"HH:MM\" exchange time: no new entries from then)
   exits.hard_stop_pct             none (0.02 = 2 % below entry for longs; fills at the level)
   exits.soft_stop_pct             none (judged on bar closes; market order)
-  exits.take_profit_pct           none (fills at the level)
+  exits.take_profit_pct           none (fills at the level once a bar trades through it)
   exits.trailing_pct              none (or exits.trailing_atr with exits.atr_period, default 14)
   exits.trailing_activation_pct / trailing_step_pct   0 / 0
   exits.trailing_min_pct / trailing_max_pct           none (bounds on the trailing distance)
@@ -56,7 +56,7 @@ Config keys (TOML file or --set KEY=VALUE), with defaults:
   exits.signal_only_in_profit     false (hold a strategy's own exits while losing)
   exits.intrabar                  pessimistic (or optimistic: target before stop in one bar)
   [[strategies]] exits = {...}    per-strategy exit keys over [exits]; eod = \"hold\"|\"flatten\"
-  eod.flatten_at                   15:55 (exchange time; nyse calendar only)
+  eod.flatten_at                  15:55 (exchange time; nyse calendar only)
   eod.policy                      hold  (or flatten: close every position at flatten_at)
   report.equity                   session  (or bar)
   report.dir                      reports
