@@ -8,6 +8,7 @@ pub mod calendar;
 pub mod dec_serde;
 pub mod event;
 pub mod fixed;
+pub mod instrument;
 pub mod order;
 pub mod order_kind;
 pub mod reason;
@@ -19,6 +20,10 @@ pub use bar::Bar;
 pub use calendar::{Calendar, Session, SessionLookup};
 pub use event::EventClass;
 pub use fixed::{FixedError, Scale};
+pub use instrument::{
+    CryptoPair, ExerciseStyle, Instrument, OccError, OccSymbol, OptionContract, OptionRight,
+    Settlement,
+};
 pub use order::{
     ClientOrderId, Fill, FillId, Liquidity, Order, OrderId, OrderIntent, OrderStatus, Side,
     StrategyId,
