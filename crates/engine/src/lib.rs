@@ -7,6 +7,7 @@
 //! injected faults), [`commission`], [`ledger`] (FIFO ledger), [`market`] (latest bars), [`strategy`] (the strategy API), [`journal`]
 //! (what a run records). The engine has no I/O and reads time only from its [`clock::Clock`].
 
+pub mod black_scholes;
 pub mod clock;
 pub mod commission;
 pub mod eod_guard;
