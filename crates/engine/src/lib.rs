@@ -8,6 +8,7 @@
 //! (what a run records). The engine has no I/O and reads time only from its [`clock::Clock`].
 
 pub mod black_scholes;
+pub mod chain;
 pub mod clock;
 pub mod commission;
 pub mod eod_guard;
