@@ -4,6 +4,8 @@
 //! first, then open a short lot. An opening fee is part of its lot's cost basis and is
 //! released pro rata as the lot closes; a closing fee is split pro rata across the lots it
 //! closes. Every split gives the remainder to the last part, so parts sum to the whole.
+//! Cash, P&L and marked value scale with each instrument's multiplier (100 for a standard
+//! option contract, 1 otherwise): prices stay per unit of the underlying.
 
 use lockstep_core::{ExitReason, Fill, FillId, Money, Price, Qty, Side, SymbolId, UnixNanos};
 use std::collections::VecDeque;
@@ -53,7 +55,8 @@ pub struct Allocation {
     pub open_fee: Money,
     /// Share of the closing fee.
     pub close_fee: Money,
-    /// Price P&L: (close - open) x qty for longs, (open - close) x qty for shorts.
+    /// Price P&L: (close - open) x qty x multiplier for longs, (open - close) x qty x
+    /// multiplier for shorts.
     pub gross_pnl: Money,
     /// `gross_pnl - open_fee - close_fee`.
     pub net_pnl: Money,
@@ -71,6 +74,7 @@ pub struct Ledger {
     fees: Money,
     realized: Money,
     lots: Vec<VecDeque<Lot>>,
+    multipliers: Vec<Money>,
     closed: u64,
 }
 
@@ -92,14 +96,34 @@ impl Ledger {
             fees: Money::ZERO,
             realized: Money::ZERO,
             lots: Vec::new(),
+            multipliers: Vec::new(),
             closed: 0,
         }
+    }
+
+    /// Sets `symbol`'s multiplier (units of the underlying per unit traded), before its
+    /// first fill.
+    pub fn set_multiplier(&mut self, symbol: SymbolId, multiplier: Money) {
+        let i = symbol.index();
+        if self.multipliers.len() <= i {
+            self.multipliers.resize(i + 1, Money::ONE);
+        }
+        self.multipliers[i] = multiplier;
+    }
+
+    /// `symbol`'s multiplier (1 unless set).
+    pub fn multiplier(&self, symbol: SymbolId) -> Money {
+        self.multipliers
+            .get(symbol.index())
+            .copied()
+            .unwrap_or(Money::ONE)
     }
 
     /// Applies one fill, appending the allocations it writes to `out` (none for pure
     /// openings). Returns how many it wrote.
     pub fn apply(&mut self, fill: &Fill, out: &mut Vec<Allocation>) -> usize {
-        let notional = fill.qty * fill.price;
+        let m = self.multiplier(fill.symbol);
+        let notional = fill.qty * fill.price * m;
         match fill.side {
             Side::Buy => self.cash -= notional,
             Side::Sell => self.cash += notional,
@@ -148,7 +172,7 @@ impl Ledger {
             } else {
                 lot.price - fill.price
             };
-            let gross = diff * q;
+            let gross = diff * q * m;
             let net = gross - open_fee - close_fee;
             self.realized += net;
             self.closed += 1;
@@ -233,10 +257,10 @@ impl Ledger {
     pub fn equity(&self, mark: impl Fn(SymbolId) -> Option<Price>) -> Money {
         let mut eq = self.cash;
         for s in self.open_symbols() {
-            let px = mark(s);
+            let (px, m) = (mark(s), self.multiplier(s));
             for l in self.lots(s) {
-                let p = px.unwrap_or(l.price);
-                eq += if l.long { l.qty * p } else { -l.qty * p };
+                let value = l.qty * px.unwrap_or(l.price) * m;
+                eq += if l.long { value } else { -value };
             }
         }
         eq
@@ -252,14 +276,15 @@ impl Ledger {
         (!q.is_zero()).then(|| n / q)
     }
 
-    /// Price P&L of `symbol`'s open lots at `mark` (fees excluded).
+    /// Price P&L of `symbol`'s open lots at `mark` (fees excluded), times its multiplier.
     pub fn unrealized(&self, symbol: SymbolId, mark: Price) -> Money {
+        let m = self.multiplier(symbol);
         self.lots(symbol)
             .map(|l| {
                 if l.long {
-                    (mark - l.price) * l.qty
+                    (mark - l.price) * l.qty * m
                 } else {
-                    (l.price - mark) * l.qty
+                    (l.price - mark) * l.qty * m
                 }
             })
             .sum()

@@ -231,7 +231,7 @@ impl RiskEngine {
         let after = ledger.position(intent.symbol)
             + executor.book_working_qty(intent.symbol)
             + signed(intent.qty);
-        let notional = opening * mark;
+        let notional = opening * mark * ledger.multiplier(intent.symbol);
         if self.entries_closed_until.is_some_and(|t| now <= t) {
             return Err(reject(
                 RejectCode::EodCutoff,

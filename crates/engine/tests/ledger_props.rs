@@ -42,9 +42,16 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
     #[test]
-    fn fifo_ledger_invariants_hold(spec in fills(), marks in prop::collection::vec(100u32..50_000, 3)) {
+    fn fifo_ledger_invariants_hold(
+        spec in fills(),
+        marks in prop::collection::vec(100u32..50_000, 3),
+        mults in prop::collection::vec(prop::sample::select(vec![1u32, 10, 100]), 3),
+    ) {
         let initial = Decimal::from(1_000_000);
         let mut ledger = Ledger::new(initial);
+        for (s, m) in mults.iter().enumerate() {
+            ledger.set_multiplier(SymbolId(s as u32), Decimal::from(*m));
+        }
         let mut allocations = Vec::new();
         let mut position = [Decimal::ZERO; 3];
         let mut fees = Decimal::ZERO;
@@ -66,7 +73,7 @@ proptest! {
             }
             for a in new {
                 let diff = if a.long { a.close_price - a.open_price } else { a.open_price - a.close_price };
-                prop_assert_eq!(a.gross_pnl, diff * a.qty);
+                prop_assert_eq!(a.gross_pnl, diff * a.qty * Decimal::from(mults[*sym as usize]));
                 prop_assert_eq!(a.net_pnl, a.gross_pnl - a.open_fee - a.close_fee);
                 prop_assert!(a.open_fee >= Decimal::ZERO && a.close_fee >= Decimal::ZERO);
             }
@@ -94,12 +101,26 @@ proptest! {
         let mut unrealized = Decimal::ZERO;
         for s in 0..3u32 {
             let m = Decimal::new(marks[s as usize] as i64, 2);
-            marked += ledger.position(SymbolId(s)) * m;
+            marked += ledger.position(SymbolId(s)) * m * Decimal::from(mults[s as usize]);
             unrealized += ledger.unrealized(SymbolId(s), m);
         }
         prop_assert_eq!(ledger.cash() + marked, equity);
         prop_assert_eq!(equity, initial + ledger.realized() + unrealized - ledger.open_fees());
     }
+}
+
+#[test]
+fn an_option_contract_books_100_times_its_premium() {
+    let mut l = Ledger::new(Decimal::from(10_000));
+    l.set_multiplier(SymbolId(0), Decimal::from(100));
+    let mut a = Vec::new();
+    // Buy 3 contracts at 2.15 with 1.95 commission, sell them at 2.40 with 1.95.
+    l.apply(&fill(1, 0, true, 3, 215, 1950), &mut a);
+    assert_eq!(l.cash(), Decimal::new(935305, 2), "10000 - 645.00 - 1.95");
+    l.apply(&fill(2, 0, false, 3, 240, 1950), &mut a);
+    assert_eq!(a[0].gross_pnl, Decimal::new(7500, 2), "0.25 x 3 x 100");
+    assert_eq!(a[0].net_pnl, Decimal::new(7110, 2), "75.00 - 1.95 - 1.95");
+    assert_eq!(l.cash(), Decimal::new(1007110, 2));
 }
 
 #[test]
