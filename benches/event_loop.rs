@@ -82,6 +82,7 @@ fn safety_core() -> (RiskLimits, ExitSettings, Option<EodSettings>) {
                 distance: TrailDistance::Pct(pct(10)),
                 activation_pct: pct(5),
                 step_pct: Decimal::ZERO,
+                step_atr: Decimal::ZERO,
                 min_pct: None,
                 max_pct: None,
             }),

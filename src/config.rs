@@ -27,7 +27,8 @@ Config keys (TOML file or --set KEY=VALUE), with defaults:
   strategy.reenter                false           (buy_and_hold: buy again whenever flat)
   strategy.symbol                 every symbol
   execution.fill                  next_open  (or close)
-  execution.commission.percent    none (0.001 = 0.1 % of notional per fill)
+  execution.commission.percent    none (0.001 = 0.1 % of notional per fill; taker rate)
+  execution.commission.maker_percent  = percent (rate for resting limit fills)
   execution.commission.per_share  none, with execution.commission.minimum per fill
   execution.slippage.bps          none (or .ticks with .tick_size, default 0.01); market/stop fills
   execution.max_participation     none (0.1 = at most 10 % of a bar's volume; rest keeps working)
@@ -51,6 +52,7 @@ Config keys (TOML file or --set KEY=VALUE), with defaults:
   exits.take_profit_pct           none (fills at the level once a bar trades through it)
   exits.trailing_pct              none (or exits.trailing_atr with exits.atr_period, default 14)
   exits.trailing_activation_pct / trailing_step_pct   0 / 0
+  exits.trailing_step_atr         0 (with trailing_atr: move only by this many ATRs)
   exits.trailing_min_pct / trailing_max_pct           none (bounds on the trailing distance)
   exits.max_hold_secs             none (market order once held this long)
   exits.signal_only_in_profit     false (hold a strategy's own exits while losing)
@@ -166,9 +168,13 @@ pub enum FillSetting {
 #[derive(Debug, Clone, Deserialize, PartialEq, Default)]
 #[serde(deny_unknown_fields)]
 pub struct CommissionSection {
-    /// Fraction of notional per fill (0.001 = 0.1 %).
+    /// Fraction of notional per fill (0.001 = 0.1 %); the taker rate when `maker_percent`
+    /// is set.
     #[serde(default, deserialize_with = "dec_serde::opt_decimal")]
     pub percent: Option<Decimal>,
+    /// Fraction of notional for maker (resting limit) fills; default `percent`.
+    #[serde(default, deserialize_with = "dec_serde::opt_decimal")]
+    pub maker_percent: Option<Decimal>,
     /// Charge per share.
     #[serde(default, deserialize_with = "dec_serde::opt_decimal")]
     pub per_share: Option<Decimal>,
@@ -380,7 +386,8 @@ pub fn from_table(table: toml::Table, path: Option<&Path>) -> Result<Config, App
 }
 
 /// Reads `path` (or starts empty), applies `--set` overrides and then `extra` edits, and
-/// deserializes. Errors name the file and the key path.
+/// deserializes. Errors name the file and the key path. A scenario file is a config too:
+/// its `[expect]` and `[invariants]` tables are for `lockstep scenario` and skipped here.
 pub fn load(
     path: Option<&Path>,
     sets: &[String],
@@ -390,6 +397,8 @@ pub fn load(
         None => toml::Table::new(),
         Some(p) => read_table(p)?,
     };
+    table.remove("expect");
+    table.remove("invariants");
     for s in sets {
         overrides::apply(&mut table, s)?;
     }

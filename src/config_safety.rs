@@ -45,6 +45,9 @@ pub struct ExitsSection {
     /// The trail moves only by at least this fraction of the entry (default 0).
     #[serde(default, deserialize_with = "dec_serde::opt_decimal")]
     pub trailing_step_pct: Option<Decimal>,
+    /// The trail moves only by at least this multiple of the ATR (with `trailing_atr`).
+    #[serde(default, deserialize_with = "dec_serde::opt_decimal")]
+    pub trailing_step_atr: Option<Decimal>,
     /// Smallest trailing distance, fraction of the best price.
     #[serde(default, deserialize_with = "dec_serde::opt_decimal")]
     pub trailing_min_pct: Option<Decimal>,
@@ -54,7 +57,7 @@ pub struct ExitsSection {
     /// Close with a market order after this many seconds open.
     #[serde(default)]
     pub max_hold_secs: Option<u64>,
-    /// Hold a strategy's own exits while the position is not in profit.
+    /// Hold a strategy's own exits while the position's P&L is below zero.
     #[serde(default)]
     pub signal_only_in_profit: Option<bool>,
     /// Stop or target first inside one bar (global only).
@@ -83,6 +86,7 @@ impl ExitsSection {
                 .trailing_activation_pct
                 .or(self.trailing_activation_pct),
             trailing_step_pct: over.trailing_step_pct.or(self.trailing_step_pct),
+            trailing_step_atr: over.trailing_step_atr.or(self.trailing_step_atr),
             trailing_min_pct: over.trailing_min_pct.or(self.trailing_min_pct),
             trailing_max_pct: over.trailing_max_pct.or(self.trailing_max_pct),
             max_hold_secs: over.max_hold_secs.or(self.max_hold_secs),

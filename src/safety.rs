@@ -115,6 +115,14 @@ fn exit_rules(e: &ExitsSection) -> Result<ExitRules, AppError> {
                 activation_pct: fraction("trailing_activation_pct", e.trailing_activation_pct)?
                     .unwrap_or_default(),
                 step_pct: fraction("trailing_step_pct", e.trailing_step_pct)?.unwrap_or_default(),
+                step_atr: match (e.trailing_step_atr, distance) {
+                    (Some(_), TrailDistance::Pct(_)) => {
+                        return Err(AppError::BadInput(
+                            "exits.trailing_step_atr needs exits.trailing_atr".into(),
+                        ))
+                    }
+                    (step, _) => fraction("trailing_step_atr", step)?.unwrap_or_default(),
+                },
                 min_pct: fraction("trailing_min_pct", e.trailing_min_pct)?,
                 max_pct: fraction("trailing_max_pct", e.trailing_max_pct)?,
             })
@@ -204,7 +212,18 @@ fn commission(cfg: &Config) -> Result<CommissionModel, AppError> {
         (Some(_), Some(_)) => Err(AppError::BadInput(
             "execution.commission: set either percent or per_share, not both".into(),
         )),
-        (Some(rate), None) if rate >= Decimal::ZERO => Ok(CommissionModel::Percent { rate }),
+        (Some(taker), None) if taker >= Decimal::ZERO => {
+            let maker = c.maker_percent.unwrap_or(taker);
+            if maker < Decimal::ZERO {
+                return Err(AppError::BadInput(
+                    "execution.commission.maker_percent must not be negative".into(),
+                ));
+            }
+            Ok(CommissionModel::Percent { taker, maker })
+        }
+        (None, _) if c.maker_percent.is_some() => Err(AppError::BadInput(
+            "execution.commission.maker_percent needs percent (the taker rate)".into(),
+        )),
         (None, Some(per_share)) if per_share >= Decimal::ZERO => Ok(CommissionModel::PerShare {
             per_share,
             minimum: c.minimum.unwrap_or_default(),

@@ -98,8 +98,8 @@ pub enum RejectCode {
     VenueBreaker,
     /// `risk.entry_cutoff`: no new entries after this exchange time.
     EntryCutoff,
-    /// `exits.signal_only_in_profit`: a strategy's signal exit is held while the position
-    /// is not in profit.
+    /// `exits.signal_only_in_profit`: a strategy's signal exit is held while the position's
+    /// P&L is below zero.
     ExitNotInProfit,
 }
 

@@ -301,8 +301,8 @@ impl ExitManager {
     }
 
     /// Why a strategy's own exit must wait, under `signal_only_in_profit`: the intent
-    /// closes or reduces the strategy's watched position while it is not in profit at the
-    /// latest mark. `None` lets it through.
+    /// closes or reduces the strategy's watched position while its P&L at the latest mark
+    /// is below zero (break-even exits pass). `None` lets it through.
     pub fn held_signal_exit(&self, intent: &OrderIntent, market: &MarketState) -> Option<String> {
         if !matches!(intent.exit_reason, None | Some(ExitReason::Signal)) {
             return None;
@@ -313,10 +313,10 @@ impl ExitManager {
         let w = self.positions.get(&(intent.symbol, intent.strategy))?;
         let closes = (intent.side == Side::Sell) == w.dir.long;
         let mark = market.mark(intent.symbol)?;
-        let in_profit = !w.dir.worse(mark, w.entry);
-        (closes && !in_profit).then(|| {
+        let losing = w.dir.worse(mark, w.entry) && mark != w.entry;
+        (closes && losing).then(|| {
             format!(
-                "signal exit held: mark {mark} is not in profit against entry {}",
+                "signal exit held: mark {mark} is at a loss against entry {}",
                 w.entry.round_dp(8).normalize()
             )
         })

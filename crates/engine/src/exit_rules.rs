@@ -31,8 +31,10 @@ pub struct Trailing {
     /// (0 = at once).
     pub activation_pct: Decimal,
     /// The stop moves only when it would tighten by at least this fraction of the entry
-    /// price (0 = any move).
+    /// price (0 = any move)...
     pub step_pct: Decimal,
+    /// ... plus this multiple of the ATR (only with an ATR distance; 0 = none).
+    pub step_atr: Decimal,
     /// Smallest distance, as a fraction of the best price.
     pub min_pct: Option<Decimal>,
     /// Largest distance, as a fraction of the best price.
@@ -53,7 +55,7 @@ pub struct ExitRules {
     pub trailing: Option<Trailing>,
     /// Close with a market order once the position has been open this many seconds.
     pub max_hold_secs: Option<i64>,
-    /// Hold the strategy's own exits (signal) while the position is not in profit.
+    /// Hold the strategy's own exits (signal) while the position's P&L is below zero.
     pub signal_only_in_profit: bool,
 }
 
@@ -243,7 +245,7 @@ pub fn next_trail(
     let Some(prev) = prev else {
         return Some(candidate);
     };
-    let step = entry * rule.step_pct;
+    let step = entry * rule.step_pct + atr.map_or(Decimal::ZERO, |a| a * rule.step_atr);
     let tightens_enough = if dir.long {
         candidate > prev && candidate - prev >= step
     } else {

@@ -100,7 +100,7 @@ impl SimVenue {
             ts,
             qty,
             price,
-            fee: self.settings.commission.fee(qty, price),
+            fee: self.settings.commission.fee(qty, price, liquidity),
             liquidity,
             stale_price,
         }

@@ -62,6 +62,7 @@ fn trailing() -> impl Strategy<Value = Trailing> {
             distance,
             activation_pct: Decimal::new(act, 3),
             step_pct: Decimal::new(step, 3),
+            step_atr: Decimal::new(step, 2),
             min_pct: min.map(|m| Decimal::new(m, 3)),
             max_pct: max.map(|m| Decimal::new(m, 3)),
         })
