@@ -95,6 +95,7 @@ fn safety_core() -> (RiskLimits, ExitSettings, Option<EodSettings>) {
         calendar: lockstep_core::Calendar::Nyse,
         before_close: 5 * 60 * 1_000_000_000,
         flatten: vec![false],
+        flatten_expiring: true,
     };
     (risk, exits, Some(eod))
 }

@@ -60,6 +60,8 @@ Config keys (TOML file or --set KEY=VALUE), with defaults:
   [[strategies]] exits = {...}    per-strategy exit keys over [exits]; eod = \"hold\"|\"flatten\"
   eod.flatten_at                  15:55 (exchange time; nyse calendar only)
   eod.policy                      hold  (or flatten: close every position at flatten_at)
+  eod.flatten_expiring            true  (options expiring that session are closed at flatten_at;
+                                  false: settled in cash at intrinsic value at the close)
   report.equity                   session  (or bar)
   report.dir                      reports
 
@@ -271,6 +273,14 @@ pub struct EodSection {
     /// `hold` (default) or `flatten`; a `[[strategies]]` entry may set its own `eod`.
     #[serde(default)]
     pub policy: EodPolicy,
+    /// Close options expiring in the session at `flatten_at` whoever holds them (default
+    /// true); `false` leaves them to cash settlement at the close.
+    #[serde(default = "yes")]
+    pub flatten_expiring: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn default_flatten_at() -> String {
@@ -282,6 +292,7 @@ impl Default for EodSection {
         EodSection {
             flatten_at: default_flatten_at(),
             policy: EodPolicy::default(),
+            flatten_expiring: true,
         }
     }
 }

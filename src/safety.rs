@@ -331,5 +331,6 @@ pub fn eod_settings(
         calendar: lockstep_core::Calendar::Nyse,
         before_close: before,
         flatten,
+        flatten_expiring: cfg.eod.flatten_expiring,
     }))
 }

@@ -121,6 +121,17 @@ impl fmt::Display for OccSymbol {
     }
 }
 
+impl OccSymbol {
+    /// The symbol of the instrument that prices and settles this option: `SPX` for the
+    /// weekly `SPXW` root, the root itself otherwise.
+    pub fn underlying(&self) -> &str {
+        match self.root.as_str() {
+            "SPXW" => "SPX",
+            root => root,
+        }
+    }
+}
+
 /// How an option is exercised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ExerciseStyle {

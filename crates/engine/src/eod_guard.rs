@@ -19,6 +19,9 @@ pub struct EodSettings {
     /// Per strategy (by index): close its positions at `flatten_at` (policy `flatten`);
     /// otherwise (`hold`, or a strategy past the end) only cancel its working entries.
     pub flatten: Vec<bool>,
+    /// Close options expiring in the session at `flatten_at` whatever their strategy's
+    /// policy (default true); when false they are settled at the close instead.
+    pub flatten_expiring: bool,
 }
 
 /// Timers the guard asks the loop to schedule for a new session.
@@ -69,6 +72,11 @@ impl EodGuard {
     /// Whether the guard closes any strategy's positions.
     pub fn flattens(&self) -> bool {
         self.settings.flatten.iter().any(|f| *f)
+    }
+
+    /// Whether options expiring in the session are closed at `flatten_at`.
+    pub fn flattens_expiring(&self) -> bool {
+        self.settings.flatten_expiring
     }
 
     /// Whether the guard closes `strategy`'s positions.
@@ -130,6 +138,7 @@ mod tests {
             calendar: Calendar::Nyse,
             before_close: 5 * 60 * 1_000_000_000,
             flatten: vec![true],
+            flatten_expiring: true,
         });
         let timers = |s: GuardStep| match s {
             GuardStep::Schedule(t) => t,

@@ -10,6 +10,7 @@ use crate::clock::Clock;
 use crate::eod_guard::{EodGuard, EodSettings, GuardStep};
 use crate::executor::{ExecError, Executor, ReportEffect};
 use crate::exit_manager::{ExitManager, ExitOrder, ExitSettings};
+use crate::instruments::Instruments;
 use crate::journal::{
     Entry, EquityPoint, Journal, JournalError, Names, OpenPosition, Rejection, RunOutcome,
 };
@@ -69,6 +70,18 @@ pub enum EngineError {
     /// late to flatten at `flatten_at` (exit code 2).
     #[error("eod.policy = \"flatten\" needs intraday bars: a daily bar is only seen at its session's close")]
     EodNeedsIntraday,
+    /// An option expired with no price of its underlying to settle it against.
+    #[error(
+        "engine error: {option} expired on {session} but {underlying} has no price to settle it"
+    )]
+    NoUnderlyingPrice {
+        /// The option.
+        option: String,
+        /// Its underlying.
+        underlying: String,
+        /// Session date.
+        session: chrono::NaiveDate,
+    },
     /// A position the EOD policy must flatten was still open when its session closed.
     #[error("engine error: {symbol} still open at the close of session {session} although eod.policy is flatten")]
     OpenAcrossClose {
@@ -107,6 +120,8 @@ pub struct Engine<V: Venue, C: Clock, J: Journal> {
     queue: EventQueue<QueuedEvent>,
     eod: Option<EodGuard>,
     eod_closing: bool,
+    eod_session: Option<chrono::NaiveDate>,
+    instruments: Instruments,
     exits: ExitManager,
     exit_orders: Vec<ExitOrder>,
     reports: Vec<VenueReport>,
@@ -137,6 +152,8 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
             journal,
             eod: settings.eod.clone().map(EodGuard::new),
             eod_closing: false,
+            eod_session: None,
+            instruments: Instruments::default(),
             exits: ExitManager::new(settings.exits.clone()),
             exit_orders: Vec::new(),
             risk: RiskEngine::new(settings.risk.clone()),
@@ -254,6 +271,13 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
         self.first_ts.get_or_insert(bar.ts);
         self.last_ts = Some(bar.ts);
         self.market.update(bar);
+        if let Some(instrument) = self
+            .instruments
+            .classify(bar.symbol, self.symbols.name(bar.symbol))
+        {
+            self.ledger
+                .set_multiplier(bar.symbol, instrument.multiplier());
+        }
         if let Some(guard) = self.eod.as_mut() {
             match guard.on_bar(bar.ts) {
                 GuardStep::Nothing => {}

@@ -16,6 +16,7 @@ pub mod event_loop;
 pub mod executor;
 pub mod exit_manager;
 pub mod exit_rules;
+pub mod instruments;
 pub mod journal;
 pub mod ledger;
 pub mod market;

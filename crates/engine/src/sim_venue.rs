@@ -296,6 +296,22 @@ impl Venue for SimVenue {
         out.push(self.fill(order.id, order.qty, now, price, liquidity, false));
     }
 
+    fn settle(&mut self, order: &Order, price: Price, now: UnixNanos, out: &mut Vec<VenueReport>) {
+        out.push(VenueReport::Accepted {
+            order_id: order.id,
+            ts: now,
+        });
+        out.push(VenueReport::Fill {
+            order_id: order.id,
+            ts: now,
+            qty: order.qty,
+            price,
+            fee: lockstep_core::Money::ZERO,
+            liquidity: Liquidity::Taker,
+            stale_price: false,
+        });
+    }
+
     fn has_working(&self, bar: &Bar) -> bool {
         self.working
             .get(bar.symbol.index())

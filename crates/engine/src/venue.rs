@@ -86,6 +86,10 @@ pub trait Venue {
         out: &mut Vec<VenueReport>,
     );
 
+    /// An option still open at its expiry close settles in cash: acknowledge `order` and
+    /// fill it at `price` (the intrinsic value), with no fee, slippage or fault.
+    fn settle(&mut self, order: &Order, price: Price, now: UnixNanos, out: &mut Vec<VenueReport>);
+
     /// The session is closing and `order` must not stay open: acknowledge it if it is new
     /// and fill what is left now at the last known price, marked stale (a live venue escalates and alerts instead).
     fn fill_at_close(

@@ -33,6 +33,7 @@ fn with_eod(flatten: Vec<bool>) -> EngineSettings {
             calendar: Calendar::Nyse,
             before_close: 5 * 60 * 1_000_000_000,
             flatten,
+            flatten_expiring: true,
         }),
         ..settings()
     }

@@ -4,23 +4,36 @@
 //! (for `hold` strategies only their `day` entries: a `gtc` entry was asked to outlive the
 //! session) and every working order of `flatten` strategies except the engine's own exits;
 //! refuse entries until the close; close each `flatten` position with reason `eod`. Until
-//! the close, a refused close is asked again on every bar. At the close: whatever a
-//! `flatten` strategy still holds is filled at the last price (`stale_price`); a position
-//! left after that is an engine error. Day orders expire.
+//! the close, a refused close is asked again on every bar. Options expiring in the session
+//! are closed like `flatten` positions whoever holds them (unless `flatten_expiring` is
+//! off). At the close: whatever must be flat is filled at the last price (`stale_price`);
+//! options expiring that day (or earlier) that are still open settle in cash at intrinsic
+//! value against their underlying's last price, reason `expiry`; a `flatten` position left
+//! after that is an engine error. Day orders expire.
 
 use super::{Engine, EngineError};
 use crate::clock::Clock;
 use crate::eod_guard::EodGuard;
 use crate::journal::{Entry, Journal};
 use crate::venue::Venue;
-use lockstep_core::UnixNanos;
 use lockstep_core::{ExitReason, Order, OrderIntent, Side, StrategyId, SymbolId, TimeInForce};
+use lockstep_core::{Qty, UnixNanos};
 
 impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
     fn flattens(&self, strategy: StrategyId) -> bool {
         self.eod
             .as_ref()
             .is_some_and(|g: &EodGuard| g.flattens_strategy(strategy))
+    }
+
+    /// Whether `strategy`'s position in `symbol` must be flat at this session's close: its
+    /// policy is `flatten`, or the symbol is an option expiring this session.
+    fn must_flatten(&self, strategy: StrategyId, symbol: SymbolId) -> bool {
+        let expiring = self.eod.as_ref().is_some_and(EodGuard::flattens_expiring)
+            && self
+                .eod_session
+                .is_some_and(|d| self.instruments.expires_on(symbol, d));
+        expiring || self.flattens(strategy)
     }
 
     /// Withdraws the orders `which` selects, at the executor and at the venue.
@@ -57,6 +70,7 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
         close: UnixNanos,
     ) -> Result<(), EngineError> {
         let now = self.clock.now();
+        self.eod_session = Some(session);
         self.record(Entry::Eod(session, now))?;
         let flatten: Vec<bool> = (0..self.strategies.len())
             .map(|k| self.flattens(StrategyId(k as u32)))
@@ -78,7 +92,7 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
     /// `flatten` strategy that no engine exit is closing yet.
     pub(super) fn eod_close_positions(&mut self) -> Result<(), EngineError> {
         for (strategy, symbol, qty) in self.executor.strategy_positions() {
-            if !self.flattens(strategy) || self.executor.closing(strategy, symbol) {
+            if !self.must_flatten(strategy, symbol) || self.executor.closing(strategy, symbol) {
                 continue;
             }
             self.clear_for_exit(strategy, symbol)?;
@@ -103,6 +117,7 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
     pub(super) fn session_close(&mut self, session: chrono::NaiveDate) -> Result<(), EngineError> {
         let now = self.clock.now();
         self.eod_closing = false;
+        self.eod_session = Some(session);
         self.eod_close_positions()?;
         for intent in std::mem::take(&mut self.intents) {
             match self
@@ -116,24 +131,74 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
             }
         }
         let forced = self.executor.live_where(|o| {
-            o.exit_reason.is_some_and(ExitReason::is_managed) && self.flattens(o.strategy)
+            o.exit_reason.is_some_and(ExitReason::is_managed)
+                && self.must_flatten(o.strategy, o.symbol)
         });
         for order in forced {
             self.venue
                 .fill_at_close(&order, now, &self.market, &mut self.reports);
         }
+        self.handle_reports()?;
+        self.settle_expired(session)?;
         self.venue.end_session(now, &mut self.reports);
         self.handle_reports()?;
         let left = self
             .executor
             .strategy_positions()
             .into_iter()
-            .find(|(strategy, _, _)| self.flattens(*strategy));
+            .find(|(strategy, symbol, _)| self.must_flatten(*strategy, *symbol));
         if let Some((_, symbol, _)) = left {
             return Err(EngineError::OpenAcrossClose {
                 symbol: self.symbols.name(symbol).to_string(),
                 session,
             });
+        }
+        Ok(())
+    }
+
+    /// Settles every open option expiring on `session` or earlier: cash at intrinsic value
+    /// against the underlying's last price (worthless out of the money), reason `expiry`.
+    fn settle_expired(&mut self, session: chrono::NaiveDate) -> Result<(), EngineError> {
+        let now = self.clock.now();
+        for (strategy, symbol, qty) in self.executor.strategy_positions() {
+            let Some(contract) = self.instruments.option(symbol) else {
+                continue;
+            };
+            if contract.occ.expiry > session {
+                continue;
+            }
+            let underlying = contract.underlying.clone();
+            let Some(spot) = self
+                .symbols
+                .get(&underlying)
+                .and_then(|u| self.market.mark(u))
+            else {
+                return Err(EngineError::NoUnderlyingPrice {
+                    option: self.symbols.name(symbol).to_string(),
+                    underlying,
+                    session,
+                });
+            };
+            let price = contract.intrinsic(spot);
+            self.clear_for_exit(strategy, symbol)?;
+            let side = if qty > Qty::ZERO {
+                Side::Sell
+            } else {
+                Side::Buy
+            };
+            let intent =
+                OrderIntent::market(strategy, symbol, side, qty.abs(), Some(ExitReason::Expiry));
+            match self
+                .risk
+                .check(intent, now, &self.market, &self.ledger, &self.executor)
+            {
+                Err(rej) => self.record(Entry::Rejection(&rej))?,
+                Ok(approved) => {
+                    let order = self.executor.create(approved, now);
+                    self.venue.settle(order, price, now, &mut self.reports);
+                    self.handle_reports()?;
+                }
+            }
         }
         Ok(())
     }

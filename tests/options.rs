@@ -1,0 +1,97 @@
+//! Options end to end: OCC symbols are contracts with a multiplier of 100, and a contract
+//! still open at its expiry close settles in cash at intrinsic value (reason `expiry`).
+
+mod common;
+
+use common::{csv_rows, lockstep, repo, summary};
+use rust_decimal::Decimal;
+
+fn run(sets: &[&str]) -> (tempfile::TempDir, serde_json::Value) {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = repo().join("scenarios/options_expiry_settlement.toml");
+    let mut args = vec![
+        "backtest",
+        scenario.to_str().unwrap(),
+        "--quiet",
+        "--out",
+        "out",
+    ];
+    for s in sets {
+        args.extend_from_slice(&["--set", s]);
+    }
+    let o = lockstep(tmp.path(), &args);
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    let s = summary(&tmp.path().join("out"));
+    (tmp, s)
+}
+
+#[test]
+fn contracts_open_at_expiry_settle_at_intrinsic_value_times_100() {
+    let (tmp, s) = run(&[]);
+    let fills = csv_rows(&tmp.path().join("out"), "fills");
+    let settled: Vec<_> = fills
+        .iter()
+        .filter(|f| f["exit_reason"] == "expiry")
+        .map(|f| {
+            (
+                f["strategy"].as_str(),
+                f["price"].as_str(),
+                f["ts"].as_str(),
+                f["fee"].as_str(),
+            )
+        })
+        .collect();
+    // GOOG's last regular bar of 2015-12-24 (12:59 ET) closed at 748.40 (`close_text` of the
+    // source file); the session closed at 13:00 ET = 18:00Z.
+    assert_eq!(
+        settled,
+        vec![
+            ("itm_call", "8.40", "2015-12-24T18:00:00Z", "0.00"),
+            ("itm_put", "1.60", "2015-12-24T18:00:00Z", "0.00"),
+            ("otm_call", "0.00", "2015-12-24T18:00:00Z", "0.00"),
+            ("otm_put", "0.00", "2015-12-24T18:00:00Z", "0.00"),
+        ]
+    );
+    // P&L per contract is (settlement - premium paid) x 100, from the entry fills.
+    let settle = [840, 160, 0, 0].map(|cents| Decimal::new(cents, 2));
+    let entry_by_strategy: Vec<(String, Decimal)> = fills
+        .iter()
+        .filter(|f| f["exit_reason"].is_empty())
+        .map(|f| (f["strategy"].clone(), f["price"].parse().unwrap()))
+        .collect();
+    assert_eq!(entry_by_strategy.len(), 4, "one contract each");
+    let order = ["itm_call", "itm_put", "otm_call", "otm_put"];
+    let expected: Decimal = order
+        .iter()
+        .zip(settle)
+        .map(|(name, px)| {
+            let paid = entry_by_strategy
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, p)| *p)
+                .unwrap();
+            (px - paid) * Decimal::from(100)
+        })
+        .sum();
+    let realized: Decimal = s["realized_pnl"].as_str().unwrap().parse().unwrap();
+    assert_eq!(realized, expected);
+    assert_eq!(s["exit_reasons"]["expiry"]["count"], 4);
+    assert_eq!(s["open_positions"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn by_default_the_guard_closes_expiring_contracts_before_the_close() {
+    let (tmp, s) = run(&["eod.flatten_expiring=true"]);
+    assert_eq!(s["eod_ran_at"]["2015-12-24"], "2015-12-24T17:55:00Z");
+    let reasons: Vec<&String> = s["exit_reasons"].as_object().unwrap().keys().collect();
+    assert_eq!(
+        reasons,
+        ["eod"],
+        "closed by the guard, nothing left to settle"
+    );
+    let fills = csv_rows(&tmp.path().join("out"), "fills");
+    assert!(fills
+        .iter()
+        .filter(|f| f["exit_reason"] == "eod")
+        .all(|f| f["ts"].as_str() >= "2015-12-24T17:55:00Z"));
+}
