@@ -92,6 +92,19 @@ pub enum EngineError {
     },
 }
 
+/// What the venue does with a freshly created order.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Route {
+    /// Works it (submit).
+    Work,
+    /// Fills it now at a level the current bar crossed.
+    FillAt(Price, Liquidity),
+    /// Settles it in cash at this price (option expiry).
+    Settle(Price),
+    /// Nothing yet: the caller fills it (the close's forced fills).
+    Hold,
+}
+
 /// Asynchronous inputs that wait in the queue.
 #[derive(Debug, Clone, PartialEq)]
 pub enum QueuedEvent {
@@ -308,7 +321,8 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
                 .on_bar(bar, &self.executor, &mut self.exit_orders);
             for exit in std::mem::take(&mut self.exit_orders) {
                 self.clear_for_exit(exit.intent.strategy, exit.intent.symbol)?;
-                self.route(exit.intent, exit.at)?;
+                let how = exit.at.map_or(Route::Work, |(p, l)| Route::FillAt(p, l));
+                self.route(exit.intent, how)?;
             }
         }
         if self.eod_closing {
@@ -352,19 +366,14 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
                     self.record(Entry::Rejection(&rej))?;
                     continue;
                 }
-                self.route(intent, None)?;
+                self.route(intent, Route::Work)?;
             }
         }
         Ok(())
     }
 
-    /// Risk check, then an order; `at` fills it inside the current bar (a triggered exit
-    /// level), otherwise the venue works it.
-    fn route(
-        &mut self,
-        intent: OrderIntent,
-        at: Option<(Price, Liquidity)>,
-    ) -> Result<(), EngineError> {
+    /// Risk check, then an order, then what `how` says the venue does with it.
+    fn route(&mut self, intent: OrderIntent, how: Route) -> Result<(), EngineError> {
         let now = self.clock.now();
         match self
             .risk
@@ -373,18 +382,15 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
             Err(rej) => self.record(Entry::Rejection(&rej))?,
             Ok(approved) => {
                 let order = self.executor.create(approved, now);
-                match at {
-                    Some((price, liquidity)) => self.venue.fill_triggered(
-                        order,
-                        price,
-                        liquidity,
-                        now,
-                        &self.market,
-                        &mut self.reports,
-                    ),
-                    None => self
-                        .venue
-                        .submit(order, now, &self.market, &mut self.reports),
+                let out = &mut self.reports;
+                match how {
+                    Route::Work => self.venue.submit(order, now, &self.market, out),
+                    Route::FillAt(price, liquidity) => {
+                        self.venue
+                            .fill_triggered(order, price, liquidity, now, &self.market, out)
+                    }
+                    Route::Settle(price) => self.venue.settle(order, price, now, out),
+                    Route::Hold => {}
                 }
                 self.handle_reports()?;
             }

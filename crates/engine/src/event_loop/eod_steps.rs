@@ -11,7 +11,7 @@
 //! value against their underlying's last price, reason `expiry`; a `flatten` position left
 //! after that is an engine error. Day orders expire.
 
-use super::{Engine, EngineError};
+use super::{Engine, EngineError, Route};
 use crate::clock::Clock;
 use crate::eod_guard::EodGuard;
 use crate::journal::{Entry, Journal};
@@ -120,15 +120,7 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
         self.eod_session = Some(session);
         self.eod_close_positions()?;
         for intent in std::mem::take(&mut self.intents) {
-            match self
-                .risk
-                .check(intent, now, &self.market, &self.ledger, &self.executor)
-            {
-                Err(rej) => self.record(Entry::Rejection(&rej))?,
-                Ok(approved) => {
-                    self.executor.create(approved, now);
-                }
-            }
+            self.route(intent, Route::Hold)?;
         }
         let forced = self.executor.live_where(|o| {
             o.exit_reason.is_some_and(ExitReason::is_managed)
@@ -159,7 +151,6 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
     /// Settles every open option expiring on `session` or earlier: cash at intrinsic value
     /// against the underlying's last price (worthless out of the money), reason `expiry`.
     fn settle_expired(&mut self, session: chrono::NaiveDate) -> Result<(), EngineError> {
-        let now = self.clock.now();
         for (strategy, symbol, qty) in self.executor.strategy_positions() {
             let Some(contract) = self.instruments.option(symbol) else {
                 continue;
@@ -188,17 +179,7 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
             };
             let intent =
                 OrderIntent::market(strategy, symbol, side, qty.abs(), Some(ExitReason::Expiry));
-            match self
-                .risk
-                .check(intent, now, &self.market, &self.ledger, &self.executor)
-            {
-                Err(rej) => self.record(Entry::Rejection(&rej))?,
-                Ok(approved) => {
-                    let order = self.executor.create(approved, now);
-                    self.venue.settle(order, price, now, &mut self.reports);
-                    self.handle_reports()?;
-                }
-            }
+            self.route(intent, Route::Settle(price))?;
         }
         Ok(())
     }
