@@ -86,7 +86,11 @@ impl ExitsSection {
                 .trailing_activation_pct
                 .or(self.trailing_activation_pct),
             trailing_step_pct: over.trailing_step_pct.or(self.trailing_step_pct),
-            trailing_step_atr: over.trailing_step_atr.or(self.trailing_step_atr),
+            trailing_step_atr: if own_trail {
+                over.trailing_step_atr
+            } else {
+                over.trailing_step_atr.or(self.trailing_step_atr)
+            },
             trailing_min_pct: over.trailing_min_pct.or(self.trailing_min_pct),
             trailing_max_pct: over.trailing_max_pct.or(self.trailing_max_pct),
             max_hold_secs: over.max_hold_secs.or(self.max_hold_secs),

@@ -218,7 +218,9 @@ pub fn execute(plan: &RunPlan, argv: Vec<String>) -> Result<BacktestResult, AppE
             pb.finish_and_clear();
             return Err(match e {
                 EngineError::Data(d) => AppError::BadInput(d.0),
-                EngineError::EodNeedsIntraday => AppError::BadInput(e.to_string()),
+                EngineError::EodNeedsIntraday | EngineError::OptionsNeedSessions(_) => {
+                    AppError::BadInput(e.to_string())
+                }
                 other => AppError::Runtime(other.to_string()),
             });
         }

@@ -95,3 +95,43 @@ fn by_default_the_guard_closes_expiring_contracts_before_the_close() {
         .filter(|f| f["exit_reason"] == "eod")
         .all(|f| f["ts"].as_str() >= "2015-12-24T17:55:00Z"));
 }
+
+#[test]
+fn percent_commissions_are_on_the_contract_notional() {
+    let (tmp, _) = run(&["execution.commission.percent=0.001"]);
+    let fills = csv_rows(&tmp.path().join("out"), "fills");
+    let call = fills
+        .iter()
+        .find(|f| f["strategy"] == "itm_call" && f["exit_reason"].is_empty())
+        .unwrap();
+    // 1 contract x 9.95 x 100 x 0.1 % = 0.995.
+    assert_eq!(
+        (call["price"].as_str(), call["fee"].as_str()),
+        ("9.95", "0.995")
+    );
+}
+
+#[test]
+fn options_without_session_closes_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = repo().join("scenarios/options_expiry_settlement.toml");
+    let o = lockstep(
+        tmp.path(),
+        &[
+            "backtest",
+            scenario.to_str().unwrap(),
+            "--quiet",
+            "--out",
+            "out",
+            "--set",
+            "data.calendar=\"24x7\"",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let err = common::stderr(&o);
+    assert!(
+        err.contains("is an option: options need data.calendar = \"nyse\""),
+        "{err}"
+    );
+    assert!(!tmp.path().join("out").exists(), "nothing half-written");
+}

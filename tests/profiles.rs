@@ -47,18 +47,26 @@ fn bottrader_crypto_exits_in_the_seeds_priority_with_taker_fees_split_fifo() {
     );
     assert_eq!(first["net_pnl"], "-7.1826");
     assert_eq!(first["exit_reason"], "signal");
-    // A strategy's own exit only goes out when its price P&L is not negative.
+    // A strategy's own exit only goes out when its price P&L at the deciding bar's close is
+    // not negative (it then fills at the next open, which may be lower; fees are extra).
+    let closes = bar_closes(&repo().join("data/lean_coinbase_btc_eth_1m_20170903_04.parquet"));
+    let fills = csv_rows(&out, "fills");
+    let orders = csv_rows(&out, "orders");
+    let decided = |fill_id: &str| {
+        let order_id = &fills.iter().find(|f| f["fill_id"] == fill_id).unwrap()["order_id"];
+        orders.iter().find(|o| &o["order_id"] == order_id).unwrap()["created_ts"].clone()
+    };
     for l in lots.iter().filter(|l| l["exit_reason"] == "signal") {
-        let (open, close): (f64, f64) = (
-            l["open_price"].parse().unwrap(),
-            l["close_price"].parse().unwrap(),
+        let open: rust_decimal::Decimal = l["open_price"].parse().unwrap();
+        let mark = closes[&(l["symbol"].clone(), decided(&l["close_fill_id"]))];
+        assert!(
+            mark >= open,
+            "signal exit decided at a loss ({mark} < {open}): {l:?}"
         );
-        assert!(close >= open, "signal exit at a loss: {l:?}");
     }
     // Every soft stop was decided on a bar that closed at or below its level (entry less
     // 2.5 %, rounded down to the cent) and filled at the next bar's open, which is the
     // trigger bar's end. Checked against the bars themselves.
-    let closes = bar_closes(&repo().join("data/lean_coinbase_btc_eth_1m_20170903_04.parquet"));
     let cent = rust_decimal::Decimal::new(1, 2);
     let soft: Vec<_> = lots
         .iter()

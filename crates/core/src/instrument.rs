@@ -54,18 +54,19 @@ pub struct OccSymbol {
 }
 
 impl OccSymbol {
-    /// Parses the 21-character OCC form; anything else is an error saying what is wrong.
+    /// Parses the 21-character OCC form, or the same without the root's padding
+    /// (`SPY230901C00470000`, as brokers such as Alpaca write it); anything else is an
+    /// error saying what is wrong.
     pub fn parse(text: &str) -> Result<OccSymbol, OccError> {
         let bad = |reason: &str| OccError {
             symbol: text.to_string(),
             reason: reason.to_string(),
         };
-        if text.len() != 21 || !text.is_ascii() {
-            return Err(bad(
-                "expected 21 ASCII characters (root padded to 6, YYMMDD, C/P, 8-digit strike)",
-            ));
+        let compact = (16..21).contains(&text.len()) && !text.contains(' ');
+        if !text.is_ascii() || (text.len() != 21 && !compact) {
+            return Err(bad("expected 21 ASCII characters (root padded to 6, YYMMDD, C/P, 8-digit strike), or the same without padding"));
         }
-        let (root, rest) = text.split_at(6);
+        let (root, rest) = text.split_at(text.len() - 15);
         let root = root.trim_end();
         if root.is_empty() || !root.chars().all(|c| c.is_ascii_alphanumeric()) {
             return Err(bad(
@@ -250,9 +251,17 @@ mod tests {
     }
 
     #[test]
+    fn reads_the_unpadded_broker_form_too() {
+        let s = OccSymbol::parse("SPY230901C00470000").expect("compact");
+        assert_eq!(s.root, "SPY");
+        assert_eq!(s.to_string(), "SPY   230901C00470000");
+        assert!(OccSymbol::parse("SPY").is_err());
+    }
+
+    #[test]
     fn rejects_what_is_not_occ_and_says_why() {
         for (text, why) in [
-            ("SPY230901C00470000", "21 ASCII"),
+            ("SPY2309", "21 ASCII"),
             ("SPY   230231C00470000", "calendar date"),
             ("SPY   230901X00470000", "C or P"),
             ("SPY   2309O1C00470000", "must be digits"),

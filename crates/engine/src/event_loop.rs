@@ -70,9 +70,13 @@ pub enum EngineError {
     /// late to flatten at `flatten_at` (exit code 2).
     #[error("eod.policy = \"flatten\" needs intraday bars: a daily bar is only seen at its session's close")]
     EodNeedsIntraday,
+    /// Option bars need session closes to expire at: the `nyse` calendar and intraday bars
+    /// (exit code 2).
+    #[error("{0} is an option: options need data.calendar = \"nyse\" and intraday bars, so they can expire at a session close")]
+    OptionsNeedSessions(String),
     /// An option expired with no price of its underlying to settle it against.
     #[error(
-        "engine error: {option} expired on {session} but {underlying} has no price to settle it"
+        "engine error: {option} expired on {session} but {underlying} has no price from that session to settle it"
     )]
     NoUnderlyingPrice {
         /// The option.
@@ -288,8 +292,15 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
             .instruments
             .classify(bar.symbol, self.symbols.name(bar.symbol))
         {
+            let option = matches!(instrument, lockstep_core::Instrument::Option(_));
             self.ledger
                 .set_multiplier(bar.symbol, instrument.multiplier());
+            self.venue
+                .set_multiplier(bar.symbol, instrument.multiplier());
+            if option && self.eod.is_none() {
+                let name = self.symbols.name(bar.symbol).to_string();
+                return Err(EngineError::OptionsNeedSessions(name));
+            }
         }
         if let Some(guard) = self.eod.as_mut() {
             match guard.on_bar(bar.ts) {
@@ -308,6 +319,10 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
                 }
                 GuardStep::DailyBar if guard.flattens() => {
                     return Err(EngineError::EodNeedsIntraday)
+                }
+                GuardStep::DailyBar if self.instruments.option(bar.symbol).is_some() => {
+                    let name = self.symbols.name(bar.symbol).to_string();
+                    return Err(EngineError::OptionsNeedSessions(name));
                 }
                 GuardStep::DailyBar => {}
             }

@@ -174,9 +174,15 @@ pub fn decide(levels: &Levels, dir: Direction, bar: &Bar, intrabar: Intrabar) ->
         reason,
         at: Some((p, Liquidity::Taker)),
     };
+    // A resting target the open gapped through fills at the open, taking liquidity.
+    let target_liquidity = if gapped_to_target {
+        Liquidity::Taker
+    } else {
+        Liquidity::Maker
+    };
     let take = |p| Fired {
         reason: ExitReason::TakeProfit,
-        at: Some((p, Liquidity::Maker)),
+        at: Some((p, target_liquidity)),
     };
     if let Some(p) = target.filter(|_| gapped_to_target || intrabar == Intrabar::Optimistic) {
         return Some(take(p));

@@ -1,12 +1,27 @@
 //! What each symbol of a run is: an option when its name is an OCC symbol (multiplier 100,
 //! settled in cash at expiry), otherwise an equity-like instrument (multiplier 1).
+//!
+//! An option expires at the close of its *expiry session*: the last NYSE session on or
+//! before the OCC date (monthly equity options before 2015 carry the Saturday after their
+//! last trading Friday; a holiday moves the session earlier).
 
-use lockstep_core::{Instrument, OccSymbol, OptionContract, SymbolId};
+use chrono::NaiveDate;
+use lockstep_core::{Calendar, Instrument, OccSymbol, OptionContract, SymbolId};
 
 /// Instruments by symbol id, classified the first time a symbol's bar arrives.
 #[derive(Debug, Clone, Default)]
 pub struct Instruments {
     by_id: Vec<Option<Instrument>>,
+    expiry_sessions: Vec<Option<NaiveDate>>,
+}
+
+/// The last NYSE session on or before `date`.
+pub fn expiry_session(date: NaiveDate) -> NaiveDate {
+    let nyse = Calendar::Nyse;
+    match nyse.session(date) {
+        Some(_) => date,
+        None => nyse.previous_session(date).map_or(date, |s| s.date),
+    }
 }
 
 impl Instruments {
@@ -24,8 +39,12 @@ impl Instruments {
         if self.by_id.len() <= i {
             self.by_id.resize(i + 1, None);
         }
+        if self.expiry_sessions.len() <= i {
+            self.expiry_sessions.resize(i + 1, None);
+        }
         let instrument = match OccSymbol::parse(name) {
             Ok(occ) => {
+                self.expiry_sessions[i] = Some(expiry_session(occ.expiry));
                 let underlying = occ.underlying().to_string();
                 Instrument::Option(OptionContract::new(occ, &underlying))
             }
@@ -43,9 +62,19 @@ impl Instruments {
         }
     }
 
-    /// Whether `symbol` is an option expiring on `date`.
-    pub fn expires_on(&self, symbol: SymbolId, date: chrono::NaiveDate) -> bool {
-        self.option(symbol).is_some_and(|c| c.occ.expiry == date)
+    /// The session at whose close option `symbol` expires.
+    pub fn expiry_session(&self, symbol: SymbolId) -> Option<NaiveDate> {
+        self.expiry_sessions.get(symbol.index()).copied().flatten()
+    }
+
+    /// Whether `symbol` is an option whose expiry session is `date`.
+    pub fn expires_on(&self, symbol: SymbolId, date: NaiveDate) -> bool {
+        self.expiry_session(symbol) == Some(date)
+    }
+
+    /// Whether `symbol` is an option whose expiry session is `date` or earlier.
+    pub fn expired_by(&self, symbol: SymbolId, date: NaiveDate) -> bool {
+        self.expiry_session(symbol).is_some_and(|e| e <= date)
     }
 }
 
@@ -70,8 +99,26 @@ mod tests {
             "once"
         );
         assert_eq!(i.classify(SymbolId(0), "SPY"), Some(&Instrument::Equity));
-        let day = chrono::NaiveDate::from_ymd_opt(2021, 1, 4).expect("date");
+        let day = NaiveDate::from_ymd_opt(2021, 1, 4).expect("date");
         assert!(i.expires_on(SymbolId(1), day));
         assert!(!i.expires_on(SymbolId(0), day));
+        // A pre-2015 monthly: OCC date Saturday 2014-06-21, last trading day Friday the 20th.
+        i.classify(SymbolId(2), "AAPL  140621C00545000");
+        let friday = NaiveDate::from_ymd_opt(2014, 6, 20).expect("date");
+        assert!(i.expires_on(SymbolId(2), friday));
+        assert!(i.expired_by(
+            SymbolId(2),
+            NaiveDate::from_ymd_opt(2014, 6, 23).expect("d")
+        ));
+        assert!(!i.expired_by(
+            SymbolId(2),
+            NaiveDate::from_ymd_opt(2014, 6, 19).expect("d")
+        ));
+        // Good Friday 2015-04-03: options dated that day expire on Thursday the 2nd.
+        let good_friday = NaiveDate::from_ymd_opt(2015, 4, 3).expect("date");
+        assert_eq!(
+            expiry_session(good_friday),
+            NaiveDate::from_ymd_opt(2015, 4, 2).expect("d")
+        );
     }
 }

@@ -67,12 +67,20 @@ pub struct BarMatch {
     pub armed: bool,
 }
 
-fn limit_fill(side: Side, limit: Price, open: Price, high: Price, low: Price) -> Option<Price> {
+/// A limit's fill: at the open when the order was marketable there (it takes liquidity),
+/// at the level when the bar traded through a resting order (it made liquidity).
+fn limit_fill(
+    side: Side,
+    limit: Price,
+    open: Price,
+    high: Price,
+    low: Price,
+) -> Option<(Price, Liquidity)> {
     match side {
-        Side::Buy if open < limit => Some(open),
-        Side::Buy if low < limit => Some(limit),
-        Side::Sell if open > limit => Some(open),
-        Side::Sell if high > limit => Some(limit),
+        Side::Buy if open < limit => Some((open, Liquidity::Taker)),
+        Side::Buy if low < limit => Some((limit, Liquidity::Maker)),
+        Side::Sell if open > limit => Some((open, Liquidity::Taker)),
+        Side::Sell if high > limit => Some((limit, Liquidity::Maker)),
         _ => None,
     }
 }
@@ -98,7 +106,6 @@ pub fn match_bar(
 ) -> BarMatch {
     let (open, high, low) = (bar.open_price(), bar.high_price(), bar.low_price());
     let taker = |p| Some((p, Liquidity::Taker));
-    let maker = |p| Some((p, Liquidity::Maker));
     match kind {
         OrderKind::Market => BarMatch {
             fill: match model {
@@ -108,7 +115,7 @@ pub fn match_bar(
             armed,
         },
         OrderKind::Limit { limit } => BarMatch {
-            fill: limit_fill(side, limit, open, high, low).and_then(maker),
+            fill: limit_fill(side, limit, open, high, low),
             armed,
         },
         OrderKind::Stop { .. } if armed => match_bar(OrderKind::Market, side, armed, bar, model),
@@ -120,7 +127,7 @@ pub fn match_bar(
             }
         }
         OrderKind::StopLimit { limit, .. } if armed => BarMatch {
-            fill: limit_fill(side, limit, open, high, low).and_then(maker),
+            fill: limit_fill(side, limit, open, high, low),
             armed,
         },
         OrderKind::StopLimit { stop, limit } => match stop_trigger(side, stop, open, high, low) {
@@ -134,7 +141,7 @@ pub fn match_bar(
                     Side::Sell => at >= limit,
                 };
                 BarMatch {
-                    fill: if within { maker(at) } else { None },
+                    fill: if within { taker(at) } else { None },
                     armed: true,
                 }
             }
@@ -274,7 +281,11 @@ mod tests {
         assert_eq!(m.fill, Some((d("10.80"), Liquidity::Maker)));
         let touch = bar(10_40, 10_60, 10_30, 10_55);
         let m = match_bar(kind, Side::Buy, false, &touch, FillModel::NextOpen);
-        assert_eq!(m.fill, Some((d("10.50"), Liquidity::Maker)));
+        assert_eq!(
+            m.fill,
+            Some((d("10.50"), Liquidity::Taker)),
+            "filled as it triggered: it took liquidity"
+        );
     }
 
     #[test]

@@ -8,8 +8,8 @@ use crate::sim_faults::{FaultInjector, FaultSettings};
 use crate::sim_matching::{match_bar, Slippage, VolumeBudget};
 use crate::venue::{Venue, VenueReport};
 use lockstep_core::{
-    Bar, Liquidity, Order, OrderId, OrderKind, OrderStatus, Price, Qty, Side, TimeInForce,
-    UnixNanos,
+    Bar, Liquidity, Money, Order, OrderId, OrderKind, OrderStatus, Price, Qty, Side, SymbolId,
+    TimeInForce, UnixNanos,
 };
 use rust_decimal::Decimal;
 
@@ -59,6 +59,7 @@ pub struct SimVenue {
     settings: SimSettings,
     faults: FaultInjector,
     working: Vec<Vec<Working>>,
+    multipliers: Vec<Money>,
 }
 
 impl Default for SimVenue {
@@ -83,24 +84,33 @@ impl SimVenue {
             faults: FaultInjector::new(settings.faults.clone()),
             settings,
             working: Vec::new(),
+            multipliers: Vec::new(),
         }
     }
 
+    /// A fill report; the fee is on the notional `qty x price x multiplier`.
+    #[allow(clippy::too_many_arguments)]
     fn fill(
         &self,
         order_id: OrderId,
+        symbol: SymbolId,
         qty: Qty,
         ts: UnixNanos,
         price: Price,
         liquidity: Liquidity,
         stale_price: bool,
     ) -> VenueReport {
+        let m = self
+            .multipliers
+            .get(symbol.index())
+            .copied()
+            .unwrap_or(Money::ONE);
         VenueReport::Fill {
             order_id,
             ts,
             qty,
             price,
-            fee: self.settings.commission.fee(qty, price, liquidity),
+            fee: self.settings.commission.fee(qty, price * m, liquidity),
             liquidity,
             stale_price,
         }
@@ -177,7 +187,15 @@ impl Venue for SimVenue {
             let qty = VolumeBudget::new(bar, self.settings.max_participation).take(order.qty);
             if qty > Qty::ZERO {
                 let price = self.slipped(bar.close_price(), Liquidity::Taker, order.side, bar);
-                out.push(self.fill(order.id, qty, now, price, Liquidity::Taker, false));
+                out.push(self.fill(
+                    order.id,
+                    order.symbol,
+                    qty,
+                    now,
+                    price,
+                    Liquidity::Taker,
+                    false,
+                ));
             }
             w.remaining -= qty;
             w.seen_bar = true;
@@ -216,7 +234,7 @@ impl Venue for SimVenue {
                     bar.end
                 };
                 let price = self.slipped(price, liquidity, w.side, bar);
-                out.push(self.fill(w.order_id, qty, ts, price, liquidity, false));
+                out.push(self.fill(w.order_id, bar.symbol, qty, ts, price, liquidity, false));
                 w.remaining -= qty;
             }
         }
@@ -261,6 +279,7 @@ impl Venue for SimVenue {
             let price = self.slipped(bar.close_price(), Liquidity::Taker, order.side, bar);
             let fill = self.fill(
                 order.id,
+                order.symbol,
                 order.remaining(),
                 now,
                 price,
@@ -293,7 +312,23 @@ impl Venue for SimVenue {
             Some(bar) => self.slipped(price, liquidity, order.side, bar),
             None => price,
         };
-        out.push(self.fill(order.id, order.qty, now, price, liquidity, false));
+        out.push(self.fill(
+            order.id,
+            order.symbol,
+            order.qty,
+            now,
+            price,
+            liquidity,
+            false,
+        ));
+    }
+
+    fn set_multiplier(&mut self, symbol: SymbolId, multiplier: Money) {
+        let i = symbol.index();
+        if self.multipliers.len() <= i {
+            self.multipliers.resize(i + 1, Money::ONE);
+        }
+        self.multipliers[i] = multiplier;
     }
 
     fn settle(&mut self, order: &Order, price: Price, now: UnixNanos, out: &mut Vec<VenueReport>) {
@@ -306,7 +341,7 @@ impl Venue for SimVenue {
             ts: now,
             qty: order.qty,
             price,
-            fee: lockstep_core::Money::ZERO,
+            fee: Money::ZERO,
             liquidity: Liquidity::Taker,
             stale_price: false,
         });

@@ -86,6 +86,10 @@ pub trait Venue {
         out: &mut Vec<VenueReport>,
     );
 
+    /// `symbol` trades with this multiplier (100 for an option contract): fees on notional
+    /// scale with it. The default ignores it.
+    fn set_multiplier(&mut self, _symbol: lockstep_core::SymbolId, _multiplier: Money) {}
+
     /// An option still open at its expiry close settles in cash: acknowledge `order` and
     /// fill it at `price` (the intrinsic value), with no fee, slippage or fault.
     fn settle(&mut self, order: &Order, price: Price, now: UnixNanos, out: &mut Vec<VenueReport>);

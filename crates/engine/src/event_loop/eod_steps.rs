@@ -155,14 +155,20 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
             let Some(contract) = self.instruments.option(symbol) else {
                 continue;
             };
-            if contract.occ.expiry > session {
+            if !self.instruments.expired_by(symbol, session) {
                 continue;
             }
             let underlying = contract.underlying.clone();
+            // The underlying's price must come from this session, never an older close.
+            let opened = lockstep_core::Calendar::Nyse
+                .session(session)
+                .map_or(UnixNanos(i64::MAX), |s| s.open);
             let Some(spot) = self
                 .symbols
                 .get(&underlying)
-                .and_then(|u| self.market.mark(u))
+                .and_then(|u| self.market.last_bar(u))
+                .filter(|b| b.end > opened)
+                .map(|b| b.close_price())
             else {
                 return Err(EngineError::NoUnderlyingPrice {
                     option: self.symbols.name(symbol).to_string(),
@@ -181,6 +187,15 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
                 OrderIntent::market(strategy, symbol, side, qty.abs(), Some(ExitReason::Expiry));
             self.route(intent, Route::Settle(price))?;
         }
+        // Orders left on expired contracts (a holder's gtc entry) die with them.
+        let instruments = &self.instruments;
+        let dead: Vec<SymbolId> = self
+            .executor
+            .live_where(|o| instruments.expired_by(o.symbol, session))
+            .iter()
+            .map(|o| o.symbol)
+            .collect();
+        self.cancel_orders(|o| dead.contains(&o.symbol))?;
         Ok(())
     }
 }
