@@ -3,8 +3,10 @@
 //! strings themselves; they describe the contract and the chain picks it.
 
 use crate::black_scholes::{delta, implied_vol, Inputs};
+use crate::instruments::Instruments;
+use crate::market::MarketState;
 use chrono::{Datelike, Days, NaiveDate, Weekday};
-use lockstep_core::{OptionRight, Price};
+use lockstep_core::{OptionRight, Price, SymbolId, SymbolTable, UnixNanos};
 use rust_decimal::prelude::ToPrimitive;
 
 /// Which expiry to trade, relative to the trading day.
@@ -49,6 +51,66 @@ pub fn atm_strike(right: OptionRight, underlying: Price, strikes: &[Price]) -> O
         OptionRight::Call => strikes.iter().copied().find(|k| *k >= underlying),
         OptionRight::Put => strikes.iter().rev().copied().find(|k| *k <= underlying),
     }
+}
+
+/// What a strategy asks the chain for: the at-the-money contract of `underlying` with
+/// `right`, picked by `expiry`, among contracts with a bar in the last `fresh_secs`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AtmRequest<'a> {
+    /// Underlying symbol (`SPX`, `GOOG`).
+    pub underlying: &'a str,
+    /// Call or put.
+    pub right: OptionRight,
+    /// Which expiry.
+    pub expiry: ExpiryRule,
+    /// A contract belongs to the chain while its last bar ended this recently.
+    pub fresh_secs: i64,
+}
+
+/// The contract `req` describes at `now`, if the chain has one: today's date is New York's;
+/// expiries are expiry sessions; the strike is ATM against the underlying's last close.
+pub fn select_atm(
+    req: &AtmRequest<'_>,
+    now: UnixNanos,
+    instruments: &Instruments,
+    market: &MarketState,
+    symbols: &SymbolTable,
+) -> Option<SymbolId> {
+    let spot = symbols.get(req.underlying).and_then(|u| market.mark(u))?;
+    let since = now
+        .0
+        .saturating_sub(req.fresh_secs.saturating_mul(1_000_000_000));
+    let chain: Vec<(SymbolId, NaiveDate, Price)> = (0..symbols.len())
+        .map(|i| SymbolId(i as u32))
+        .filter_map(|id| {
+            let c = instruments.option(id)?;
+            let fresh = market.last_bar(id).is_some_and(|b| b.end.0 >= since);
+            (fresh && c.underlying == req.underlying && c.occ.right == req.right).then_some((
+                id,
+                instruments.expiry_session(id)?,
+                c.occ.strike,
+            ))
+        })
+        .collect();
+    let mut expiries: Vec<NaiveDate> = chain.iter().map(|c| c.1).collect();
+    expiries.sort_unstable();
+    expiries.dedup();
+    let today = now
+        .to_datetime()
+        .with_timezone(&chrono_tz::America::New_York)
+        .date_naive();
+    let expiry = pick_expiry(req.expiry, today, &expiries)?;
+    let mut strikes: Vec<Price> = chain
+        .iter()
+        .filter(|c| c.1 == expiry)
+        .map(|c| c.2)
+        .collect();
+    strikes.sort_unstable();
+    let strike = atm_strike(req.right, spot, &strikes)?;
+    chain
+        .iter()
+        .find(|c| c.1 == expiry && c.2 == strike)
+        .map(|c| c.0)
 }
 
 /// One quoted contract of a chain: strike and mid price.

@@ -363,6 +363,7 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
             market: &self.market,
             executor: &self.executor,
             symbols: &self.symbols,
+            instruments: &self.instruments,
             intents: &mut self.intents,
         };
         f(self.strategies[k].as_mut(), &mut ctx);

@@ -1,6 +1,8 @@
 //! The strategy API: callbacks plus a read-only view of the book and a way to ask for orders.
 
+use crate::chain::{select_atm, AtmRequest};
 use crate::executor::Executor;
+use crate::instruments::Instruments;
 use crate::ledger::Ledger;
 use crate::market::MarketState;
 use lockstep_core::{
@@ -32,6 +34,7 @@ pub struct Context<'a> {
     pub(crate) market: &'a MarketState,
     pub(crate) executor: &'a Executor,
     pub(crate) symbols: &'a SymbolTable,
+    pub(crate) instruments: &'a Instruments,
     pub(crate) intents: &'a mut Vec<OrderIntent>,
 }
 
@@ -69,6 +72,12 @@ impl Context<'_> {
     /// Cash in the book.
     pub fn cash(&self) -> Price {
         self.ledger.cash()
+    }
+
+    /// The option contract `req` describes (ATM, by expiry rule, among recently traded or
+    /// quoted contracts), so a strategy never builds OCC strings itself.
+    pub fn select_atm(&self, req: &AtmRequest<'_>) -> Option<SymbolId> {
+        select_atm(req, self.now, self.instruments, self.market, self.symbols)
     }
 
     /// The text of `symbol`.
