@@ -84,6 +84,85 @@ fn bottrader_crypto_exits_in_the_seeds_priority_with_taker_fees_split_fifo() {
     }
 }
 
+#[test]
+fn wsb_snake_buys_atm_0dte_within_its_caps_and_exits_by_its_rules() {
+    let tmp = tempfile::tempdir().unwrap();
+    let profile = repo().join("scenarios/profiles/wsb_snake_0dte_goog.toml");
+    let o = lockstep(
+        tmp.path(),
+        &[
+            "backtest",
+            profile.to_str().unwrap(),
+            "--quiet",
+            "--out",
+            "out",
+        ],
+    );
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    let out = tmp.path().join("out");
+    let s = summary(&out);
+    for (reason, _) in s["exit_reasons"].as_object().unwrap() {
+        assert!(
+            ["eod", "take_profit", "hard_stop", "max_hold"].contains(&reason.as_str()),
+            "unexpected exit reason {reason}"
+        );
+    }
+    let fills = csv_rows(&out, "fills");
+    let orders = csv_rows(&out, "orders");
+    let closes = bar_closes(&repo().join("data/lean_goog_1m_20151223_28.parquet"));
+    let option_ends: Vec<(String, String)> =
+        bar_closes(&repo().join("data/lean_goog_options_1m_20151224.parquet"))
+            .into_keys()
+            .collect();
+    let hundred = rust_decimal::Decimal::from(100);
+    let mut exposure = rust_decimal::Decimal::ZERO;
+    let entries: Vec<_> = fills
+        .iter()
+        .filter(|f| f["exit_reason"].is_empty())
+        .collect();
+    assert!(!entries.is_empty());
+    for f in entries {
+        let qty: rust_decimal::Decimal = f["qty"].parse().unwrap();
+        let price: rust_decimal::Decimal = f["price"].parse().unwrap();
+        let notional = qty * price * hundred;
+        assert!(notional <= rust_decimal::Decimal::from(1500), "{f:?}");
+        exposure += notional;
+        // The contract is the ATM one for GOOG's close at the deciding bar among the 0DTE
+        // contracts of its right that traded in the 10 minutes before: for a call the
+        // lowest strike at or above the close, for a put the highest at or below it.
+        let occ = lockstep_core::OccSymbol::parse(&f["symbol"]).unwrap();
+        let order = orders
+            .iter()
+            .find(|o| o["order_id"] == f["order_id"])
+            .unwrap();
+        let decided = &order["created_ts"];
+        let spot = closes[&("GOOG".to_string(), decided.clone())];
+        let since = (chrono::DateTime::parse_from_rfc3339(decided).unwrap()
+            - chrono::Duration::seconds(600))
+        .with_timezone(&chrono::Utc)
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+        let fresh: std::collections::BTreeSet<rust_decimal::Decimal> = option_ends
+            .iter()
+            .filter(|(_, end)| end.as_str() >= since.as_str() && end <= decided)
+            .filter_map(|(sym, _)| lockstep_core::OccSymbol::parse(sym).ok())
+            .filter(|c| c.right == occ.right && c.expiry == occ.expiry)
+            .map(|c| c.strike)
+            .collect();
+        let expected = match occ.right {
+            lockstep_core::OptionRight::Call => fresh.iter().find(|k| **k >= spot),
+            lockstep_core::OptionRight::Put => fresh.iter().rev().find(|k| **k <= spot),
+        };
+        assert_eq!(Some(&occ.strike), expected, "{f:?} vs GOOG {spot}");
+        assert_eq!(occ.expiry.to_string(), "2015-12-24", "0DTE");
+        assert!(
+            f["ts"].as_str() < "2015-12-24T17:55:00Z",
+            "no entry after the guard"
+        );
+    }
+    assert!(exposure <= rust_decimal::Decimal::from(6000));
+}
+
 /// Close of every bar by (symbol, bar end as ISO text).
 fn bar_closes(
     path: &std::path::Path,

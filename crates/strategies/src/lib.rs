@@ -2,6 +2,7 @@
 
 pub mod buy_and_hold;
 pub mod sma_cross;
+pub mod wsb_snake;
 
 use lockstep_engine::Strategy;
 
@@ -22,7 +23,7 @@ pub enum StrategyError {
 }
 
 /// Names of the built-in strategies.
-pub const KNOWN: [&str; 2] = ["sma_cross", "buy_and_hold"];
+pub const KNOWN: [&str; 3] = ["sma_cross", "buy_and_hold", "wsb_snake"];
 
 /// Builds the built-in strategy `name` from its parameter table (without the `name` key).
 pub fn build(name: &str, params: toml::Table) -> Result<Box<dyn Strategy>, StrategyError> {
@@ -43,6 +44,12 @@ pub fn build(name: &str, params: toml::Table) -> Result<Box<dyn Strategy>, Strat
                 .try_into()
                 .map_err(|e: toml::de::Error| bad(e.message().to_string()))?;
             Ok(Box::new(buy_and_hold::BuyAndHold::new(p).map_err(bad)?))
+        }
+        "wsb_snake" => {
+            let p: wsb_snake::WsbSnakeParams = value
+                .try_into()
+                .map_err(|e: toml::de::Error| bad(e.message().to_string()))?;
+            Ok(Box::new(wsb_snake::WsbSnake::new(p).map_err(bad)?))
         }
         other => Err(StrategyError::Unknown(other.to_string())),
     }
