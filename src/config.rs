@@ -30,6 +30,7 @@ Config keys (TOML file or --set KEY=VALUE), with defaults:
   execution.commission.percent    none (0.001 = 0.1 % of notional per fill; taker rate)
   execution.commission.maker_percent  = percent (rate for resting limit fills)
   execution.commission.per_share  none, with execution.commission.minimum per fill
+                                  (per_contract: the same, for option contracts)
   execution.slippage.bps          none (or .ticks with .tick_size, default 0.01); market/stop fills
   execution.max_participation     none (0.1 = at most 10 % of a bar's volume; rest keeps working)
   execution.faults.reject_every   none (sim venue rejects every Nth order)
@@ -177,8 +178,12 @@ pub struct CommissionSection {
     /// Fraction of notional for maker (resting limit) fills; default `percent`.
     #[serde(default, deserialize_with = "dec_serde::opt_decimal")]
     pub maker_percent: Option<Decimal>,
-    /// Charge per share.
-    #[serde(default, deserialize_with = "dec_serde::opt_decimal")]
+    /// Charge per share, or per contract for options (`per_contract` is the same key).
+    #[serde(
+        default,
+        alias = "per_contract",
+        deserialize_with = "dec_serde::opt_decimal"
+    )]
     pub per_share: Option<Decimal>,
     /// Minimum per fill for `per_share`.
     #[serde(default, deserialize_with = "dec_serde::opt_decimal")]

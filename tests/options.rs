@@ -135,3 +135,17 @@ fn options_without_session_closes_are_refused() {
     );
     assert!(!tmp.path().join("out").exists(), "nothing half-written");
 }
+
+#[test]
+fn per_contract_commission_with_a_minimum() {
+    let (tmp, s) = run(&[
+        "execution.commission.per_contract=0.65",
+        "execution.commission.minimum=1.00",
+    ]);
+    let fills = csv_rows(&tmp.path().join("out"), "fills");
+    // 1 contract x 0.65 is under the 1.00 minimum on each of the 4 buys; cash settlement at
+    // expiry charges nothing: 4 x 1.00 in all.
+    let fees: Vec<&str> = fills.iter().map(|f| f["fee"].as_str()).collect();
+    assert_eq!(fees.iter().filter(|f| **f == "1.00").count(), 4, "{fees:?}");
+    assert_eq!(s["fees"], "4.00");
+}
