@@ -5,11 +5,13 @@
 mod common;
 
 use common::{csv_rows, lockstep, repo, summary};
+use std::path::PathBuf;
 
-#[test]
-fn bottrader_crypto_exits_in_the_seeds_priority_with_taker_fees_split_fifo() {
+/// Runs `scenarios/profiles/<name>.toml` as a backtest; returns the temp dir (keep it alive),
+/// the report folder and its summary.
+fn run_profile(name: &str) -> (tempfile::TempDir, PathBuf, serde_json::Value) {
     let tmp = tempfile::tempdir().unwrap();
-    let profile = repo().join("scenarios/profiles/bottrader_crypto.toml");
+    let profile = repo().join(format!("scenarios/profiles/{name}.toml"));
     let o = lockstep(
         tmp.path(),
         &[
@@ -23,6 +25,12 @@ fn bottrader_crypto_exits_in_the_seeds_priority_with_taker_fees_split_fifo() {
     assert!(o.status.success(), "{}", common::stderr(&o));
     let out = tmp.path().join("out");
     let s = summary(&out);
+    (tmp, out, s)
+}
+
+#[test]
+fn bottrader_crypto_exits_in_the_seeds_priority_with_taker_fees_split_fifo() {
+    let (_tmp, out, s) = run_profile("bottrader_crypto");
     let reasons: Vec<&String> = s["exit_reasons"].as_object().unwrap().keys().collect();
     assert_eq!(
         reasons,
@@ -86,21 +94,7 @@ fn bottrader_crypto_exits_in_the_seeds_priority_with_taker_fees_split_fifo() {
 
 #[test]
 fn wsb_snake_buys_atm_0dte_within_its_caps_and_exits_by_its_rules() {
-    let tmp = tempfile::tempdir().unwrap();
-    let profile = repo().join("scenarios/profiles/wsb_snake_0dte_goog.toml");
-    let o = lockstep(
-        tmp.path(),
-        &[
-            "backtest",
-            profile.to_str().unwrap(),
-            "--quiet",
-            "--out",
-            "out",
-        ],
-    );
-    assert!(o.status.success(), "{}", common::stderr(&o));
-    let out = tmp.path().join("out");
-    let s = summary(&out);
+    let (_tmp, out, s) = run_profile("wsb_snake_0dte_goog");
     for (reason, _) in s["exit_reasons"].as_object().unwrap() {
         assert!(
             ["eod", "take_profit", "hard_stop", "max_hold"].contains(&reason.as_str()),
