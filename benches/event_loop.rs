@@ -54,6 +54,7 @@ fn synthetic_bars(n: usize) -> Vec<Bar> {
                 low: open.min(px) - 100,
                 close: px,
                 volume: 1.0,
+                quote: None,
             }
         })
         .collect()
@@ -113,6 +114,7 @@ fn engine(safety: bool) -> Engine<SimVenue, SimClock, MemoryJournal> {
         risk,
         eod,
         exits,
+        indexes: Vec::new(),
     };
     let strategy = build("sma_cross", toml::Table::new()).expect("default sma_cross");
     Engine::new(

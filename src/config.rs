@@ -21,12 +21,16 @@ Config keys (TOML file or --set KEY=VALUE), with defaults:
   data.symbol                     file stem (for files without a symbol column)
   data.price_decimals             4
   data.lenient                    false
+  data.indexes                    [\"SPX\", \"NDX\", \"RUT\", \"VIX\", \"DJX\"] (price sources only: orders on
+                                  them are refused not_tradable; option underlyings)
   strategy.name                   sma_cross  (or buy_and_hold; [[strategies]] for several)
   strategy.fast / slow / qty      10 / 30 / 100   (sma_cross)
   strategy.allow_short            false           (sma_cross)
   strategy.reenter                false           (buy_and_hold: buy again whenever flat)
   strategy.symbol                 every symbol
   execution.fill                  next_open  (or close)
+  execution.quote_fill            bid_ask (option market orders on quote bars: buy at the ask,
+                                  sell at the bid; or mid). A missing side: rejected no_quote
   execution.commission.percent    none (0.001 = 0.1 % of notional per fill; taker rate)
   execution.commission.maker_percent  = percent (rate for resting limit fills)
   execution.commission.per_share  none, with execution.commission.minimum per fill
@@ -122,6 +126,16 @@ pub struct DataSection {
     /// Skip and count bad rows instead of failing (default false).
     #[serde(default)]
     pub lenient: bool,
+    /// Symbols that are indexes: price sources only, never traded.
+    #[serde(default = "default_indexes")]
+    pub indexes: Vec<String>,
+}
+
+fn default_indexes() -> Vec<String> {
+    ["SPX", "NDX", "RUT", "VIX", "DJX"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
 }
 
 fn default_calendar() -> String {
@@ -141,6 +155,7 @@ impl Default for DataSection {
             symbol: None,
             price_decimals: default_dp(),
             lenient: false,
+            indexes: default_indexes(),
         }
     }
 }
@@ -165,6 +180,17 @@ pub enum FillSetting {
     NextOpen,
     /// Close of the current bar (optimistic).
     Close,
+}
+
+/// `execution.quote_fill`
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum QuoteFillSetting {
+    /// Buy at the ask, sell at the bid (default).
+    #[default]
+    BidAsk,
+    /// At the mid of bid and ask.
+    Mid,
 }
 
 /// `[execution.commission]`: `percent`, or `per_share` with optional `minimum`.
@@ -197,6 +223,9 @@ pub struct ExecutionSection {
     /// Fill model (default `next_open`).
     #[serde(default)]
     pub fill: FillSetting,
+    /// Option market-order price on quote bars (default `bid_ask`).
+    #[serde(default)]
+    pub quote_fill: QuoteFillSetting,
     /// Commission model (default none).
     #[serde(default)]
     pub commission: CommissionSection,

@@ -196,6 +196,7 @@ pub fn execute(plan: &RunPlan, argv: Vec<String>) -> Result<BacktestResult, AppE
         risk: safety::risk_limits(cfg)?,
         eod,
         exits,
+        indexes: cfg.data.indexes.clone(),
     };
     let total = lockstep_data::open::row_count_hint(&paths);
     let pb = progress_bar(plan.quiet, total);

@@ -1,12 +1,13 @@
 //! From config to the engine's safety core: strategies with their own exit and EOD
 //! settings, risk limits, exit rules, the EOD guard and the simulated venue's settings.
 
-use crate::config::{self, Config, FillSetting};
+use crate::config::{self, Config, FillSetting, QuoteFillSetting};
 use crate::config_safety::{ExitsSection, IntrabarSetting};
 use crate::error::AppError;
 use lockstep_engine::{
     CommissionModel, EntryCutoff, ExitRules, ExitSettings, FaultSettings, FillModel, Intrabar,
-    NamedStrategy, RiskLimits, SimSettings, Slippage, TrailDistance, Trailing, VenueBreaker,
+    NamedStrategy, QuoteFill, RiskLimits, SimSettings, Slippage, TrailDistance, Trailing,
+    VenueBreaker,
 };
 use rust_decimal::Decimal;
 
@@ -291,6 +292,10 @@ pub fn sim_settings(cfg: &Config) -> Result<SimSettings, AppError> {
         commission: commission(cfg)?,
         slippage,
         max_participation: e.max_participation,
+        quote_fill: match e.quote_fill {
+            QuoteFillSetting::BidAsk => QuoteFill::BidAsk,
+            QuoteFillSetting::Mid => QuoteFill::Mid,
+        },
         faults: FaultSettings {
             reject_every: e.faults.reject_every.filter(|n| *n > 0),
             reject_probability: probability("reject_probability", e.faults.reject_probability)?,

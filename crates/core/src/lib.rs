@@ -16,7 +16,7 @@ pub mod source;
 pub mod symbol;
 pub mod time;
 
-pub use bar::Bar;
+pub use bar::{Bar, Quote, QuoteSide};
 pub use calendar::{Calendar, Session, SessionLookup};
 pub use event::EventClass;
 pub use fixed::{FixedError, Scale};

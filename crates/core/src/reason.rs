@@ -101,6 +101,11 @@ pub enum RejectCode {
     /// `exits.signal_only_in_profit`: a strategy's signal exit is held while the position's
     /// P&L is below zero.
     ExitNotInProfit,
+    /// The quote bar facing the order has no quote on its side (no ask to buy at, no bid
+    /// to sell at): the order is not filled at a made-up price.
+    NoQuote,
+    /// The symbol is an index: a price source, not something that can be traded.
+    NotTradable,
 }
 
 impl RejectCode {
@@ -124,6 +129,8 @@ impl RejectCode {
             RejectCode::VenueBreaker => "venue_breaker",
             RejectCode::EntryCutoff => "entry_cutoff",
             RejectCode::ExitNotInProfit => "exit_not_in_profit",
+            RejectCode::NoQuote => "no_quote",
+            RejectCode::NotTradable => "not_tradable",
         }
     }
 }

@@ -20,6 +20,11 @@ pub trait BarSource {
         0
     }
 
+    /// Quote rows passed over because they had neither a bid nor an ask.
+    fn quoteless_rows(&self) -> u64 {
+        0
+    }
+
     /// Rows skipped so far because `--lenient` was on (0 otherwise).
     fn skipped_rows(&self) -> u64 {
         0

@@ -64,6 +64,53 @@ pub fn resolve(file: &Path, names: &[String]) -> Result<ColumnMap, DataError> {
     Ok(map)
 }
 
+/// The quote fields of a quote-bar file, bid side first.
+pub const QUOTE_FIELDS: [&str; 8] = [
+    "bid_open",
+    "bid_high",
+    "bid_low",
+    "bid_close",
+    "ask_open",
+    "ask_high",
+    "ask_low",
+    "ask_close",
+];
+
+/// The source columns of a quote-bar file: positions and names of `QUOTE_FIELDS`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuoteMap {
+    /// Column positions in the file.
+    pub idx: [usize; 8],
+    /// Column names in the file (e.g. `bid_close_text`).
+    pub names: [String; 8],
+}
+
+/// A file without a `close` column but with `bid_*`/`ask_*` columns holds quote bars:
+/// all eight quote columns are then required. `Ok(None)` for a trade-bar file.
+pub fn resolve_quotes(file: &Path, names: &[String]) -> Result<Option<QuoteMap>, DataError> {
+    let has_close = pick_value_column(names, "close").is_some();
+    let quoted = names
+        .iter()
+        .any(|n| n.starts_with("bid_") || n.starts_with("ask_"));
+    if has_close || !quoted {
+        return Ok(None);
+    }
+    let mut idx = [0; 8];
+    let mut out: [String; 8] = Default::default();
+    for (k, field) in QUOTE_FIELDS.iter().enumerate() {
+        let (i, name) = pick_value_column(names, field).ok_or_else(|| {
+            DataError::column(
+                file,
+                field,
+                format!("missing quote column (file has: {})", list(names)),
+            )
+        })?;
+        idx[k] = i;
+        out[k] = name.to_string();
+    }
+    Ok(Some(QuoteMap { idx, names: out }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,5 +124,27 @@ mod tests {
         assert_eq!(pick_value_column(&names, "close"), Some((2, "close_text")));
         assert_eq!(pick_ts_column(&names), Some((0, "ts")));
         assert_eq!(pick_value_column(&names, "open"), None);
+    }
+
+    fn strings(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn quote_files_need_all_eight_sides_and_trade_files_are_not_quotes() {
+        let p = Path::new("q.parquet");
+        let mut names = strings(&["ts", "symbol"]);
+        names.extend(QUOTE_FIELDS.iter().map(|f| format!("{f}_text")));
+        let map = resolve_quotes(p, &names).unwrap().unwrap();
+        assert_eq!(map.names[7], "ask_close_text");
+        assert_eq!(map.idx[0], 2);
+        names.pop();
+        let e = resolve_quotes(p, &names).unwrap_err().to_string();
+        assert!(
+            e.contains("ask_close") && e.contains("missing quote column"),
+            "{e}"
+        );
+        let trade = strings(&["ts", "open", "high", "low", "close", "volume", "bid_size"]);
+        assert_eq!(resolve_quotes(p, &trade).unwrap(), None);
     }
 }

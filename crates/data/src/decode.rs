@@ -3,8 +3,51 @@
 use crate::delivery::{Delivered, Delivery};
 use crate::error::DataError;
 use crate::validate::{RowValues, Validator};
-use lockstep_core::{Bar, BarSource, Scale, SourceError, SymbolId, SymbolTable, UnixNanos};
+use lockstep_core::{
+    Bar, BarSource, Quote, QuoteSide, Scale, SourceError, SymbolId, SymbolTable, UnixNanos,
+};
 use std::path::PathBuf;
+
+/// Bid and ask columns of a batch of quote bars, in engine units. A side is present in a
+/// row only when all four of its prices are there and valid.
+#[derive(Debug, Default)]
+pub struct QuoteBatch {
+    /// bid open, high, low, close mantissas.
+    pub bid: [Vec<i64>; 4],
+    /// ask open, high, low, close mantissas.
+    pub ask: [Vec<i64>; 4],
+    /// Rows with a bid side.
+    pub has_bid: Vec<bool>,
+    /// Rows with an ask side.
+    pub has_ask: Vec<bool>,
+}
+
+impl QuoteBatch {
+    fn clear(&mut self) {
+        for v in self.bid.iter_mut().chain(self.ask.iter_mut()) {
+            v.clear();
+        }
+        self.has_bid.clear();
+        self.has_ask.clear();
+    }
+
+    /// Row `i`'s quote; `None` when neither side is there (no market that minute).
+    pub fn row(&self, i: usize) -> Option<Quote> {
+        let side = |v: &[Vec<i64>; 4], has: &[bool]| {
+            has[i].then(|| QuoteSide {
+                open: v[0][i],
+                high: v[1][i],
+                low: v[2][i],
+                close: v[3][i],
+            })
+        };
+        let q = Quote {
+            bid: side(&self.bid, &self.has_bid),
+            ask: side(&self.ask, &self.has_ask),
+        };
+        (q.bid.is_some() || q.ask.is_some()).then_some(q)
+    }
+}
 
 /// Columns of up to one batch of rows, already converted to engine units.
 /// Cells that could not be converted are listed in `bad` (sorted by row) and hold 0.
@@ -22,6 +65,8 @@ pub struct DecodedBatch {
     pub volume: Vec<f64>,
     /// Unconvertible cells: (index in batch, column, reason), sorted by index.
     pub bad: Vec<(usize, String, String)>,
+    /// Bid and ask sides when the file holds quote bars (`price` is then the mark).
+    pub quote: Option<QuoteBatch>,
 }
 
 impl DecodedBatch {
@@ -45,6 +90,9 @@ impl DecodedBatch {
         }
         self.volume.clear();
         self.bad.clear();
+        if let Some(q) = &mut self.quote {
+            q.clear();
+        }
     }
 
     /// Sorts `bad` by row so the cursor can walk it.
@@ -76,6 +124,7 @@ pub struct FileSource<R: BatchReader> {
     validator: Validator,
     delivery: Delivery,
     outside_session: u64,
+    quoteless: u64,
     scale: Scale,
     file: PathBuf,
     done: bool,
@@ -98,6 +147,7 @@ impl<R: BatchReader> FileSource<R> {
             validator,
             delivery,
             outside_session: 0,
+            quoteless: 0,
             scale,
             file,
             done: false,
@@ -146,6 +196,16 @@ impl<R: BatchReader> FileSource<R> {
                 continue;
             }
             let b = &self.batch;
+            let quote = match &b.quote {
+                Some(q) => match q.row(i) {
+                    Some(q) => Some(q),
+                    None => {
+                        self.quoteless += 1;
+                        continue;
+                    }
+                },
+                None => None,
+            };
             let values = RowValues {
                 ts: b.ts[i],
                 symbol: b.symbol[i],
@@ -154,11 +214,17 @@ impl<R: BatchReader> FileSource<R> {
                 low: b.price[2][i],
                 close: b.price[3][i],
                 volume: b.volume[i],
+                quote,
             };
             if self.validator.check(&values, row, symbols)? {
                 return Ok(Some((values, row)));
             }
         }
+    }
+
+    /// Quote rows with neither a bid nor an ask (no market that minute), passed over.
+    pub fn quoteless(&self) -> u64 {
+        self.quoteless
     }
 
     /// Rows skipped by `--lenient`.
@@ -206,6 +272,7 @@ impl<R: BatchReader> BarSource for FileSource<R> {
                 low: v.low,
                 close: v.close,
                 volume: v.volume,
+                quote: v.quote,
             }));
         }
     }
@@ -216,5 +283,9 @@ impl<R: BatchReader> BarSource for FileSource<R> {
 
     fn skipped_rows(&self) -> u64 {
         self.skipped()
+    }
+
+    fn quoteless_rows(&self) -> u64 {
+        self.quoteless
     }
 }

@@ -27,6 +27,12 @@ pub fn import(src: &Path, dst: &Path, opts: &DataOptions) -> Result<ImportSummar
     let mut table = SymbolTable::new();
     let mut rows = Vec::new();
     while let Some((v, row)) = reader.next_row(&mut table)? {
+        if v.quote.is_some() {
+            return Err(DataError::file(
+                src,
+                "holds quote bars (bid/ask); import writes trade bars and would drop the quotes. Read the Parquet file directly; sort it by (ts, symbol) first if needed",
+            ));
+        }
         rows.push((v, row));
     }
     if rows.is_empty() {

@@ -15,6 +15,7 @@ pub mod inspect;
 pub mod merge;
 pub mod open;
 pub mod parquet_source;
+pub mod quote_decode;
 pub mod synth;
 pub mod timeparse;
 pub mod validate;

@@ -60,4 +60,8 @@ impl BarSource for MergedSource {
     fn skipped_rows(&self) -> u64 {
         self.sources.iter().map(|s| s.skipped_rows()).sum()
     }
+
+    fn quoteless_rows(&self) -> u64 {
+        self.sources.iter().map(|s| s.quoteless_rows()).sum()
+    }
 }

@@ -1,8 +1,9 @@
 //! Streaming Parquet reader: one record batch at a time, only the needed columns.
 
-use crate::columns::resolve;
+use crate::columns::{resolve, resolve_quotes, ColumnMap, QuoteMap};
 use crate::decode::{BatchReader, DecodedBatch};
 use crate::error::DataError;
+use crate::quote_decode::decode_quotes;
 use crate::timeparse::parse_ts_text;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{
@@ -28,6 +29,7 @@ pub struct ParquetBatchReader {
     file: PathBuf,
     reader: ParquetRecordBatchReader,
     names: [String; 6],
+    quote_cols: Option<[String; 8]>,
     symbol_col: Option<String>,
     fixed_symbol: String,
     scale: Scale,
@@ -69,7 +71,11 @@ impl ParquetBatchReader {
         let builder = symbols_as_dictionary(path, builder);
         let schema = builder.schema().clone();
         let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
-        let map = resolve(path, &names)?;
+        let quotes = resolve_quotes(path, &names)?;
+        let map = match &quotes {
+            Some(q) => quote_column_map(path, &names, q)?,
+            None => resolve(path, &names)?,
+        };
         let ts_type = schema.field(map.idx[0]).data_type();
         if !matches!(ts_type, DataType::Timestamp(_, _)) && !is_text(ts_type) {
             return Err(DataError::column(
@@ -89,6 +95,21 @@ impl ParquetBatchReader {
             }
         }
         let mut picked = map.idx.to_vec();
+        if let Some(q) = &quotes {
+            for (i, name) in q.idx.iter().zip(&q.names) {
+                let t = schema.field(*i).data_type();
+                if !is_number(t) {
+                    return Err(DataError::column(
+                        path,
+                        name,
+                        format!("wrong type {t}: expected float, integer, decimal or decimal text"),
+                    ));
+                }
+            }
+            picked.extend(q.idx);
+        }
+        picked.sort_unstable();
+        picked.dedup();
         let out_names = map.names;
         let symbol_col = match names.iter().position(|n| n == "symbol") {
             Some(i) => {
@@ -116,6 +137,7 @@ impl ParquetBatchReader {
             file: path.to_path_buf(),
             reader,
             names: out_names,
+            quote_cols: quotes.map(|q| q.names),
             symbol_col,
             fixed_symbol: fixed_symbol.to_string(),
             scale,
@@ -145,20 +167,28 @@ impl ParquetBatchReader {
             &mut out,
             &self.file,
         )?;
-        for k in 0..4 {
-            let name = &self.names[k + 1];
-            let buf = std::mem::take(&mut out.price[k]);
-            out.price[k] =
-                decode_price(col(name)?, name, self.scale, &mut out.bad, &self.file, buf)?;
+        if let Some(qnames) = &self.quote_cols {
+            let cols = qnames
+                .iter()
+                .map(|n| col(n))
+                .collect::<Result<Vec<_>, _>>()?;
+            decode_quotes(&cols, qnames, self.scale, &self.file, &mut out)?;
+        } else {
+            for k in 0..4 {
+                let name = &self.names[k + 1];
+                let buf = std::mem::take(&mut out.price[k]);
+                out.price[k] =
+                    decode_price(col(name)?, name, self.scale, &mut out.bad, &self.file, buf)?;
+            }
+            let buf = std::mem::take(&mut out.volume);
+            out.volume = decode_volume(
+                col(&self.names[5])?,
+                &self.names[5],
+                &mut out.bad,
+                &self.file,
+                buf,
+            )?;
         }
-        let buf = std::mem::take(&mut out.volume);
-        out.volume = decode_volume(
-            col(&self.names[5])?,
-            &self.names[5],
-            &mut out.bad,
-            &self.file,
-            buf,
-        )?;
         match &self.symbol_col {
             Some(name) => decode_symbols(col(name)?, name, symbols, &mut out)?,
             None => {
@@ -237,7 +267,26 @@ fn symbols_as_dictionary(
     reopened.unwrap_or(builder)
 }
 
-fn wrong(file: &Path, name: &str, t: &DataType) -> DataError {
+/// The (ts, open, high, low, close, volume) map of a quote file: the price fields name the
+/// mark's sources (the mid of bid and ask), for messages; quote columns are read separately.
+fn quote_column_map(path: &Path, names: &[String], q: &QuoteMap) -> Result<ColumnMap, DataError> {
+    let (ts_i, ts_name) = crate::columns::pick_ts_column(names)
+        .ok_or_else(|| DataError::column(path, "ts", "missing column"))?;
+    let mark = |k: usize| format!("mid({}, {})", q.names[k], q.names[k + 4]);
+    Ok(ColumnMap {
+        idx: [ts_i, q.idx[0], q.idx[1], q.idx[2], q.idx[3], q.idx[3]],
+        names: [
+            ts_name.to_string(),
+            mark(0),
+            mark(1),
+            mark(2),
+            mark(3),
+            "volume (none in quote bars)".to_string(),
+        ],
+    })
+}
+
+pub(crate) fn wrong(file: &Path, name: &str, t: &DataType) -> DataError {
     DataError::column(file, name, format!("unsupported type {t}"))
 }
 
@@ -304,7 +353,7 @@ fn price_reason(e: FixedError) -> String {
     }
 }
 
-fn decode_price(
+pub(crate) fn decode_price(
     a: &ArrayRef,
     name: &str,
     scale: Scale,

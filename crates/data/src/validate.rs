@@ -22,6 +22,8 @@ pub struct RowValues {
     pub close: i64,
     /// Volume.
     pub volume: f64,
+    /// Bid and ask sides of a quote row (already checked side by side); `None` for trades.
+    pub quote: Option<lockstep_core::Quote>,
 }
 
 /// How many lenient-mode errors are kept as samples.

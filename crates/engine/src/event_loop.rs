@@ -52,6 +52,9 @@ pub struct EngineSettings {
     pub eod: Option<EodSettings>,
     /// The exit manager's rules.
     pub exits: ExitSettings,
+    /// Symbols that are indexes: price sources (an option's underlying), never traded;
+    /// orders on them are refused `not_tradable`.
+    pub indexes: Vec<String>,
 }
 
 /// Why a run stopped early.
@@ -170,7 +173,7 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
             eod: settings.eod.clone().map(EodGuard::new),
             eod_closing: false,
             eod_session: None,
-            instruments: Instruments::default(),
+            instruments: Instruments::new(&settings.indexes),
             exits: ExitManager::new(settings.exits.clone()),
             exit_orders: Vec::new(),
             risk: RiskEngine::new(settings.risk.clone()),
@@ -250,7 +253,11 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
             // recorded its final row.
             self.record_equity()?;
         }
-        Ok(self.finish(source.skipped_rows(), source.outside_session_rows()))
+        Ok(self.finish([
+            source.skipped_rows(),
+            source.outside_session_rows(),
+            source.quoteless_rows(),
+        ]))
     }
 
     fn record(&mut self, entry: Entry<'_>) -> Result<(), JournalError> {
@@ -372,6 +379,16 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
     fn process_intents(&mut self) -> Result<(), EngineError> {
         while !self.intents.is_empty() {
             for intent in std::mem::take(&mut self.intents) {
+                if !self.instruments.tradable(intent.symbol) {
+                    let detail = format!(
+                        "{} is an index: a price source, not tradable",
+                        self.symbols.name(intent.symbol)
+                    );
+                    let rej =
+                        Rejection::of(&intent, self.clock.now(), RejectCode::NotTradable, detail);
+                    self.record(Entry::Rejection(&rej))?;
+                    continue;
+                }
                 if let Some(detail) = self.exits.held_signal_exit(&intent, &self.market) {
                     let rej = Rejection::of(
                         &intent,
@@ -438,6 +455,21 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
                     };
                     self.record(Entry::Rejection(&rej))?;
                 }
+                ReportEffect::Withdrawn(o, code, detail) => {
+                    // Not a venue error (the breaker does not count it); an engine exit
+                    // is asked again on the next bar.
+                    self.exits.on_rejected(&o);
+                    let rej = Rejection {
+                        ts: self.clock.now(),
+                        strategy: o.strategy,
+                        symbol: o.symbol,
+                        side: o.side,
+                        qty: o.remaining(),
+                        code,
+                        detail,
+                    };
+                    self.record(Entry::Rejection(&rej))?;
+                }
                 ReportEffect::Fill(fill) => {
                     let mut allocations = std::mem::take(&mut self.allocations);
                     self.ledger.apply(&fill, &mut allocations);
@@ -476,7 +508,9 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
         self.record(Entry::Equity(&point))
     }
 
-    fn finish(self, skipped_rows: u64, bars_outside_session: u64) -> (RunOutcome, J) {
+    /// `[skipped rows, rows outside the session, quoteless rows]` come from the source.
+    fn finish(self, counts: [u64; 3]) -> (RunOutcome, J) {
+        let [skipped_rows, bars_outside_session, quoteless_rows] = counts;
         let market = &self.market;
         let final_equity = self.ledger.equity(|s| market.mark(s));
         let open_positions = self
@@ -501,6 +535,7 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
             last_ts: self.last_ts,
             skipped_rows,
             bars_outside_session,
+            quoteless_rows,
             orders: self.executor.created(),
             fills: self.fills,
             open_positions,

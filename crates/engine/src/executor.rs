@@ -49,6 +49,8 @@ pub enum ReportEffect {
     Fill(Fill),
     /// The venue refused the order.
     Rejected(Order, String),
+    /// The venue took the working order off its book unfilled, for the given code.
+    Withdrawn(Order, lockstep_core::RejectCode, String),
 }
 
 /// Owns every live order of the run. Orders that reach a terminal state move to a
@@ -143,6 +145,20 @@ impl Executor {
                 *self.working.entry(key).or_default() -= left;
                 self.retire_if_done(*order_id);
                 Ok(ReportEffect::None)
+            }
+            VenueReport::Withdrawn {
+                order_id,
+                ts,
+                code,
+                detail,
+            } => {
+                let o = self.order_mut(*order_id)?;
+                o.transition(OrderStatus::Cancelled, *ts).map_err(illegal)?;
+                let o = o.clone();
+                *self.working.entry((o.strategy, o.symbol)).or_default() -=
+                    signed(o.side, o.remaining());
+                self.retire_if_done(*order_id);
+                Ok(ReportEffect::Withdrawn(o, *code, detail.clone()))
             }
             VenueReport::Rejected {
                 order_id,
@@ -342,6 +358,7 @@ mod tests {
             low: 10_000,
             close: 10_000,
             volume: 0.0,
+            quote: None,
         });
         let ledger = Ledger::new(Qty::ZERO);
         let intent =

@@ -202,6 +202,14 @@ impl ExitManager {
             if w.opened > bar.ts {
                 continue;
             }
+            // On a quote bar a position is judged on the side its exit trades against (a
+            // long's stop and target on the bid), so a level fires only where the exit
+            // could fill; with no quote on that side there is nothing to decide this bar.
+            let exit_side = if w.dir.long { Side::Sell } else { Side::Buy };
+            let Some(view) = bar.facing(exit_side) else {
+                continue;
+            };
+            let bar = &view;
             let [hard, soft, target] = *w.fixed.get_or_insert_with(|| {
                 let at = |p: Option<lockstep_core::Decimal>, sign| {
                     p.map(|p| w.dir.offset(w.entry, p * sign, dp))
@@ -239,7 +247,7 @@ impl ExitManager {
                 let open = executor.strategy_position(strategy, symbol);
                 let closing = executor.closing(strategy, symbol);
                 if !closing && !open.is_zero() && open.is_sign_positive() == w.dir.long {
-                    let side = if w.dir.long { Side::Sell } else { Side::Buy };
+                    let side = exit_side;
                     // The order is recorded as what it stands for: a stop at the stop's
                     // level, a limit at the target (both filled inside this bar), a market
                     // order otherwise (soft stop, max hold, a retry).

@@ -1,5 +1,6 @@
 //! What each symbol of a run is: an option when its name is an OCC symbol (multiplier 100,
-//! settled in cash at expiry), otherwise an equity-like instrument (multiplier 1).
+//! settled in cash at expiry), an index when it is listed as one (a price source only),
+//! otherwise an equity-like instrument (multiplier 1).
 //!
 //! An option expires at the close of its *expiry session*: the last NYSE session on or
 //! before the OCC date (monthly equity options before 2015 carry the Saturday after their
@@ -11,6 +12,7 @@ use lockstep_core::{Calendar, Instrument, OccSymbol, OptionContract, SymbolId};
 /// Instruments by symbol id, classified the first time a symbol's bar arrives.
 #[derive(Debug, Clone, Default)]
 pub struct Instruments {
+    indexes: std::collections::BTreeSet<String>,
     by_id: Vec<Option<Instrument>>,
     expiry_sessions: Vec<Option<NaiveDate>>,
 }
@@ -25,6 +27,19 @@ pub fn expiry_session(date: NaiveDate) -> NaiveDate {
 }
 
 impl Instruments {
+    /// Instruments where the symbols named in `indexes` are indexes.
+    pub fn new(indexes: &[String]) -> Self {
+        Instruments {
+            indexes: indexes.iter().cloned().collect(),
+            ..Instruments::default()
+        }
+    }
+
+    /// False for an index (a price source): orders on it are refused.
+    pub fn tradable(&self, symbol: SymbolId) -> bool {
+        self.get(symbol).is_none_or(Instrument::tradable)
+    }
+
     /// The instrument of `symbol`, if it was classified.
     pub fn get(&self, symbol: SymbolId) -> Option<&Instrument> {
         self.by_id.get(symbol.index()).and_then(Option::as_ref)
@@ -48,6 +63,7 @@ impl Instruments {
                 let underlying = occ.underlying().to_string();
                 Instrument::Option(OptionContract::new(occ, &underlying))
             }
+            Err(_) if self.indexes.contains(name) => Instrument::Index,
             Err(_) => Instrument::Equity,
         };
         self.by_id[i] = Some(instrument);

@@ -168,6 +168,8 @@ pub struct RunOutcome {
     pub skipped_rows: u64,
     /// Bars held back because they lie outside the regular session.
     pub bars_outside_session: u64,
+    /// Quote rows passed over because they had neither a bid nor an ask.
+    pub quoteless_rows: u64,
     /// Orders created.
     pub orders: u64,
     /// Fills booked.

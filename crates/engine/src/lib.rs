@@ -42,6 +42,6 @@ pub use ledger::{Allocation, Ledger};
 pub use risk::{EntryCutoff, RiskEngine, RiskLimits, VenueBreaker};
 pub use sim_faults::FaultSettings;
 pub use sim_matching::Slippage;
-pub use sim_venue::{FillModel, SimSettings, SimVenue};
+pub use sim_venue::{FillModel, QuoteFill, SimSettings, SimVenue};
 pub use strategy::{Context, NamedStrategy, Strategy};
 pub use venue::{Venue, VenueReport};

@@ -231,7 +231,24 @@ impl RiskEngine {
         let after = ledger.position(intent.symbol)
             + executor.book_working_qty(intent.symbol)
             + signed(intent.qty);
-        let notional = opening * mark * ledger.multiplier(intent.symbol);
+        // An entry is priced where it would trade: on a quote bar the ask for a buy, the
+        // bid for a sell; with no quote on that side it cannot fill at all.
+        let facing = market.last_bar(intent.symbol).map(|b| b.facing(intent.side));
+        let price = match facing {
+            Some(Some(view)) => view.close_price(),
+            Some(None) => {
+                let missing = match intent.side {
+                    Side::Buy => "no ask to buy at",
+                    Side::Sell => "no bid to sell at",
+                };
+                return Err(reject(
+                    RejectCode::NoQuote,
+                    format!("{missing} in the last quote bar"),
+                ));
+            }
+            None => mark,
+        };
+        let notional = opening * price * ledger.multiplier(intent.symbol);
         if self.entries_closed_until.is_some_and(|t| now <= t) {
             return Err(reject(
                 RejectCode::EodCutoff,

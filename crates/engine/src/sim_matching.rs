@@ -198,6 +198,7 @@ mod tests {
             low: l,
             close: c,
             volume: 1_000.0,
+            quote: None,
         }
     }
 

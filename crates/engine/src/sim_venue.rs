@@ -8,8 +8,8 @@ use crate::sim_faults::{FaultInjector, FaultSettings};
 use crate::sim_matching::{match_bar, Slippage, VolumeBudget};
 use crate::venue::{Venue, VenueReport};
 use lockstep_core::{
-    Bar, Liquidity, Money, Order, OrderId, OrderKind, OrderStatus, Price, Qty, Side, SymbolId,
-    TimeInForce, UnixNanos,
+    Bar, Liquidity, Money, Order, OrderId, OrderKind, OrderStatus, Price, Qty, RejectCode, Side,
+    SymbolId, TimeInForce, UnixNanos,
 };
 use rust_decimal::Decimal;
 
@@ -23,6 +23,16 @@ pub enum FillModel {
     /// At the close of the latest bar of the instrument, immediately (optimistic: assumes
     /// the decision and the fill both happen exactly at the close).
     Close,
+}
+
+/// What a market order pays on a quote bar (options).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum QuoteFill {
+    /// Buys at the ask, sells at the bid (default; what a market order really gets).
+    #[default]
+    BidAsk,
+    /// At the mid of bid and ask; a one-sided quote fills nothing (`no_quote`).
+    Mid,
 }
 
 /// Everything that shapes the simulated venue's fills.
@@ -39,6 +49,9 @@ pub struct SimSettings {
     pub max_participation: Option<Decimal>,
     /// Injected faults.
     pub faults: FaultSettings,
+    /// Market-order price on quote bars. Limit and stop orders always face the side they
+    /// trade against (a buy's levels are judged on the ask, a sell's on the bid).
+    pub quote_fill: QuoteFill,
 }
 
 #[derive(Debug, Clone)]
@@ -123,6 +136,30 @@ impl SimVenue {
         }
     }
 
+    /// The prices `kind` on `side` can trade at on `bar`: the bar itself for trade bars; on
+    /// a quote bar the facing side (ask for buys, bid for sells), or the mid (the bar's
+    /// mark) for market orders under [`QuoteFill::Mid`]. `None`: no quote to trade at.
+    fn tradable_view(&self, bar: &Bar, side: Side, market_order: bool) -> Option<Bar> {
+        if bar.quote.is_some() && market_order && self.settings.quote_fill == QuoteFill::Mid {
+            return bar.two_sided().then_some(*bar);
+        }
+        bar.facing(side)
+    }
+
+    /// The `no_quote` withdrawal of an order that cannot trade on `bar`.
+    fn no_quote(order_id: OrderId, side: Side, ts: UnixNanos, what: &str) -> VenueReport {
+        let missing = match side {
+            Side::Buy => "no ask to buy at",
+            Side::Sell => "no bid to sell at",
+        };
+        VenueReport::Withdrawn {
+            order_id,
+            ts,
+            code: RejectCode::NoQuote,
+            detail: format!("{missing} in the {what} quote bar; not filled"),
+        }
+    }
+
     /// Draws the order's fault; a faulted order is reported refused (true).
     fn refuse_by_fault(
         &mut self,
@@ -139,6 +176,15 @@ impl SimVenue {
             reason: fault.reason().into(),
         });
         true
+    }
+
+    /// The bar's volume cap. Quote bars carry no traded volume, so no cap applies to them.
+    fn budget(&self, bar: &Bar) -> VolumeBudget {
+        let cap = match bar.quote {
+            Some(_) => None,
+            None => self.settings.max_participation,
+        };
+        VolumeBudget::new(bar, cap)
     }
 
     fn list(&mut self, order: &Order) -> &mut Vec<Working> {
@@ -184,9 +230,13 @@ impl Venue for SimVenue {
                 order_id: order.id,
                 ts: now,
             });
-            let qty = VolumeBudget::new(bar, self.settings.max_participation).take(order.qty);
+            let Some(view) = self.tradable_view(bar, order.side, true) else {
+                out.push(Self::no_quote(order.id, order.side, now, "last"));
+                return;
+            };
+            let qty = self.budget(bar).take(order.qty);
             if qty > Qty::ZERO {
-                let price = self.slipped(bar.close_price(), Liquidity::Taker, order.side, bar);
+                let price = self.slipped(view.close_price(), Liquidity::Taker, order.side, bar);
                 out.push(self.fill(
                     order.id,
                     order.symbol,
@@ -215,10 +265,21 @@ impl Venue for SimVenue {
         let Some(mut list) = self.working.get_mut(bar.symbol.index()).map(std::mem::take) else {
             return;
         };
-        let mut budget = VolumeBudget::new(bar, self.settings.max_participation);
+        let mut budget = self.budget(bar);
         for w in list.iter_mut().filter(|w| bar.ts >= w.submitted) {
             w.seen_bar = true;
-            let m = match_bar(w.kind, w.side, w.armed, bar, self.settings.model);
+            let as_market = w.kind == OrderKind::Market
+                || (w.armed && matches!(w.kind, OrderKind::Stop { .. }));
+            let Some(view) = self.tradable_view(bar, w.side, as_market) else {
+                // A market order (or a triggered stop) facing no quote is withdrawn, not
+                // filled at a made-up price; a resting level simply cannot fill this bar.
+                if as_market {
+                    out.push(Self::no_quote(w.order_id, w.side, bar.end, "next"));
+                    w.remaining = Qty::ZERO;
+                }
+                continue;
+            };
+            let m = match_bar(w.kind, w.side, w.armed, &view, self.settings.model);
             w.armed = m.armed;
             let Some((price, liquidity)) = m.fill else {
                 continue;
@@ -228,7 +289,7 @@ impl Venue for SimVenue {
                 // A fill at the open happened when the bar opened; one at a level inside
                 // the bar (or at its close) is only known when the bar is delivered, so it
                 // carries that time: nothing downstream may act on the bar's earlier prices.
-                let ts = if price == bar.open_price() {
+                let ts = if price == view.open_price() {
                     bar.ts
                 } else {
                     bar.end
@@ -276,7 +337,11 @@ impl Venue for SimVenue {
             });
         }
         if let Some(bar) = market.last_bar(order.symbol) {
-            let price = self.slipped(bar.close_price(), Liquidity::Taker, order.side, bar);
+            let Some(view) = self.tradable_view(bar, order.side, true) else {
+                out.push(Self::no_quote(order.id, order.side, now, "last"));
+                return;
+            };
+            let price = self.slipped(view.close_price(), Liquidity::Taker, order.side, bar);
             let fill = self.fill(
                 order.id,
                 order.symbol,
@@ -370,6 +435,7 @@ mod tests {
             low: open.min(close),
             close,
             volume,
+            quote: None,
         }
     }
 

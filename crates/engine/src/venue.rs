@@ -1,7 +1,7 @@
 //! The venue seam: the simulated venue in replay/paper, a broker adapter in live.
 
 use crate::market::MarketState;
-use lockstep_core::{Bar, Liquidity, Money, Order, OrderId, Price, Qty, UnixNanos};
+use lockstep_core::{Bar, Liquidity, Money, Order, OrderId, Price, Qty, RejectCode, UnixNanos};
 
 /// What a venue tells the engine about an order.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,6 +21,19 @@ pub enum VenueReport {
         ts: UnixNanos,
         /// Why, in the venue's words.
         reason: String,
+    },
+    /// The venue took a working order off its book without filling it, for a reason the
+    /// engine reports as a rejection code (an option market order facing a quote bar with
+    /// no ask or no bid: `no_quote`). The order ends `cancelled`; nothing was filled.
+    Withdrawn {
+        /// Order.
+        order_id: OrderId,
+        /// When.
+        ts: UnixNanos,
+        /// The rejection code recorded for it.
+        code: RejectCode,
+        /// Why, in words.
+        detail: String,
     },
     /// A day order's session ended before it filled.
     Expired {

@@ -39,6 +39,7 @@ impl BarSource for Rows {
             low: px,
             close: px,
             volume: 10.0,
+            quote: None,
         }))
     }
 }

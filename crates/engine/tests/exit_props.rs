@@ -23,6 +23,7 @@ fn bar(i: usize, open: i64, close: i64, up: i64, down: i64) -> Bar {
         low: (open.min(close) - down).max(1),
         close,
         volume: 1.0,
+        quote: None,
     }
 }
 

@@ -30,6 +30,7 @@ impl Book {
                 low: 1_000_000,
                 close: 1_000_000,
                 volume: 0.0,
+                quote: None,
             });
         }
         let mut ledger = Ledger::new(Money::ZERO);

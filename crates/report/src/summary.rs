@@ -31,6 +31,10 @@ pub struct ReasonRow {
     pub net_pnl: String,
 }
 
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
 /// The contents of `summary.json`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Summary {
@@ -44,6 +48,9 @@ pub struct Summary {
     pub skipped_rows: u64,
     /// Bars outside the regular session (kept out of strategies and fills).
     pub bars_outside_session: u64,
+    /// Quote rows with neither a bid nor an ask, passed over (written only when some were).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub quoteless_rows: u64,
     /// Open time of the first bar.
     pub first_ts: Option<String>,
     /// Open time of the last bar.
@@ -133,6 +140,7 @@ impl SummaryBuilder {
             bars: o.bars,
             skipped_rows: o.skipped_rows,
             bars_outside_session: o.bars_outside_session,
+            quoteless_rows: o.quoteless_rows,
             first_ts: o.first_ts.map(|t| t.to_iso()),
             last_ts: o.last_ts.map(|t| t.to_iso()),
             orders: o.orders,

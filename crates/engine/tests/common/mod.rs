@@ -45,6 +45,7 @@ pub fn bars(start: i64, rows: &[(usize, &str, &str, &str, &str, f64)]) -> Bars {
                 low: p(l),
                 close: p(c),
                 volume,
+                quote: None,
             })
             .collect(),
         0,
@@ -80,6 +81,7 @@ pub fn settings() -> EngineSettings {
         risk: RiskLimits::default(),
         eod: None,
         exits: ExitSettings::default(),
+        indexes: Vec::new(),
     }
 }
 
