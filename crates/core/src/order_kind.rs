@@ -94,14 +94,18 @@ pub enum TimeInForce {
     Day,
     /// Until filled or cancelled.
     Gtc,
+    /// Immediate or cancel: works on the first bar that could fill it; what that bar
+    /// leaves unfilled expires.
+    Ioc,
 }
 
 impl TimeInForce {
-    /// `day` or `gtc`.
+    /// `day`, `gtc` or `ioc`.
     pub fn as_str(self) -> &'static str {
         match self {
             TimeInForce::Day => "day",
             TimeInForce::Gtc => "gtc",
+            TimeInForce::Ioc => "ioc",
         }
     }
 }

@@ -106,6 +106,9 @@ pub enum RejectCode {
     NoQuote,
     /// The symbol is an index: a price source, not something that can be traded.
     NotTradable,
+    /// The engine is closing this strategy's position in the symbol (an exit is working):
+    /// no new entry until it is done, so a refused exit cannot leave a growing position.
+    ExitPending,
 }
 
 impl RejectCode {
@@ -131,6 +134,7 @@ impl RejectCode {
             RejectCode::ExitNotInProfit => "exit_not_in_profit",
             RejectCode::NoQuote => "no_quote",
             RejectCode::NotTradable => "not_tradable",
+            RejectCode::ExitPending => "exit_pending",
         }
     }
 }

@@ -414,7 +414,11 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
         {
             Err(rej) => self.record(Entry::Rejection(&rej))?,
             Ok(approved) => {
+                let reserved = approved.reserved();
                 let order = self.executor.create(approved, now);
+                if let Some(r) = reserved {
+                    self.risk.track(order.id, r);
+                }
                 let out = &mut self.reports;
                 match how {
                     Route::Work => self.venue.submit(order, now, &self.market, out),
@@ -435,13 +439,14 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
         let reports = std::mem::take(&mut self.reports);
         for r in &reports {
             match self.executor.on_report(r)? {
-                ReportEffect::None => {
-                    if matches!(r, VenueReport::Accepted { .. }) {
-                        self.risk.on_venue_ok();
-                    }
-                }
+                ReportEffect::None => match r {
+                    VenueReport::Accepted { .. } => self.risk.on_venue_ok(),
+                    VenueReport::Expired { order_id, .. } => self.risk.on_unfilled(*order_id),
+                    _ => {}
+                },
                 ReportEffect::Rejected(o, reason) => {
                     let now = self.clock.now();
+                    self.risk.on_unfilled(o.id);
                     self.risk.on_venue_error(now);
                     self.exits.on_rejected(&o);
                     let rej = Rejection {
@@ -456,6 +461,7 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
                     self.record(Entry::Rejection(&rej))?;
                 }
                 ReportEffect::Withdrawn(o, code, detail) => {
+                    self.risk.on_unfilled(o.id);
                     // Not a venue error (the breaker does not count it); an engine exit
                     // is asked again on the next bar.
                     self.exits.on_rejected(&o);
@@ -472,6 +478,8 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
                 }
                 ReportEffect::Fill(fill) => {
                     let mut allocations = std::mem::take(&mut self.allocations);
+                    let m = self.ledger.multiplier(fill.symbol);
+                    self.risk.on_fill(fill.order_id, fill.qty, fill.price, m);
                     self.ledger.apply(&fill, &mut allocations);
                     self.fills += 1;
                     self.record(Entry::Fill(&fill))?;

@@ -204,12 +204,14 @@ impl ExitManager {
             }
             // On a quote bar a position is judged on the side its exit trades against (a
             // long's stop and target on the bid), so a level fires only where the exit
-            // could fill; with no quote on that side there is nothing to decide this bar.
+            // could fill. With no quote on that side no level can be judged; max hold and
+            // retries still ask, and the venue withdraws the order (`no_quote`) until a
+            // quote comes.
             let exit_side = if w.dir.long { Side::Sell } else { Side::Buy };
-            let Some(view) = bar.facing(exit_side) else {
-                continue;
-            };
-            let bar = &view;
+            let facing = bar.facing(exit_side);
+            let quoted = facing.is_some();
+            let judged = facing.unwrap_or(*bar);
+            let bar = &judged;
             let [hard, soft, target] = *w.fixed.get_or_insert_with(|| {
                 let at = |p: Option<lockstep_core::Decimal>, sign| {
                     p.map(|p| w.dir.offset(w.entry, p * sign, dp))
@@ -234,7 +236,12 @@ impl ExitManager {
                 .band
                 .get_or_insert_with(|| Band::of(&levels, w.dir, bar.scale));
             let quiet = !levels.max_hold_reached && !band.may_fire(w.dir, bar);
-            let fired = if quiet {
+            let fired = if !quoted {
+                levels.max_hold_reached.then_some(Fired {
+                    reason: ExitReason::MaxHold,
+                    at: None,
+                })
+            } else if quiet {
                 None
             } else {
                 decide(&levels, w.dir, bar, intrabar)
@@ -270,6 +277,9 @@ impl ExitManager {
                         at,
                     });
                 }
+            }
+            if !quoted {
+                continue;
             }
             let best_m = *w
                 .best_m

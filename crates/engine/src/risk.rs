@@ -88,6 +88,7 @@ fn opened_by(before: Qty, after: Qty) -> Qty {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApprovedIntent {
     intent: OrderIntent,
+    reserved: Option<Reservation>,
 }
 
 impl ApprovedIntent {
@@ -95,6 +96,20 @@ impl ApprovedIntent {
     pub fn intent(&self) -> &OrderIntent {
         &self.intent
     }
+
+    /// The daily entry exposure this intent reserved (entries only).
+    pub fn reserved(&self) -> Option<Reservation> {
+        self.reserved
+    }
+}
+
+/// Daily entry exposure held for an approved entry until it fills (then trued up to the
+/// fill's notional) or ends unfilled (then released).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reservation {
+    session: Option<i64>,
+    qty: Qty,
+    unit: Money,
 }
 
 /// Applies [`RiskLimits`] to intents.
@@ -107,6 +122,7 @@ pub struct RiskEngine {
     streak_paused_until: Option<UnixNanos>,
     venue_errors: u32,
     venue_blocked_until: Option<UnixNanos>,
+    reservations: std::collections::BTreeMap<lockstep_core::OrderId, Reservation>,
 }
 
 impl RiskEngine {
@@ -120,6 +136,44 @@ impl RiskEngine {
             streak_paused_until: None,
             venue_errors: 0,
             venue_blocked_until: None,
+            reservations: std::collections::BTreeMap::new(),
+        }
+    }
+
+    /// `order` was created from an approved entry holding `reserved`.
+    pub fn track(&mut self, order: lockstep_core::OrderId, reserved: Reservation) {
+        self.reservations.insert(order, reserved);
+    }
+
+    /// `order` filled `qty` at `price` x `multiplier`: the session's entry exposure counts
+    /// the fill's notional instead of the estimate it reserved.
+    pub fn on_fill(
+        &mut self,
+        order: lockstep_core::OrderId,
+        qty: Qty,
+        price: lockstep_core::Price,
+        multiplier: Money,
+    ) {
+        let Some(r) = self.reservations.get_mut(&order) else {
+            return;
+        };
+        let filled = qty.min(r.qty);
+        if r.session == self.session.key {
+            self.session.entry_notional += filled * (price * multiplier - r.unit);
+        }
+        r.qty -= filled;
+        if r.qty <= Qty::ZERO {
+            self.reservations.remove(&order);
+        }
+    }
+
+    /// `order` ended without filling the rest (expired, withdrawn, refused, cancelled):
+    /// the exposure it still held is released.
+    pub fn on_unfilled(&mut self, order: lockstep_core::OrderId) {
+        if let Some(r) = self.reservations.remove(&order) {
+            if r.session == self.session.key {
+                self.session.entry_notional -= r.qty * r.unit;
+            }
         }
     }
 
@@ -212,7 +266,10 @@ impl RiskEngine {
         };
         if intent.exit_reason.is_some_and(ExitReason::is_managed) {
             // The exit manager's and the EOD guard's closes always go through.
-            return Ok(ApprovedIntent { intent });
+            return Ok(ApprovedIntent {
+                intent,
+                reserved: None,
+            });
         }
         let signed = |q: Qty| match intent.side {
             Side::Buy => q,
@@ -225,7 +282,10 @@ impl RiskEngine {
         let opening = opened_by(own, own + signed(intent.qty));
         if opening.is_zero() {
             // Exits and reductions always go through: limits block entries only.
-            return Ok(ApprovedIntent { intent });
+            return Ok(ApprovedIntent {
+                intent,
+                reserved: None,
+            });
         }
         // Position limits judge the whole book as it will be once every working order fills.
         let after = ledger.position(intent.symbol)
@@ -233,9 +293,15 @@ impl RiskEngine {
             + signed(intent.qty);
         // An entry is priced where it would trade: on a quote bar the ask for a buy, the
         // bid for a sell; with no quote on that side it cannot fill at all.
-        let facing = market.last_bar(intent.symbol).map(|b| b.facing(intent.side));
+        let facing = market
+            .last_bar(intent.symbol)
+            .map(|b| b.facing(intent.side));
         let price = match facing {
-            Some(Some(view)) => view.close_price(),
+            // A buy limit can fill up to its limit: that is its worst case.
+            Some(Some(view)) => match (intent.side, intent.kind.limit_price()) {
+                (Side::Buy, Some(limit)) => limit,
+                _ => view.close_price(),
+            },
             Some(None) => {
                 let missing = match intent.side {
                     Side::Buy => "no ask to buy at",
@@ -248,7 +314,14 @@ impl RiskEngine {
             }
             None => mark,
         };
-        let notional = opening * price * ledger.multiplier(intent.symbol);
+        let unit = price * ledger.multiplier(intent.symbol);
+        let notional = opening * unit;
+        if executor.closing(intent.strategy, intent.symbol) {
+            return Err(reject(
+                RejectCode::ExitPending,
+                "an engine exit is closing this position; no entry until it is done".into(),
+            ));
+        }
         if self.entries_closed_until.is_some_and(|t| now <= t) {
             return Err(reject(
                 RejectCode::EodCutoff,
@@ -363,6 +436,11 @@ impl RiskEngine {
         }
         self.session.entries += 1;
         self.session.entry_notional += notional;
-        Ok(ApprovedIntent { intent })
+        let reserved = Some(Reservation {
+            session: self.session.key,
+            qty: opening,
+            unit,
+        });
+        Ok(ApprovedIntent { intent, reserved })
     }
 }

@@ -68,19 +68,17 @@ pub struct BarMatch {
 }
 
 /// A limit's fill: at the open when the order was marketable there (it takes liquidity),
-/// at the level when the bar traded through a resting order (it made liquidity).
-fn limit_fill(
-    side: Side,
-    limit: Price,
-    open: Price,
-    high: Price,
-    low: Price,
-) -> Option<(Price, Liquidity)> {
+/// at the level when the bar traded through a resting order (it made liquidity). On a quote
+/// bar (`quoted`: the facing side's series) a touch is enough: a quoted ask at or below a
+/// buy's limit is an offer it can take.
+fn limit_fill(side: Side, limit: Price, bar: &Bar, quoted: bool) -> Option<(Price, Liquidity)> {
+    let (open, high, low) = (bar.open_price(), bar.high_price(), bar.low_price());
+    let beyond = |a: Price, b: Price| a < b || (quoted && a == b);
     match side {
-        Side::Buy if open < limit => Some((open, Liquidity::Taker)),
-        Side::Buy if low < limit => Some((limit, Liquidity::Maker)),
-        Side::Sell if open > limit => Some((open, Liquidity::Taker)),
-        Side::Sell if high > limit => Some((limit, Liquidity::Maker)),
+        Side::Buy if beyond(open, limit) => Some((open, Liquidity::Taker)),
+        Side::Buy if beyond(low, limit) => Some((limit, Liquidity::Maker)),
+        Side::Sell if beyond(limit, open) => Some((open, Liquidity::Taker)),
+        Side::Sell if beyond(limit, high) => Some((limit, Liquidity::Maker)),
         _ => None,
     }
 }
@@ -115,7 +113,7 @@ pub fn match_bar(
             armed,
         },
         OrderKind::Limit { limit } => BarMatch {
-            fill: limit_fill(side, limit, open, high, low),
+            fill: limit_fill(side, limit, bar, bar.quote.is_some()),
             armed,
         },
         OrderKind::Stop { .. } if armed => match_bar(OrderKind::Market, side, armed, bar, model),
@@ -127,7 +125,7 @@ pub fn match_bar(
             }
         }
         OrderKind::StopLimit { limit, .. } if armed => BarMatch {
-            fill: limit_fill(side, limit, open, high, low),
+            fill: limit_fill(side, limit, bar, bar.quote.is_some()),
             armed,
         },
         OrderKind::StopLimit { stop, limit } => match stop_trigger(side, stop, open, high, low) {

@@ -249,7 +249,12 @@ impl Venue for SimVenue {
             }
             w.remaining -= qty;
             w.seen_bar = true;
-            if w.remaining > Qty::ZERO {
+            if w.remaining > Qty::ZERO && w.tif == TimeInForce::Ioc {
+                out.push(VenueReport::Expired {
+                    order_id: order.id,
+                    ts: now,
+                });
+            } else if w.remaining > Qty::ZERO {
                 self.list(order).push(w);
             }
             return;
@@ -297,6 +302,19 @@ impl Venue for SimVenue {
                 let price = self.slipped(price, liquidity, w.side, bar);
                 out.push(self.fill(w.order_id, bar.symbol, qty, ts, price, liquidity, false));
                 w.remaining -= qty;
+            }
+        }
+        // What an immediate-or-cancel order's first bar left unfilled expires now.
+        for w in list
+            .iter_mut()
+            .filter(|w| w.tif == TimeInForce::Ioc && w.seen_bar)
+        {
+            if w.remaining > Qty::ZERO {
+                out.push(VenueReport::Expired {
+                    order_id: w.order_id,
+                    ts: bar.end,
+                });
+                w.remaining = Qty::ZERO;
             }
         }
         list.retain(|w| w.remaining > Qty::ZERO);

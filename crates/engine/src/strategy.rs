@@ -69,6 +69,11 @@ impl Context<'_> {
         self.market.mark(symbol)
     }
 
+    /// The latest bar of `symbol` (a quote bar carries bid and ask).
+    pub fn last_bar(&self, symbol: SymbolId) -> Option<&Bar> {
+        self.market.last_bar(symbol)
+    }
+
     /// Cash in the book.
     pub fn cash(&self) -> Price {
         self.ledger.cash()

@@ -7,9 +7,16 @@
 //! most one open position (filled or working) per direction; no entry before `start` or
 //! from `stop` (New York time). It never sells: the exit manager closes positions (target,
 //! stop, max hold) and the EOD guard closes what expires today.
+//!
+//! Two guards the seed lacked (its audit: "market orders; no explicit spread check"):
+//! `max_spread_pct` skips a contract whose last quote is one-sided or wider than that
+//! fraction of its mid, and `entry = "limit"` buys with an immediate-or-cancel limit at the
+//! last ask, so an entry never pays more than the price the risk engine approved.
 
 use chrono::NaiveTime;
-use lockstep_core::{dec_serde, Bar, Decimal, OptionRight, Qty, Side, SymbolId};
+use lockstep_core::{
+    dec_serde, Bar, Decimal, OptionRight, OrderKind, Qty, Side, SymbolId, TimeInForce,
+};
 use lockstep_engine::chain::{AtmRequest, ExpiryRule};
 use lockstep_engine::{Context, Strategy};
 use serde::Deserialize;
@@ -38,6 +45,25 @@ pub struct WsbSnakeParams {
     /// A contract is in the chain while it traded or was quoted this recently. Default 600 s.
     #[serde(default = "default_fresh")]
     pub fresh_secs: i64,
+    /// Skip a contract whose last quote is one-sided or whose spread is wider than this
+    /// fraction of its mid (0.05 = 5 %). Default: no check.
+    #[serde(default, deserialize_with = "dec_serde::opt_decimal")]
+    pub max_spread_pct: Option<Decimal>,
+    /// How entries are sent: `market` (default) or `limit` (immediate-or-cancel at the
+    /// contract's last ask, or its last close on a trade bar).
+    #[serde(default)]
+    pub entry: EntryOrder,
+}
+
+/// The order an entry is sent as.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryOrder {
+    /// A market order: fills at the next bar's ask, whatever it is.
+    #[default]
+    Market,
+    /// An immediate-or-cancel limit at the last ask: pays at most that.
+    Limit,
 }
 
 fn default_run() -> usize {
@@ -85,6 +111,9 @@ impl WsbSnake {
         if p.contracts <= Qty::ZERO {
             return Err(format!("contracts must be positive, got {}", p.contracts));
         }
+        if p.max_spread_pct.is_some_and(|s| s <= Decimal::ZERO) {
+            return Err("max_spread_pct must be above 0".into());
+        }
         Ok(WsbSnake {
             start,
             stop,
@@ -112,6 +141,23 @@ impl WsbSnake {
             None
         }
     }
+}
+
+/// True when `bar` is a two-sided quote whose spread is at most `max` of its mid (a trade bar
+/// has no spread to judge and passes).
+fn spread_within(bar: &Bar, max: Decimal) -> bool {
+    let Some(q) = bar.quote else {
+        return true;
+    };
+    let (Some(bid), Some(ask)) = (q.bid, q.ask) else {
+        return false;
+    };
+    let (bid, ask) = (
+        bar.scale.to_decimal(bid.close),
+        bar.scale.to_decimal(ask.close),
+    );
+    let mid = (bid + ask) / Decimal::TWO;
+    mid > Decimal::ZERO && ask - bid <= mid * max
 }
 
 impl Strategy for WsbSnake {
@@ -148,7 +194,30 @@ impl Strategy for WsbSnake {
         let Some(contract) = ctx.select_atm(&req) else {
             return;
         };
-        ctx.submit(contract, Side::Buy, self.p.contracts, None);
+        let Some(last) = ctx.last_bar(contract) else {
+            return;
+        };
+        if let Some(max) = self.p.max_spread_pct {
+            if !spread_within(last, max) {
+                return;
+            }
+        }
+        match self.p.entry {
+            EntryOrder::Market => ctx.submit(contract, Side::Buy, self.p.contracts, None),
+            EntryOrder::Limit => {
+                let Some(ask) = last.facing(Side::Buy).map(|a| a.close_price()) else {
+                    return;
+                };
+                let kind = OrderKind::Limit { limit: ask };
+                ctx.submit_order(
+                    contract,
+                    Side::Buy,
+                    self.p.contracts,
+                    kind,
+                    TimeInForce::Ioc,
+                );
+            }
+        }
         self.held.push((contract, right));
     }
 }

@@ -44,6 +44,7 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
         let now = self.clock.now();
         for order in self.executor.cancel_where(now, which)? {
             self.venue.cancel(&order);
+            self.risk.on_unfilled(order.id);
         }
         self.flush_orders()?;
         Ok(())

@@ -28,6 +28,11 @@ impl BarSource for Bars {
     }
 }
 
+/// These bars, in order (symbol id 0 is `XYZ`).
+pub fn from_bars(v: Vec<Bar>) -> Bars {
+    Bars(v, 0)
+}
+
 /// Bars `(hour, open, high, low, close, volume)`; bar `h` opens at `start + h` hours and
 /// is delivered an hour later.
 pub fn bars(start: i64, rows: &[(usize, &str, &str, &str, &str, f64)]) -> Bars {
