@@ -149,3 +149,36 @@ fn per_contract_commission_with_a_minimum() {
     assert_eq!(fees.iter().filter(|f| **f == "1.00").count(), 4, "{fees:?}");
     assert_eq!(s["fees"], "4.00");
 }
+
+#[test]
+fn an_index_is_a_price_source_that_no_order_can_trade() {
+    let tmp = tempfile::tempdir().unwrap();
+    let spx = repo().join("data/lean_spx_index_1m_20210104.parquet");
+    let data = format!("data.paths=[\"{}\"]", spx.display());
+    let args = [
+        "backtest",
+        "--set",
+        data.as_str(),
+        "--set",
+        "data.calendar=nyse",
+        "--set",
+        "strategy.name=buy_and_hold",
+        "--quiet",
+        "--out",
+        "out",
+    ];
+    let o = lockstep(tmp.path(), &args);
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    let s = summary(&tmp.path().join("out"));
+    assert_eq!((s["fills"].as_u64(), s["bars"].as_u64()), (Some(0), Some(390)));
+    assert_eq!(s["rejections"]["not_tradable"], 1);
+    let rej = csv_rows(&tmp.path().join("out"), "rejections");
+    assert_eq!(rej[0]["detail"], "SPX is an index: a price source, not tradable");
+    // Listed as an ordinary symbol instead, the same bars are tradable.
+    let mut args = args.to_vec();
+    args.extend_from_slice(&["--set", "data.indexes=[]"]);
+    let tmp2 = tempfile::tempdir().unwrap();
+    let o = lockstep(tmp2.path(), &args);
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    assert_eq!(summary(&tmp2.path().join("out"))["fills"], 1);
+}
