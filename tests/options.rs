@@ -170,10 +170,16 @@ fn an_index_is_a_price_source_that_no_order_can_trade() {
     let o = lockstep(tmp.path(), &args);
     assert!(o.status.success(), "{}", common::stderr(&o));
     let s = summary(&tmp.path().join("out"));
-    assert_eq!((s["fills"].as_u64(), s["bars"].as_u64()), (Some(0), Some(390)));
+    assert_eq!(
+        (s["fills"].as_u64(), s["bars"].as_u64()),
+        (Some(0), Some(390))
+    );
     assert_eq!(s["rejections"]["not_tradable"], 1);
     let rej = csv_rows(&tmp.path().join("out"), "rejections");
-    assert_eq!(rej[0]["detail"], "SPX is an index: a price source, not tradable");
+    assert_eq!(
+        rej[0]["detail"],
+        "SPX is an index: a price source, not tradable"
+    );
     // Listed as an ordinary symbol instead, the same bars are tradable.
     let mut args = args.to_vec();
     args.extend_from_slice(&["--set", "data.indexes=[]"]);

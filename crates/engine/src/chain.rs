@@ -67,6 +67,50 @@ pub struct AtmRequest<'a> {
     pub fresh_secs: i64,
 }
 
+/// The contracts of `underlying` with `right` whose last bar ended at most `fresh_secs`
+/// before `now`: (id, expiry session, strike).
+fn fresh_chain(
+    underlying: &str,
+    right: OptionRight,
+    fresh_secs: i64,
+    now: UnixNanos,
+    instruments: &Instruments,
+    market: &MarketState,
+    symbols: &SymbolTable,
+) -> Vec<(SymbolId, NaiveDate, Price)> {
+    let since = now
+        .0
+        .saturating_sub(fresh_secs.saturating_mul(1_000_000_000));
+    (0..symbols.len())
+        .map(|i| SymbolId(i as u32))
+        .filter_map(|id| {
+            let c = instruments.option(id)?;
+            let fresh = market.last_bar(id).is_some_and(|b| b.end.0 >= since);
+            (fresh && c.underlying == underlying && c.occ.right == right).then_some((
+                id,
+                instruments.expiry_session(id)?,
+                c.occ.strike,
+            ))
+        })
+        .collect()
+}
+
+/// The expiry `rule` picks from `chain` on New York's date of `now`.
+fn chain_expiry(
+    rule: ExpiryRule,
+    now: UnixNanos,
+    chain: &[(SymbolId, NaiveDate, Price)],
+) -> Option<NaiveDate> {
+    let mut expiries: Vec<NaiveDate> = chain.iter().map(|c| c.1).collect();
+    expiries.sort_unstable();
+    expiries.dedup();
+    let today = now
+        .to_datetime()
+        .with_timezone(&chrono_tz::America::New_York)
+        .date_naive();
+    pick_expiry(rule, today, &expiries)
+}
+
 /// The contract `req` describes at `now`, if the chain has one: today's date is New York's;
 /// expiries are expiry sessions; the strike is ATM against the underlying's last close.
 pub fn select_atm(
@@ -77,29 +121,16 @@ pub fn select_atm(
     symbols: &SymbolTable,
 ) -> Option<SymbolId> {
     let spot = symbols.get(req.underlying).and_then(|u| market.mark(u))?;
-    let since = now
-        .0
-        .saturating_sub(req.fresh_secs.saturating_mul(1_000_000_000));
-    let chain: Vec<(SymbolId, NaiveDate, Price)> = (0..symbols.len())
-        .map(|i| SymbolId(i as u32))
-        .filter_map(|id| {
-            let c = instruments.option(id)?;
-            let fresh = market.last_bar(id).is_some_and(|b| b.end.0 >= since);
-            (fresh && c.underlying == req.underlying && c.occ.right == req.right).then_some((
-                id,
-                instruments.expiry_session(id)?,
-                c.occ.strike,
-            ))
-        })
-        .collect();
-    let mut expiries: Vec<NaiveDate> = chain.iter().map(|c| c.1).collect();
-    expiries.sort_unstable();
-    expiries.dedup();
-    let today = now
-        .to_datetime()
-        .with_timezone(&chrono_tz::America::New_York)
-        .date_naive();
-    let expiry = pick_expiry(req.expiry, today, &expiries)?;
+    let chain = fresh_chain(
+        req.underlying,
+        req.right,
+        req.fresh_secs,
+        now,
+        instruments,
+        market,
+        symbols,
+    );
+    let expiry = chain_expiry(req.expiry, now, &chain)?;
     let mut strikes: Vec<Price> = chain
         .iter()
         .filter(|c| c.1 == expiry)
@@ -111,6 +142,68 @@ pub fn select_atm(
         .iter()
         .find(|c| c.1 == expiry && c.2 == strike)
         .map(|c| c.0)
+}
+
+/// What a strategy asks the chain for by delta: the contract of `chain.underlying` and
+/// `chain.right` (expiry and freshness as in [`AtmRequest`]) whose Black–Scholes delta is
+/// nearest `delta` (0.30 for a 30-delta call, -0.30 for a put).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DeltaRequest<'a> {
+    /// Underlying, right, expiry rule and freshness.
+    pub chain: AtmRequest<'a>,
+    /// Target delta.
+    pub delta: f64,
+    /// Continuously compounded risk-free rate (0.0 is fine for short expiries).
+    pub rate: f64,
+}
+
+/// Seconds in the year used for time to expiry (365 days).
+const YEAR_SECS: f64 = 365.0 * 86_400.0;
+
+/// The contract `req` describes at `now`: among the chain's contracts of the picked expiry
+/// with a two-sided last quote, the one whose delta (volatility implied from its own mid,
+/// time to the expiry session's NYSE close) is nearest the target.
+pub fn select_by_delta(
+    req: &DeltaRequest<'_>,
+    now: UnixNanos,
+    instruments: &Instruments,
+    market: &MarketState,
+    symbols: &SymbolTable,
+) -> Option<SymbolId> {
+    let c = &req.chain;
+    let spot = symbols.get(c.underlying).and_then(|u| market.mark(u))?;
+    let chain = fresh_chain(
+        c.underlying,
+        c.right,
+        c.fresh_secs,
+        now,
+        instruments,
+        market,
+        symbols,
+    );
+    let expiry = chain_expiry(c.expiry, now, &chain)?;
+    let close = lockstep_core::Calendar::Nyse.session(expiry)?.close;
+    let years = (close.0 - now.0) as f64 / 1e9 / YEAR_SECS;
+    if years <= 0.0 {
+        return None;
+    }
+    let quotes: Vec<(SymbolId, Quoted)> = chain
+        .iter()
+        .filter(|q| q.1 == expiry)
+        .filter_map(|q| {
+            let bar = market.last_bar(q.0).filter(|b| b.two_sided())?;
+            Some((
+                q.0,
+                Quoted {
+                    strike: q.2,
+                    mid: bar.close_price(),
+                },
+            ))
+        })
+        .collect();
+    let quoted: Vec<Quoted> = quotes.iter().map(|q| q.1).collect();
+    let strike = nearest_delta(c.right, req.delta, spot, years, req.rate, &quoted)?;
+    quotes.iter().find(|q| q.1.strike == strike).map(|q| q.0)
 }
 
 /// One quoted contract of a chain: strike and mid price.

@@ -1,6 +1,6 @@
 //! The strategy API: callbacks plus a read-only view of the book and a way to ask for orders.
 
-use crate::chain::{select_atm, AtmRequest};
+use crate::chain::{select_atm, select_by_delta, AtmRequest, DeltaRequest};
 use crate::executor::Executor;
 use crate::instruments::Instruments;
 use crate::ledger::Ledger;
@@ -83,6 +83,12 @@ impl Context<'_> {
     /// quoted contracts), so a strategy never builds OCC strings itself.
     pub fn select_atm(&self, req: &AtmRequest<'_>) -> Option<SymbolId> {
         select_atm(req, self.now, self.instruments, self.market, self.symbols)
+    }
+
+    /// The option contract `req` describes by delta (volatility implied from each quoted
+    /// contract's mid), so a strategy never builds OCC strings itself.
+    pub fn select_by_delta(&self, req: &DeltaRequest<'_>) -> Option<SymbolId> {
+        select_by_delta(req, self.now, self.instruments, self.market, self.symbols)
     }
 
     /// The text of `symbol`.

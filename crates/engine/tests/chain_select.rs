@@ -1,13 +1,15 @@
 //! A strategy asks the chain for "the ATM 0DTE call" and gets a contract, never building
-//! an OCC string: GOOG on 2015-12-24 with a handful of contracts, checked by hand.
+//! an OCC string: GOOG on 2015-12-24 with a handful of contracts, checked by hand, by ATM
+//! and by delta.
 
 mod common;
 
 use common::settings;
 use lockstep_core::{
-    Bar, BarSource, Calendar, OptionRight, Scale, SourceError, SymbolTable, UnixNanos,
+    Bar, BarSource, Calendar, OptionRight, Quote, QuoteSide, Scale, SourceError, SymbolTable,
+    UnixNanos,
 };
-use lockstep_engine::chain::{AtmRequest, ExpiryRule};
+use lockstep_engine::chain::{AtmRequest, DeltaRequest, ExpiryRule};
 use lockstep_engine::{
     Context, Engine, EngineSettings, EodSettings, MemoryJournal, SimClock, SimVenue, Strategy,
 };
@@ -137,5 +139,119 @@ fn atm_0dte_rounds_calls_up_and_puts_down_among_fresh_contracts() {
         ask(OptionRight::Call, ExpiryRule::NearestAtLeast(3)).first(),
         Some(&(0, some("GOOG  151231C00750000"))),
         "three days out: next week's contract"
+    );
+}
+
+/// Quote bars at minute 0 (`(name, bid, ask)`; GOOG as a trade bar at `bid`), then a delta
+/// request on GOOG's bar for each target.
+fn ask_by_delta(targets: &[f64]) -> Vec<Option<String>> {
+    struct Quotes(Vec<(&'static str, &'static str, &'static str)>, usize);
+    impl BarSource for Quotes {
+        fn next_bar(&mut self, symbols: &mut SymbolTable) -> Result<Option<Bar>, SourceError> {
+            let Some(&(name, bid, ask)) = self.0.get(self.1) else {
+                return Ok(None);
+            };
+            self.1 += 1;
+            let scale = Scale::new(2).expect("scale");
+            let (b, a) = (scale.parse(bid).unwrap(), scale.parse(ask).unwrap());
+            let side = |p| QuoteSide {
+                open: p,
+                high: p,
+                low: p,
+                close: p,
+            };
+            let quote = (name != "GOOG").then_some(Quote {
+                bid: Some(side(b)),
+                ask: Some(side(a)),
+            });
+            let mark = (b + a) / 2;
+            Ok(Some(Bar {
+                ts: UnixNanos(OPEN),
+                end: UnixNanos(OPEN + MINUTE),
+                symbol: symbols.intern(name),
+                scale,
+                open: mark,
+                high: mark,
+                low: mark,
+                close: mark,
+                volume: 0.0,
+                quote,
+            }))
+        }
+    }
+    struct ByDelta(Vec<f64>, Rc<RefCell<Vec<Option<String>>>>);
+    impl Strategy for ByDelta {
+        fn on_bar(&mut self, bar: &Bar, ctx: &mut Context<'_>) {
+            if ctx.symbol_name(bar.symbol) != "GOOG" {
+                return;
+            }
+            for &delta in &self.0 {
+                let req = DeltaRequest {
+                    chain: AtmRequest {
+                        underlying: "GOOG",
+                        right: OptionRight::Call,
+                        expiry: ExpiryRule::ZeroDte,
+                        fresh_secs: 600,
+                    },
+                    delta,
+                    rate: 0.0,
+                };
+                let pick = ctx.select_by_delta(&req);
+                let name = pick.map(|s| ctx.symbol_name(s).to_string());
+                self.1.borrow_mut().push(name);
+            }
+        }
+    }
+    let rows = Quotes(
+        vec![
+            ("GOOG  151224C00745000", "3.00", "3.20"),
+            ("GOOG  151224C00747500", "1.80", "2.00"),
+            ("GOOG  151224C00750000", "0.80", "1.00"),
+            ("GOOG  151224C00752500", "0.30", "0.40"),
+            ("GOOG", "747.30", "747.30"),
+        ],
+        0,
+    );
+    let picks = Rc::new(RefCell::new(Vec::new()));
+    let settings = EngineSettings {
+        eod: Some(EodSettings {
+            calendar: Calendar::Nyse,
+            before_close: 5 * MINUTE,
+            flatten: vec![false],
+            flatten_expiring: true,
+        }),
+        ..settings()
+    };
+    let engine = Engine::new(
+        settings,
+        SimVenue::default(),
+        SimClock::default(),
+        vec![(
+            "by_delta".into(),
+            Box::new(ByDelta(targets.to_vec(), picks.clone())),
+        )],
+        MemoryJournal::default(),
+    );
+    let mut rows = rows;
+    engine.run(&mut rows, &mut |_| {}).expect("runs");
+    let out = picks.borrow().clone();
+    out
+}
+
+#[test]
+fn delta_selection_implies_volatility_from_each_mid() {
+    // GOOG 747.30 at 09:31 ET on 2015-12-24; the contracts expire at the 13:00 early close,
+    // 12,540 s away. Implied vol and delta per strike, computed independently (Python,
+    // math.erf, bisection): 745: 0.288 / 0.7053; 747.5: 0.336 / 0.4854; 750: 0.329 / 0.2926;
+    // 752.5: 0.324 / 0.1422.
+    let some = |s: &str| Some(s.to_string());
+    assert_eq!(
+        ask_by_delta(&[0.30, 0.50, 0.15, 0.75]),
+        vec![
+            some("GOOG  151224C00750000"),
+            some("GOOG  151224C00747500"),
+            some("GOOG  151224C00752500"),
+            some("GOOG  151224C00745000"),
+        ]
     );
 }
