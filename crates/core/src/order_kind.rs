@@ -94,8 +94,9 @@ pub enum TimeInForce {
     Day,
     /// Until filled or cancelled.
     Gtc,
-    /// Immediate or cancel: works on the first bar that could fill it; what that bar
-    /// leaves unfilled expires.
+    /// Immediate or cancel: works on the first bar of its instrument after it is sent (on a
+    /// quote bar with no quote on its side it cannot fill); what that bar leaves unfilled
+    /// expires, and so does an ioc order the session ends before any bar.
     Ioc,
 }
 

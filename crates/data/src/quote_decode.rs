@@ -12,9 +12,11 @@ use std::path::Path;
 /// Fills `out.quote`, `out.price` (the mark) and `out.volume` (zeros) from the eight quote
 /// columns `cols` named `names` (bid open..close, then ask open..close).
 ///
-/// Per row and side: four nulls = no quote on that side; one to three nulls, a value that
-/// does not convert, a price <= 0, or open/close outside [low, high] = a bad cell naming
-/// the column. The mark is the half-even mid of the two sides, or the one side present.
+/// Per row and side: four nulls, or four zeros (how many vendors write "no bid"), = no
+/// quote on that side; one to three nulls, a value that does not convert, a price <= 0, or
+/// open/close outside [low, high] = a bad cell naming the column. A crossed row (bid above
+/// ask at the open or the close) has no trustworthy market and counts as having neither
+/// side. The mark is the half-even mid of the two sides, or the one side present.
 pub fn decode_quotes(
     cols: &[&ArrayRef],
     names: &[String; 8],
@@ -66,6 +68,9 @@ pub fn decode_quotes(
             }
             let v = |k: usize| (if s == 0 { &q.bid } else { &q.ask })[k][i];
             let (o, h, l, c) = (v(0), v(1), v(2), v(3));
+            if [o, h, l, c] == [0; 4] {
+                continue;
+            }
             let problem = if [o, h, l, c].iter().any(|p| *p <= 0) {
                 Some((0, "price must be positive"))
             } else if h < l {
@@ -81,6 +86,13 @@ pub fn decode_quotes(
                 Some((k, reason)) => out.bad.push((i, names[s * 4 + k].clone(), reason.into())),
                 None => *present = true,
             }
+        }
+    }
+    for i in 0..n {
+        let crossed = |k: usize| q.bid[k][i] > q.ask[k][i];
+        if q.has_bid[i] && q.has_ask[i] && (crossed(0) || crossed(3)) {
+            q.has_bid[i] = false;
+            q.has_ask[i] = false;
         }
     }
     for k in 0..4 {
@@ -109,13 +121,14 @@ fn side_mut(q: &mut QuoteBatch, k: usize) -> &mut Vec<i64> {
 
 /// The midpoint of two positive mantissas, a half rounded to the even mantissa.
 pub fn half_even_mid(a: i64, b: i64) -> i64 {
-    let sum = a.saturating_add(b);
-    let mid = sum / 2;
-    if sum % 2 != 0 && mid % 2 != 0 {
+    let sum = i128::from(a) + i128::from(b);
+    let mid = sum.div_euclid(2);
+    let rounded = if sum.rem_euclid(2) != 0 && mid % 2 != 0 {
         mid + 1
     } else {
         mid
-    }
+    };
+    i64::try_from(rounded).unwrap_or(if rounded > 0 { i64::MAX } else { i64::MIN })
 }
 
 #[cfg(test)]
@@ -127,5 +140,6 @@ mod tests {
         assert_eq!(half_even_mid(100, 110), 105);
         assert_eq!(half_even_mid(100, 101), 100);
         assert_eq!(half_even_mid(101, 102), 102);
+        assert_eq!(half_even_mid(i64::MAX, i64::MAX - 2), i64::MAX - 1);
     }
 }

@@ -76,7 +76,9 @@ fn one_sided_quotes_keep_their_side_and_rows_with_neither_are_counted() {
     }
 }
 
-fn quote_file(dir: &Path, bid_open: Option<&str>) -> PathBuf {
+type Side4 = [Option<&'static str>; 4];
+
+fn quote_file(dir: &Path, bid: Side4, ask: Side4) -> PathBuf {
     let text = |v: Option<&str>| Arc::new(StringArray::from(vec![v])) as ArrayRef;
     let mut fields = vec![
         Field::new(
@@ -92,14 +94,9 @@ fn quote_file(dir: &Path, bid_open: Option<&str>) -> PathBuf {
         ),
         text(Some("SPXW  210104C03700000")),
     ];
-    for side in ["bid", "ask"] {
-        for f in ["open", "high", "low", "close"] {
+    for (side, values) in [("bid", bid), ("ask", ask)] {
+        for (f, v) in ["open", "high", "low", "close"].iter().zip(values) {
             fields.push(Field::new(format!("{side}_{f}_text"), DataType::Utf8, true));
-            let v = if side == "bid" && f == "open" {
-                bid_open
-            } else {
-                Some("1.00")
-            };
             cols.push(text(v));
         }
     }
@@ -112,17 +109,23 @@ fn quote_file(dir: &Path, bid_open: Option<&str>) -> PathBuf {
     path
 }
 
-#[test]
-fn a_partly_missing_or_bad_side_is_an_error_naming_row_and_column() {
-    let dir = tempfile::tempdir().unwrap();
-    let opts = DataOptions {
+fn one_minute() -> DataOptions {
+    DataOptions {
         scale: Scale::new(2).unwrap(),
         interval: Some(lockstep_core::Interval::from_nanos(60_000_000_000).unwrap()),
         ..DataOptions::default()
-    };
+    }
+}
+
+const ONE: Side4 = [Some("1.00"); 4];
+
+#[test]
+fn a_partly_missing_or_bad_side_is_an_error_naming_row_and_column() {
+    let dir = tempfile::tempdir().unwrap();
     let err = |bid_open| {
-        let path = quote_file(dir.path(), bid_open);
-        let mut src = open_source(&path, &opts).unwrap();
+        let bid = [bid_open, Some("1.00"), Some("1.00"), Some("1.00")];
+        let path = quote_file(dir.path(), bid, ONE);
+        let mut src = open_source(&path, &one_minute()).unwrap();
         src.next_bar(&mut SymbolTable::new())
             .unwrap_err()
             .to_string()
@@ -139,4 +142,22 @@ fn a_partly_missing_or_bad_side_is_an_error_naming_row_and_column() {
     );
     let e = err(Some("-1"));
     assert!(e.contains("bid_open_text") && e.contains("positive"), "{e}");
+}
+
+#[test]
+fn a_zero_side_is_no_quote_and_a_crossed_row_has_no_market() {
+    let dir = tempfile::tempdir().unwrap();
+    let read = |bid: Side4, ask: Side4| {
+        let path = quote_file(dir.path(), bid, ask);
+        let mut src = open_source(&path, &one_minute()).unwrap();
+        let bar = src.next_bar(&mut SymbolTable::new()).unwrap();
+        (bar.map(|b| b.quote.unwrap()), src.quoteless_rows())
+    };
+    let (q, quoteless) = read([Some("0"); 4], ONE);
+    let q = q.expect("the ask is there");
+    assert_eq!((q.bid, q.ask.map(|a| a.close)), (None, Some(100)));
+    assert_eq!(quoteless, 0);
+    // Bid 1.20 over ask 1.00: no trustworthy market, passed over and counted.
+    let (q, quoteless) = read([Some("1.20"); 4], ONE);
+    assert_eq!((q, quoteless), (None, 1));
 }

@@ -160,13 +160,14 @@ pub fn decide(levels: &Levels, dir: Direction, bar: &Bar, intrabar: Intrabar) ->
     let hard = stop_hit(levels.hard);
     let trail = stop_hit(levels.trail);
     // A target is a resting limit: the open at or beyond it fills there, otherwise the
-    // bar must trade through it (a touch is not enough).
+    // bar must trade through it (a touch is not enough). On a quote bar (the bid series of a
+    // long) a bid at the target is a buyer there: a touch fills, as in the venue.
     let gapped_to_target = levels.target.is_some_and(|t| dir.worse(t, open));
     let target = levels.target.and_then(|t| {
         if gapped_to_target {
             Some(open)
         } else {
-            (dir.worse(t, favourable) && t != favourable).then_some(t)
+            (dir.worse(t, favourable) && (t != favourable || bar.quote.is_some())).then_some(t)
         }
     });
     let soft = levels.soft.is_some_and(|s| dir.worse(bar.close_price(), s));

@@ -104,12 +104,14 @@ impl ApprovedIntent {
 }
 
 /// Daily entry exposure held for an approved entry until it fills (then trued up to the
-/// fill's notional) or ends unfilled (then released).
+/// fill's notional) or ends unfilled (then released, and an entry that never filled
+/// stops counting toward `max_daily_trades`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Reservation {
     session: Option<i64>,
     qty: Qty,
     unit: Money,
+    filled: bool,
 }
 
 /// Applies [`RiskLimits`] to intents.
@@ -162,6 +164,7 @@ impl RiskEngine {
             self.session.entry_notional += filled * (price * multiplier - r.unit);
         }
         r.qty -= filled;
+        r.filled = true;
         if r.qty <= Qty::ZERO {
             self.reservations.remove(&order);
         }
@@ -173,6 +176,9 @@ impl RiskEngine {
         if let Some(r) = self.reservations.remove(&order) {
             if r.session == self.session.key {
                 self.session.entry_notional -= r.qty * r.unit;
+                if !r.filled {
+                    self.session.entries = self.session.entries.saturating_sub(1);
+                }
             }
         }
     }
@@ -440,6 +446,7 @@ impl RiskEngine {
             session: self.session.key,
             qty: opening,
             unit,
+            filled: false,
         });
         Ok(ApprovedIntent { intent, reserved })
     }

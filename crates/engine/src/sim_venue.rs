@@ -129,10 +129,14 @@ impl SimVenue {
         }
     }
 
+    /// A taker fill moved by the slippage model. Quote-bar fills are already at the bid or
+    /// ask (the spread is the cost), so they get none.
     fn slipped(&self, price: Price, liquidity: Liquidity, side: Side, bar: &Bar) -> Price {
         match liquidity {
-            Liquidity::Taker => self.settings.slippage.apply(price, side, bar.scale.dp()),
-            Liquidity::Maker => price,
+            Liquidity::Taker if bar.quote.is_none() => {
+                self.settings.slippage.apply(price, side, bar.scale.dp())
+            }
+            _ => price,
         }
     }
 
@@ -299,7 +303,13 @@ impl Venue for SimVenue {
                 } else {
                     bar.end
                 };
-                let price = self.slipped(price, liquidity, w.side, bar);
+                // Slippage never takes a limit past its limit.
+                let slipped = self.slipped(price, liquidity, w.side, bar);
+                let price = match (w.kind.limit_price(), w.side) {
+                    (Some(l), Side::Buy) => slipped.min(l.max(price)),
+                    (Some(l), Side::Sell) => slipped.max(l.min(price)),
+                    (None, _) => slipped,
+                };
                 out.push(self.fill(w.order_id, bar.symbol, qty, ts, price, liquidity, false));
                 w.remaining -= qty;
             }
@@ -328,7 +338,10 @@ impl Venue for SimVenue {
     fn end_session(&mut self, now: UnixNanos, out: &mut Vec<VenueReport>) {
         for list in &mut self.working {
             list.retain(|w| {
-                let expires = w.tif == TimeInForce::Day && w.seen_bar;
+                // An ioc order never outlives the session it was sent in, even when no bar
+                // of its instrument came after it.
+                let expires =
+                    (w.tif == TimeInForce::Day && w.seen_bar) || w.tif == TimeInForce::Ioc;
                 if expires {
                     out.push(VenueReport::Expired {
                         order_id: w.order_id,

@@ -273,3 +273,110 @@ fn with_no_bid_the_exit_is_asked_each_bar_and_no_entry_adds_to_the_position() {
          retries meet no bid on hours 2, 3 and 4"
     );
 }
+
+#[test]
+fn a_target_fills_when_the_bid_touches_it() {
+    // Bought at the ask 1.10; a 10 % target is 1.21. The next bar's bid reaches exactly
+    // 1.21: a bid there is a buyer at the target, so it fills (a trade bar would need a
+    // print through it).
+    let data = vec![
+        quoted(0, TWO_SIDED, ASK),
+        quoted(1, Some(("1.05", "1.10", "1.05", "1.10")), ASK),
+        quoted(
+            2,
+            Some(("1.15", "1.21", "1.15", "1.20")),
+            Some(("1.30", "1.30", "1.25", "1.25")),
+        ),
+    ];
+    let target = ExitRules {
+        take_profit_pct: Some(d("0.10")),
+        ..ExitRules::default()
+    };
+    let j = run(
+        SimSettings::default(),
+        Some(target),
+        vec![(0, market(Side::Buy))],
+        data,
+    );
+    assert_eq!(
+        hqp(&j),
+        vec![
+            (1, "1".into(), "1.10".into(), ""),
+            (
+                3,
+                "1".into(),
+                "1.21".into(),
+                ExitReason::TakeProfit.as_str()
+            ),
+        ]
+    );
+}
+
+#[test]
+fn an_entry_that_expires_unfilled_gives_back_its_exposure_and_its_trade() {
+    let ioc = |limit: &str| {
+        (
+            Side::Buy,
+            100,
+            OrderKind::Limit { limit: d(limit) },
+            TimeInForce::Ioc,
+        )
+    };
+    let data = vec![
+        quoted(0, TWO_SIDED, ASK),
+        // The ask moves away from 1.10: the first order expires unfilled.
+        quoted(1, TWO_SIDED, Some(("1.30", "1.30", "1.30", "1.30"))),
+        quoted(2, TWO_SIDED, Some(("1.30", "1.30", "1.30", "1.30"))),
+    ];
+    // 100 x 1.10 = 110 reserved, then released; 100 x 1.30 = 130 fits under 150 only if
+    // the first reservation was given back, and the second entry is the session's only
+    // filled trade.
+    let risk = RiskLimits {
+        max_daily_entry_notional: Some(d("150")),
+        max_daily_trades: Some(1),
+        ..RiskLimits::default()
+    };
+    let settings = lockstep_engine::EngineSettings { risk, ..settings() };
+    let orders = vec![(0, ioc("1.10")), (1, ioc("1.30"))];
+    let j = common::run(
+        settings,
+        SimSettings::default(),
+        vec![Script { start: 0, orders }],
+        from_bars(data),
+    )
+    .expect("runs");
+    assert!(j.rejections.is_empty(), "{:?}", j.rejections);
+    assert_eq!(hqp(&j), vec![(2, "100".into(), "1.30".into(), "")]);
+}
+
+#[test]
+fn slippage_never_takes_a_limit_past_its_limit_and_quote_fills_get_none() {
+    let slip = SimSettings {
+        slippage: lockstep_engine::Slippage::Bps(d("100")),
+        ..SimSettings::default()
+    };
+    // Quote bars: the ask is the price; 1 % slippage is not added on top.
+    let data = vec![quoted(0, TWO_SIDED, ASK), quoted(1, TWO_SIDED, ASK)];
+    let j = run(slip.clone(), None, vec![(0, market(Side::Buy))], data);
+    assert_eq!(hqp(&j), vec![(1, "1".into(), "1.10".into(), "")]);
+    // Trade bars: a buy limit at 10.00 the bar opens below, at 9.95, is a taker fill at
+    // the open; 1 % slippage would make it 10.05, over the limit: it is capped at 10.00.
+    let data = common::bars(
+        0,
+        &[
+            (0, "10.00", "10.00", "10.00", "10.00", 1e6),
+            (1, "9.95", "9.99", "9.90", "9.95", 1e6),
+        ],
+    );
+    let orders = vec![(
+        0,
+        (
+            Side::Buy,
+            1,
+            OrderKind::Limit { limit: d("10.00") },
+            TimeInForce::Day,
+        ),
+    )];
+    let j = common::run(settings(), slip, vec![Script { start: 0, orders }], data).expect("runs");
+    assert_eq!(fills(&j, 0)[0].3, "10.00");
+}
