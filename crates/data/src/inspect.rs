@@ -20,6 +20,8 @@ pub struct Inspection {
     pub rows: u64,
     /// Rows that failed validation.
     pub bad_rows: u64,
+    /// Quote rows with neither a bid nor an ask, or crossed: read, valid, but no market.
+    pub quoteless_rows: u64,
     /// Valid rows per symbol.
     pub symbols: BTreeMap<String, u64>,
     /// First and last valid bar open time.
@@ -90,11 +92,13 @@ pub fn inspect(path: &Path, opts: &DataOptions) -> Result<Inspection, DataError>
         });
     }
     let bad = src.skipped();
+    let quoteless = src.quoteless();
     Ok(Inspection {
         file: path.to_path_buf(),
         columns,
-        rows: valid + bad,
+        rows: valid + bad + quoteless,
         bad_rows: bad,
+        quoteless_rows: quoteless,
         symbols: counts
             .into_iter()
             .map(|(id, n)| (table.name(lockstep_core::SymbolId(id)).to_string(), n))
@@ -105,6 +109,9 @@ pub fn inspect(path: &Path, opts: &DataOptions) -> Result<Inspection, DataError>
     })
 }
 
+/// Symbols listed by name before the rest are only counted.
+const SHOWN_SYMBOLS: usize = 12;
+
 impl fmt::Display for Inspection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "file:      {}", self.file.display())?;
@@ -113,11 +120,22 @@ impl fmt::Display for Inspection {
             writeln!(f, "  {n:<14} {t}")?;
         }
         writeln!(f, "rows:      {}", self.rows)?;
-        let syms: Vec<String> = self
+        if self.quoteless_rows > 0 {
+            writeln!(
+                f,
+                "quoteless: {} (quote rows with neither a bid nor an ask, or crossed: no market, passed over)",
+                self.quoteless_rows
+            )?;
+        }
+        let mut syms: Vec<String> = self
             .symbols
             .iter()
+            .take(SHOWN_SYMBOLS)
             .map(|(s, n)| format!("{s} ({n})"))
             .collect();
+        if self.symbols.len() > SHOWN_SYMBOLS {
+            syms.push(format!("... {} symbols in all", self.symbols.len()));
+        }
         writeln!(f, "symbols:   {}", syms.join(", "))?;
         match self.range {
             Some((a, b)) => writeln!(f, "range:     {a} .. {b} (bar open times, UTC)")?,

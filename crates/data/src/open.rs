@@ -138,6 +138,14 @@ impl AnyFileSource {
         }
     }
 
+    /// Quote rows with neither side (or crossed), passed over.
+    pub fn quoteless(&self) -> u64 {
+        match self {
+            AnyFileSource::Parquet(s) => s.quoteless(),
+            AnyFileSource::Csv(s) => s.quoteless(),
+        }
+    }
+
     /// Rows skipped in lenient mode.
     pub fn skipped(&self) -> u64 {
         match self {

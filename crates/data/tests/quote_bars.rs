@@ -161,3 +161,15 @@ fn a_zero_side_is_no_quote_and_a_crossed_row_has_no_market() {
     let (q, quoteless) = read([Some("1.20"); 4], ONE);
     assert_eq!((q, quoteless), (None, 1));
 }
+
+#[test]
+fn inspect_counts_quoteless_rows_and_shortens_long_symbol_lists() {
+    let path = sample("lean_goog_option_quotes_1m_20151224.parquet");
+    let i = lockstep_data::inspect(&path, &DataOptions::default()).expect("inspects");
+    assert_eq!((i.rows, i.quoteless_rows, i.bad_rows), (5118, 48, 0));
+    assert_eq!(i.symbols.len(), 34);
+    let text = i.to_string();
+    assert!(text.contains("quoteless: 48 "), "{text}");
+    assert!(text.contains(", ... 34 symbols in all"), "{text}");
+    assert!(text.contains("verdict:   OK"), "{text}");
+}
