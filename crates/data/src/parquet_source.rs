@@ -84,19 +84,8 @@ impl ParquetBatchReader {
                 format!("wrong type {ts_type}: expected a timestamp or ISO-8601 text"),
             ));
         }
-        for (i, name) in map.idx.iter().zip(&map.names).skip(1) {
-            let t = schema.field(*i).data_type();
-            if !is_number(t) {
-                return Err(DataError::column(
-                    path,
-                    name,
-                    format!("wrong type {t}: expected float, integer, decimal or decimal text"),
-                ));
-            }
-        }
-        let mut picked = map.idx.to_vec();
-        if let Some(q) = &quotes {
-            for (i, name) in q.idx.iter().zip(&q.names) {
+        let numeric = |idx: &[usize], names: &[String]| {
+            for (i, name) in idx.iter().zip(names) {
                 let t = schema.field(*i).data_type();
                 if !is_number(t) {
                     return Err(DataError::column(
@@ -106,6 +95,12 @@ impl ParquetBatchReader {
                     ));
                 }
             }
+            Ok(())
+        };
+        numeric(&map.idx[1..], &map.names[1..])?;
+        let mut picked = map.idx.to_vec();
+        if let Some(q) = &quotes {
+            numeric(&q.idx, &q.names)?;
             picked.extend(q.idx);
         }
         picked.sort_unstable();

@@ -67,40 +67,35 @@ pub struct AtmRequest<'a> {
     pub fresh_secs: i64,
 }
 
-/// The contracts of `underlying` with `right` whose last bar ended at most `fresh_secs`
-/// before `now`: (id, expiry session, strike).
-fn fresh_chain(
-    underlying: &str,
-    right: OptionRight,
-    fresh_secs: i64,
+/// A chain contract: (id, expiry session, strike).
+type Listed = (SymbolId, NaiveDate, Price);
+
+/// For `req` at `now`: the underlying's last price, the contracts of its underlying and
+/// right whose last bar ended at most `fresh_secs` before `now`, and the expiry the rule
+/// picks among them on New York's date of `now`.
+fn chain_at(
+    req: &AtmRequest<'_>,
     now: UnixNanos,
     instruments: &Instruments,
     market: &MarketState,
     symbols: &SymbolTable,
-) -> Vec<(SymbolId, NaiveDate, Price)> {
+) -> Option<(Price, Vec<Listed>, NaiveDate)> {
+    let spot = symbols.get(req.underlying).and_then(|u| market.mark(u))?;
     let since = now
         .0
-        .saturating_sub(fresh_secs.saturating_mul(1_000_000_000));
-    (0..symbols.len())
+        .saturating_sub(req.fresh_secs.saturating_mul(1_000_000_000));
+    let chain: Vec<Listed> = (0..symbols.len())
         .map(|i| SymbolId(i as u32))
         .filter_map(|id| {
             let c = instruments.option(id)?;
             let fresh = market.last_bar(id).is_some_and(|b| b.end.0 >= since);
-            (fresh && c.underlying == underlying && c.occ.right == right).then_some((
+            (fresh && c.underlying == req.underlying && c.occ.right == req.right).then_some((
                 id,
                 instruments.expiry_session(id)?,
                 c.occ.strike,
             ))
         })
-        .collect()
-}
-
-/// The expiry `rule` picks from `chain` on New York's date of `now`.
-fn chain_expiry(
-    rule: ExpiryRule,
-    now: UnixNanos,
-    chain: &[(SymbolId, NaiveDate, Price)],
-) -> Option<NaiveDate> {
+        .collect();
     let mut expiries: Vec<NaiveDate> = chain.iter().map(|c| c.1).collect();
     expiries.sort_unstable();
     expiries.dedup();
@@ -108,7 +103,8 @@ fn chain_expiry(
         .to_datetime()
         .with_timezone(&chrono_tz::America::New_York)
         .date_naive();
-    pick_expiry(rule, today, &expiries)
+    let expiry = pick_expiry(req.expiry, today, &expiries)?;
+    Some((spot, chain, expiry))
 }
 
 /// The contract `req` describes at `now`, if the chain has one: today's date is New York's;
@@ -120,17 +116,7 @@ pub fn select_atm(
     market: &MarketState,
     symbols: &SymbolTable,
 ) -> Option<SymbolId> {
-    let spot = symbols.get(req.underlying).and_then(|u| market.mark(u))?;
-    let chain = fresh_chain(
-        req.underlying,
-        req.right,
-        req.fresh_secs,
-        now,
-        instruments,
-        market,
-        symbols,
-    );
-    let expiry = chain_expiry(req.expiry, now, &chain)?;
+    let (spot, chain, expiry) = chain_at(req, now, instruments, market, symbols)?;
     let mut strikes: Vec<Price> = chain
         .iter()
         .filter(|c| c.1 == expiry)
@@ -171,17 +157,7 @@ pub fn select_by_delta(
     symbols: &SymbolTable,
 ) -> Option<SymbolId> {
     let c = &req.chain;
-    let spot = symbols.get(c.underlying).and_then(|u| market.mark(u))?;
-    let chain = fresh_chain(
-        c.underlying,
-        c.right,
-        c.fresh_secs,
-        now,
-        instruments,
-        market,
-        symbols,
-    );
-    let expiry = chain_expiry(c.expiry, now, &chain)?;
+    let (spot, chain, expiry) = chain_at(c, now, instruments, market, symbols)?;
     let close = lockstep_core::Calendar::Nyse.session(expiry)?.close;
     let years = (close.0 - now.0) as f64 / 1e9 / YEAR_SECS;
     if years <= 0.0 {

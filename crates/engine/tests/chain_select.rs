@@ -90,6 +90,19 @@ fn ask(right: OptionRight, expiry: ExpiryRule) -> Vec<(i64, Option<String>)> {
         0,
     );
     let picks: Picks = Rc::default();
+    let asker = Asker {
+        at: vec![0, 20],
+        right,
+        expiry,
+        picks: picks.clone(),
+    };
+    run_one(rows, Box::new(asker));
+    let out = picks.borrow().clone();
+    out
+}
+
+/// Runs `strategy` alone over `rows` with the NYSE EOD guard (hold policy).
+fn run_one(mut rows: impl BarSource, strategy: Box<dyn Strategy>) {
     let settings = EngineSettings {
         eod: Some(EodSettings {
             calendar: Calendar::Nyse,
@@ -99,23 +112,14 @@ fn ask(right: OptionRight, expiry: ExpiryRule) -> Vec<(i64, Option<String>)> {
         }),
         ..settings()
     };
-    let asker = Asker {
-        at: vec![0, 20],
-        right,
-        expiry,
-        picks: picks.clone(),
-    };
     let engine = Engine::new(
         settings,
         SimVenue::default(),
         SimClock::default(),
-        vec![("asker".into(), Box::new(asker))],
+        vec![("asker".into(), strategy)],
         MemoryJournal::default(),
     );
-    let mut rows = rows;
     engine.run(&mut rows, &mut |_| {}).expect("runs");
-    let out = picks.borrow().clone();
-    out
 }
 
 #[test]
@@ -213,27 +217,7 @@ fn ask_by_delta(targets: &[f64]) -> Vec<Option<String>> {
         0,
     );
     let picks = Rc::new(RefCell::new(Vec::new()));
-    let settings = EngineSettings {
-        eod: Some(EodSettings {
-            calendar: Calendar::Nyse,
-            before_close: 5 * MINUTE,
-            flatten: vec![false],
-            flatten_expiring: true,
-        }),
-        ..settings()
-    };
-    let engine = Engine::new(
-        settings,
-        SimVenue::default(),
-        SimClock::default(),
-        vec![(
-            "by_delta".into(),
-            Box::new(ByDelta(targets.to_vec(), picks.clone())),
-        )],
-        MemoryJournal::default(),
-    );
-    let mut rows = rows;
-    engine.run(&mut rows, &mut |_| {}).expect("runs");
+    run_one(rows, Box::new(ByDelta(targets.to_vec(), picks.clone())));
     let out = picks.borrow().clone();
     out
 }
