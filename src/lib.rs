@@ -9,5 +9,6 @@ pub mod overrides;
 pub mod run;
 pub mod safety;
 pub mod scenario;
+pub mod sweep;
 
 pub use error::AppError;

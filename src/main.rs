@@ -3,6 +3,7 @@
 use clap::{Parser, Subcommand};
 use lockstep::run::{run_backtest, summary_table, BacktestArgs};
 use lockstep::scenario::commands;
+use lockstep::sweep::{merge, run_sweep, top_lines, SweepArgs};
 use lockstep::AppError;
 use lockstep_core::Scale;
 use lockstep_data::{import::import, inspect, synth, DataOptions};
@@ -39,6 +40,30 @@ enum Command {
     /// Regression scenarios: backtest configs with an [expect] table (default folder scenarios/).
     #[command(subcommand)]
     Scenario(ScenarioCommand),
+    /// Parameter sweep: one backtest per point of a --grid, in parallel; writes
+    /// sweep.parquet/.csv (one row per point) and prints the best points. `sweep merge`
+    /// joins shard tables (--shard I/N) into the same sweep.parquet.
+    #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+    Sweep {
+        #[command(subcommand)]
+        merge: Option<SweepCommand>,
+        #[command(flatten)]
+        args: Option<SweepArgs>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum SweepCommand {
+    /// Join the sweep-shard-*.parquet tables found in DIR... into OUT/sweep.parquet/.csv,
+    /// byte for byte what the unsharded sweep writes; every point must be there once.
+    Merge {
+        /// Folders holding shard tables.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Where sweep.parquet/.csv go.
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        out: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -108,6 +133,30 @@ enum DataCommand {
         #[arg(long, default_value = "SYN")]
         symbol: String,
     },
+}
+
+fn sweep(args: &SweepArgs) -> Result<(), AppError> {
+    let r = run_sweep(args)?;
+    let failed = r.rows.iter().filter(|p| p.outcome.is_err()).count();
+    if !args.quiet {
+        println!(
+            "{} points ({} failed) -> {}",
+            r.rows.len(),
+            failed,
+            r.dir.join(format!("{}.parquet", r.stem)).display()
+        );
+        for line in top_lines(&r, args.objective, args.top) {
+            println!("{line}");
+        }
+    }
+    if failed == r.rows.len() {
+        let first = r.rows.iter().find_map(|p| p.outcome.as_ref().err());
+        return Err(AppError::BadInput(format!(
+            "every point failed; the first: {}",
+            first.map_or("", |s| s.as_str())
+        )));
+    }
+    Ok(())
 }
 
 fn scale(dp: u32) -> Result<Scale, AppError> {
@@ -214,6 +263,22 @@ fn main() -> ExitCode {
             }
         }),
         Command::Data(cmd) => data(cmd),
+        Command::Sweep {
+            merge: Some(SweepCommand::Merge { dirs, out }),
+            ..
+        } => merge(&dirs, &out).map(|r| {
+            println!(
+                "merged {} points into {}",
+                r.rows.len(),
+                r.dir.join("sweep.parquet").display()
+            )
+        }),
+        Command::Sweep {
+            args: Some(args), ..
+        } => sweep(&args),
+        Command::Sweep { .. } => Err(AppError::BadInput(
+            "sweep needs a CONFIG and --grid KEY=V1,V2,... (or `sweep merge DIR...`)".into(),
+        )),
         Command::Calendar { name, from, to } => calendar(&name, from, to),
         Command::Scenario(cmd) => {
             let code = match cmd {
