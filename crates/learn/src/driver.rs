@@ -1,0 +1,117 @@
+//! The walk-forward driver: for each window, the learner observes the train window and is
+//! frozen; the strategy then trades the test window with the learned state (out of sample)
+//! and without it (the no-learning baseline). Windows run in parallel and are collected by
+//! index, so results do not depend on the thread count.
+
+use crate::learner::{Learned, Learner, RunStats, TrainWindow};
+use crate::windows::Window;
+use lockstep_core::UnixNanos;
+use rayon::prelude::*;
+use std::cell::Cell;
+
+/// A backtest the driver asks for: the base config plus `sets`, over the bars whose open
+/// time lies in `[from, to)`. `tag` names the run and depends only on the window and the
+/// order of requests, never on scheduling.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunRequest {
+    /// First bar open time included.
+    pub from: UnixNanos,
+    /// First bar open time excluded.
+    pub to: UnixNanos,
+    /// `KEY=VALUE` overrides.
+    pub sets: Vec<String>,
+    /// Run name (`w003-train-2`, `w003-test`, `w003-baseline`).
+    pub tag: String,
+}
+
+/// One window's outcome.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WindowResult {
+    /// The window.
+    pub window: Window,
+    /// The frozen learner state and its in-sample result.
+    pub learned: Learned,
+    /// The test window traded with the learned state.
+    pub oos: RunStats,
+    /// The test window traded as configured, without learning.
+    pub baseline: RunStats,
+}
+
+/// The train window of one window: every run the learner asks for is clipped to it.
+struct Train<'a, F> {
+    window: &'a Window,
+    run: &'a F,
+    asked: Cell<usize>,
+}
+
+impl<F> TrainWindow for Train<'_, F>
+where
+    F: Fn(&RunRequest) -> Result<RunStats, String>,
+{
+    fn run(&self, sets: &[String]) -> Result<RunStats, String> {
+        let n = self.asked.get();
+        self.asked.set(n + 1);
+        (self.run)(&RunRequest {
+            from: self.window.train.0,
+            to: self.window.train.1,
+            sets: sets.to_vec(),
+            tag: format!("w{:03}-train-{n}", self.window.index),
+        })
+    }
+}
+
+/// Runs one window: learn on train, then test with and without the learned state.
+pub fn run_window<F>(w: &Window, learner: &dyn Learner, run: &F) -> Result<WindowResult, String>
+where
+    F: Fn(&RunRequest) -> Result<RunStats, String>,
+{
+    let train = Train {
+        window: w,
+        run,
+        asked: Cell::new(0),
+    };
+    let learned = learner.learn(&train)?;
+    let test = |sets: Vec<String>, kind: &str| {
+        run(&RunRequest {
+            from: w.test.0,
+            to: w.test.1,
+            sets,
+            tag: format!("w{:03}-{kind}", w.index),
+        })
+    };
+    let oos = test(learned.sets.clone(), "test")?;
+    let baseline = test(Vec::new(), "baseline")?;
+    Ok(WindowResult {
+        window: *w,
+        learned,
+        oos,
+        baseline,
+    })
+}
+
+/// Runs every window in parallel (on `threads` workers, or all cores), results in window
+/// order. A window that fails carries its error with its index.
+pub fn walk_forward<F>(
+    windows: &[Window],
+    learner: &dyn Learner,
+    run: &F,
+    threads: Option<usize>,
+) -> Result<Vec<Result<WindowResult, String>>, String>
+where
+    F: Fn(&RunRequest) -> Result<RunStats, String> + Sync,
+{
+    let work = || {
+        windows
+            .par_iter()
+            .map(|w| run_window(w, learner, run).map_err(|e| format!("window {}: {e}", w.index)))
+            .collect()
+    };
+    match threads {
+        None => Ok(work()),
+        Some(n) => rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build()
+            .map_err(|e| format!("thread pool: {e}"))
+            .map(|pool| pool.install(work)),
+    }
+}

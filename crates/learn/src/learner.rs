@@ -1,0 +1,60 @@
+//! What a learner is and what it may see: only backtests of its own train window.
+
+use lockstep_core::UnixNanos;
+use rust_decimal::Decimal;
+
+/// One closed round trip of a run: when it opened and what it made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LotOutcome {
+    /// Open time of the lot.
+    pub open_ts: UnixNanos,
+    /// Net P&L after fees.
+    pub net_pnl: Decimal,
+}
+
+/// The outcome of one backtest over a window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunStats {
+    /// Round trips.
+    pub round_trips: u64,
+    /// Realized P&L, net of fees.
+    pub realized_pnl: Decimal,
+    /// Annualized Sharpe ratio of session returns, when defined.
+    pub sharpe: Option<Decimal>,
+    /// Session returns in order (for stitching windows).
+    pub returns: Vec<f64>,
+    /// Years the run spanned (first to last bar).
+    pub years: f64,
+    /// The run's report hash.
+    pub report_hash: String,
+    /// Closed round trips.
+    pub lots: Vec<LotOutcome>,
+}
+
+/// A train window as a learner sees it: it can ask for backtests of the strategy with
+/// config overrides, each run only on the train window's bars.
+pub trait TrainWindow {
+    /// Runs the base config plus `sets` (`KEY=VALUE`) over the train window.
+    fn run(&self, sets: &[String]) -> Result<RunStats, String>;
+}
+
+/// A frozen learner state: the overrides the test run gets and a readable digest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Learned {
+    /// `KEY=VALUE` overrides for the test window (strategy parameters, entry filters).
+    pub sets: Vec<String>,
+    /// What was learned, in words (`strategy.fast=10 strategy.slow=30`).
+    pub digest: String,
+    /// How the learned state did on the train window itself.
+    pub in_sample: RunStats,
+}
+
+/// Learns from a train window. Implementations must be deterministic: the same train
+/// window gives the same state.
+pub trait Learner: Sync {
+    /// The learner's name.
+    fn name(&self) -> &'static str;
+
+    /// Observes the train window (only through `train`) and returns the frozen state.
+    fn learn(&self, train: &dyn TrainWindow) -> Result<Learned, String>;
+}
