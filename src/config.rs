@@ -21,6 +21,7 @@ Config keys (TOML file or --set KEY=VALUE), with defaults:
   data.symbol                     file stem (for files without a symbol column)
   data.price_decimals             4
   data.lenient                    false
+  data.from / data.to             none (replay only bars opening in [from, to); ISO-8601, UTC)
   data.indexes                    [\"SPX\", \"NDX\", \"RUT\", \"VIX\", \"DJX\"] (price sources only: orders on
                                   them are refused not_tradable; option underlyings)
   strategy.name                   sma_cross  (or buy_and_hold; [[strategies]] for several)
@@ -52,6 +53,7 @@ Config keys (TOML file or --set KEY=VALUE), with defaults:
   risk.venue_breaker_errors       none (N venue errors in a row block entries ...)
   risk.venue_breaker_cooldown_secs 300 (... for this long)
   risk.entry_cutoff               none (\"HH:MM\" exchange time: no new entries from then)
+  risk.entry_blackout             [] ([\"09:30-10:00\", ...] exchange time: no entries inside)
   exits.hard_stop_pct             none (0.02 = 2 % below entry for longs; fills at the level)
   exits.soft_stop_pct             none (judged on bar closes; market order)
   exits.take_profit_pct           none (fills at the level once a bar trades through it)
@@ -129,6 +131,12 @@ pub struct DataSection {
     /// Symbols that are indexes: price sources only, never traded.
     #[serde(default = "default_indexes")]
     pub indexes: Vec<String>,
+    /// Replay only bars that open at or after this time (ISO-8601, UTC unless it says).
+    #[serde(default)]
+    pub from: Option<String>,
+    /// Replay only bars that open before this time.
+    #[serde(default)]
+    pub to: Option<String>,
 }
 
 fn default_indexes() -> Vec<String> {
@@ -156,6 +164,8 @@ impl Default for DataSection {
             price_decimals: default_dp(),
             lenient: false,
             indexes: default_indexes(),
+            from: None,
+            to: None,
         }
     }
 }
@@ -283,6 +293,9 @@ pub struct RiskSection {
     /// No new entries from this exchange time ("HH:MM").
     #[serde(default)]
     pub entry_cutoff: Option<String>,
+    /// Exchange-time ranges `HH:MM-HH:MM` in which no entry is approved.
+    #[serde(default)]
+    pub entry_blackout: Vec<String>,
 }
 
 /// `eod.policy`
@@ -432,7 +445,8 @@ pub fn from_table(table: toml::Table, path: Option<&Path>) -> Result<Config, App
 
 /// Reads `path` (or starts empty), applies `--set` overrides and then `extra` edits, and
 /// deserializes. Errors name the file and the key path. A scenario file is a config too:
-/// its `[expect]` and `[invariants]` tables are for `lockstep scenario` and skipped here.
+/// its `[expect]` and `[invariants]` tables are for `lockstep scenario`, `[walkforward]`
+/// for `lockstep walkforward`; they are skipped here.
 pub fn load(
     path: Option<&Path>,
     sets: &[String],
@@ -444,6 +458,7 @@ pub fn load(
     };
     table.remove("expect");
     table.remove("invariants");
+    table.remove("walkforward");
     for s in sets {
         overrides::apply(&mut table, s)?;
     }

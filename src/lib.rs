@@ -6,6 +6,7 @@ pub mod config_safety;
 pub mod error;
 pub mod host;
 pub mod overrides;
+pub mod parquet_out;
 pub mod run;
 pub mod safety;
 pub mod scenario;

@@ -7,6 +7,7 @@ use crate::safety;
 use chrono::{SecondsFormat, Utc};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use lockstep_core::{BarSource, Interval, Scale, UnixNanos};
+use lockstep_data::time_window::TimeWindow;
 use lockstep_data::{open_source, DataOptions, MergedSource};
 use lockstep_engine::{Engine, EngineError, EngineSettings, EquityMode, SimClock, SimVenue};
 use lockstep_report::{ReportJournal, ReportPaths, RunFacts, Summary};
@@ -80,7 +81,7 @@ fn load_config(args: &BacktestArgs) -> Result<Config, AppError> {
     })
 }
 
-fn data_options(cfg: &Config) -> Result<DataOptions, AppError> {
+pub(crate) fn data_options(cfg: &Config) -> Result<DataOptions, AppError> {
     let calendar = lockstep_core::Calendar::from_name(&cfg.data.calendar).ok_or_else(|| {
         AppError::BadInput(format!(
             "data.calendar: unknown calendar `{}` (known: 24x7, nyse)",
@@ -212,7 +213,16 @@ pub fn execute(plan: &RunPlan, argv: Vec<String>) -> Result<BacktestResult, AppE
         strategies,
         journal,
     );
-    let mut merged = MergedSource::new(sources);
+    let bound = |key: &str, v: &Option<String>| {
+        v.as_deref()
+            .map(|t| {
+                lockstep_data::timeparse::parse_ts_text(t, None)
+                    .map_err(|e| AppError::BadInput(format!("data.{key}: {e}")))
+            })
+            .transpose()
+    };
+    let (from, to) = (bound("from", &cfg.data.from)?, bound("to", &cfg.data.to)?);
+    let mut merged = TimeWindow::new(MergedSource::new(sources), from, to);
     let (outcome, journal) = match engine.run(&mut merged, &mut |n| pb.set_position(n)) {
         Ok(done) => done,
         Err(e) => {

@@ -5,8 +5,8 @@ use crate::config::{self, Config, FillSetting, QuoteFillSetting};
 use crate::config_safety::{ExitsSection, IntrabarSetting};
 use crate::error::AppError;
 use lockstep_engine::{
-    CommissionModel, EntryCutoff, ExitRules, ExitSettings, FaultSettings, FillModel, Intrabar,
-    NamedStrategy, QuoteFill, RiskLimits, SimSettings, Slippage, TrailDistance, Trailing,
+    CommissionModel, EntryBlackout, EntryCutoff, ExitRules, ExitSettings, FaultSettings, FillModel,
+    Intrabar, NamedStrategy, QuoteFill, RiskLimits, SimSettings, Slippage, TrailDistance, Trailing,
     VenueBreaker,
 };
 use rust_decimal::Decimal;
@@ -191,6 +191,27 @@ pub fn risk_limits(cfg: &Config) -> Result<RiskLimits, AppError> {
         .as_deref()
         .map(|t| hh_mm("risk.entry_cutoff", t).map(|at| EntryCutoff { tz, at }))
         .transpose()?;
+    let ranges = r
+        .entry_blackout
+        .iter()
+        .map(|range| {
+            let bad = || {
+                AppError::BadInput(format!(
+                    "risk.entry_blackout: `{range}` is not HH:MM-HH:MM with start before end"
+                ))
+            };
+            let (a, b) = range.split_once('-').ok_or_else(bad)?;
+            let (a, b) = (
+                hh_mm("risk.entry_blackout", a.trim())?,
+                hh_mm("risk.entry_blackout", b.trim())?,
+            );
+            if a >= b {
+                return Err(bad());
+            }
+            Ok((a, b))
+        })
+        .collect::<Result<Vec<_>, AppError>>()?;
+    let entry_blackout = (!ranges.is_empty()).then_some(EntryBlackout { tz, ranges });
     Ok(RiskLimits {
         max_order_notional: r.max_order_notional,
         max_position_qty: r.max_position_qty,
@@ -204,6 +225,7 @@ pub fn risk_limits(cfg: &Config) -> Result<RiskLimits, AppError> {
         loss_streak_pause_secs: r.loss_streak_pause_secs,
         venue_breaker,
         entry_cutoff,
+        entry_blackout,
     })
 }
 

@@ -3,16 +3,13 @@
 //! shards, so the files are byte for byte identical. Money and metrics are exact decimals.
 
 use crate::error::AppError;
+use crate::parquet_out::{decimal_column, write_parquet};
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Decimal128Type, Int64Type};
-use arrow_array::{Array, ArrayRef, Decimal128Array, Int64Array, RecordBatch, StringArray};
-use arrow_schema::{DataType, Field, Schema};
+use arrow_array::{Array, ArrayRef, Int64Array, StringArray};
+use arrow_schema::{DataType, Field};
 use lockstep_report::fmt::{dec, money};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use parquet::arrow::ArrowWriter;
-use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::metadata::KeyValue;
-use parquet::file::properties::WriterProperties;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -78,100 +75,61 @@ const FIXED: [&str; 8] = [
     "error",
 ];
 
-fn scale_of<'a>(values: impl Iterator<Item = &'a Decimal>) -> u32 {
-    values.map(|d| d.normalize().scale()).max().unwrap_or(0)
-}
-
-fn mantissa(d: Decimal, scale: u32) -> i128 {
-    let mut d = d;
-    d.rescale(scale);
-    d.mantissa()
-}
-
 /// Writes `<stem>.parquet` and `<stem>.csv` into `dir`, rows sorted by index.
 pub fn write(dir: &Path, stem: &str, id: &SweepId, rows: &[PointRow]) -> Result<(), AppError> {
     let mut rows: Vec<&PointRow> = rows.iter().collect();
     rows.sort_by_key(|r| r.index);
     let stats: Vec<Option<&PointStats>> = rows.iter().map(|r| r.outcome.as_ref().ok()).collect();
-    let dec_col = |get: &dyn Fn(&PointStats) -> Option<Decimal>| -> (ArrayRef, DataType) {
-        let values: Vec<Option<Decimal>> = stats.iter().map(|s| s.and_then(get)).collect();
-        let scale = scale_of(values.iter().flatten());
-        let t = DataType::Decimal128(38, scale as i8);
-        let arr = Decimal128Array::from(
-            values
-                .iter()
-                .map(|v| v.map(|d| mantissa(d, scale)))
-                .collect::<Vec<_>>(),
-        )
-        .with_precision_and_scale(38, scale as i8)
-        .map(|a| Arc::new(a) as ArrayRef);
-        (
-            arr.unwrap_or_else(|_| Arc::new(Decimal128Array::from(vec![None; 0]))),
-            t,
-        )
-    };
-    let mut fields = vec![Field::new("index", DataType::Int64, false)];
-    let mut cols: Vec<ArrayRef> = vec![Arc::new(Int64Array::from(
-        rows.iter().map(|r| r.index as i64).collect::<Vec<_>>(),
-    ))];
-    for (k, key) in id.keys.iter().enumerate() {
-        fields.push(Field::new(key, DataType::Utf8, false));
-        let v: Vec<&str> = rows.iter().map(|r| r.values[k].as_str()).collect();
-        cols.push(Arc::new(StringArray::from(v)));
-    }
-    let int = |get: fn(&PointStats) -> i64| {
+    let mut cols: Vec<(Field, ArrayRef)> = vec![(
+        Field::new("index", DataType::Int64, false),
         Arc::new(Int64Array::from(
-            stats.iter().map(|s| s.map(get)).collect::<Vec<_>>(),
-        )) as ArrayRef
-    };
-    fields.push(Field::new("round_trips", DataType::Int64, true));
-    cols.push(int(|s| s.round_trips));
-    fields.push(Field::new("fills", DataType::Int64, true));
-    cols.push(int(|s| s.fills));
-    for (name, get) in [
-        (
-            "realized_pnl",
-            &(|s: &PointStats| Some(s.realized_pnl)) as &dyn Fn(&PointStats) -> Option<Decimal>,
-        ),
-        ("fees", &|s: &PointStats| Some(s.fees)),
-        ("max_drawdown", &|s: &PointStats| s.max_drawdown),
-        ("sharpe", &|s: &PointStats| s.sharpe),
-    ] {
-        let (arr, t) = dec_col(get);
-        fields.push(Field::new(name, t, true));
-        cols.push(arr);
+            rows.iter().map(|r| r.index as i64).collect::<Vec<_>>(),
+        )),
+    )];
+    for (k, key) in id.keys.iter().enumerate() {
+        let v: Vec<&str> = rows.iter().map(|r| r.values[k].as_str()).collect();
+        cols.push((
+            Field::new(key, DataType::Utf8, false),
+            Arc::new(StringArray::from(v)),
+        ));
     }
-    let text = |f: &dyn Fn(&PointRow) -> Option<String>| {
-        Arc::new(StringArray::from(
-            rows.iter().map(|r| f(r)).collect::<Vec<_>>(),
-        )) as ArrayRef
+    let int = |name: &str, get: fn(&PointStats) -> i64| {
+        let v: Vec<Option<i64>> = stats.iter().map(|s| s.map(get)).collect();
+        (
+            Field::new(name, DataType::Int64, true),
+            Arc::new(Int64Array::from(v)) as ArrayRef,
+        )
     };
-    fields.push(Field::new("report_hash", DataType::Utf8, true));
-    cols.push(text(&|r| {
+    cols.push(int("round_trips", |s| s.round_trips));
+    cols.push(int("fills", |s| s.fills));
+    let decimals: [(&str, fn(&PointStats) -> Option<Decimal>); 4] = [
+        ("realized_pnl", |s| Some(s.realized_pnl)),
+        ("fees", |s| Some(s.fees)),
+        ("max_drawdown", |s| s.max_drawdown),
+        ("sharpe", |s| s.sharpe),
+    ];
+    for (name, get) in decimals {
+        let v: Vec<Option<Decimal>> = stats.iter().map(|s| s.and_then(get)).collect();
+        cols.push(decimal_column(name, &v)?);
+    }
+    let text = |name: &str, f: &dyn Fn(&PointRow) -> Option<String>| {
+        let v: Vec<Option<String>> = rows.iter().map(|r| f(r)).collect();
+        (
+            Field::new(name, DataType::Utf8, true),
+            Arc::new(StringArray::from(v)) as ArrayRef,
+        )
+    };
+    cols.push(text("report_hash", &|r| {
         r.outcome.as_ref().ok().map(|s| s.report_hash.clone())
     }));
-    fields.push(Field::new("error", DataType::Utf8, true));
-    cols.push(text(&|r| r.outcome.as_ref().err().cloned()));
-    let schema = Arc::new(Schema::new(fields));
-    let batch = RecordBatch::try_new(schema.clone(), cols)
-        .map_err(|e| AppError::Runtime(format!("sweep table: {e}")))?;
+    cols.push(text("error", &|r| r.outcome.as_ref().err().cloned()));
     let meta = vec![
-        KeyValue::new(META_KEYS.into(), id.keys.join("\n")),
-        KeyValue::new(META_GRID.into(), id.grid.clone()),
-        KeyValue::new(META_POINTS.into(), id.points.to_string()),
-        KeyValue::new(META_CONFIG.into(), id.config.clone()),
+        (META_KEYS, id.keys.join("\n")),
+        (META_GRID, id.grid.clone()),
+        (META_POINTS, id.points.to_string()),
+        (META_CONFIG, id.config.clone()),
     ];
-    let props = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::default()))
-        .set_key_value_metadata(Some(meta))
-        .build();
-    let io =
-        |e: &dyn std::fmt::Display, p: &Path| AppError::Runtime(format!("{}: {e}", p.display()));
-    let path = dir.join(format!("{stem}.parquet"));
-    let file = std::fs::File::create(&path).map_err(|e| io(&e, &path))?;
-    let mut w = ArrowWriter::try_new(file, schema, Some(props)).map_err(|e| io(&e, &path))?;
-    w.write(&batch).map_err(|e| io(&e, &path))?;
-    w.close().map_err(|e| io(&e, &path))?;
+    write_parquet(&dir.join(format!("{stem}.parquet")), cols, meta)?;
     write_csv(dir, stem, id, &rows)
 }
 

@@ -109,6 +109,9 @@ pub enum RejectCode {
     /// The engine is closing this strategy's position in the symbol (an exit is working):
     /// no new entry until it is done, so a refused exit cannot leave a growing position.
     ExitPending,
+    /// `risk.entry_blackout`: no entries in this time of day (a walk-forward learner found
+    /// it weak, or the user blocked it).
+    EntryBlackout,
 }
 
 impl RejectCode {
@@ -135,6 +138,7 @@ impl RejectCode {
             RejectCode::NoQuote => "no_quote",
             RejectCode::NotTradable => "not_tradable",
             RejectCode::ExitPending => "exit_pending",
+            RejectCode::EntryBlackout => "entry_blackout",
         }
     }
 }

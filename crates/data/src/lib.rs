@@ -17,6 +17,7 @@ pub mod open;
 pub mod parquet_source;
 pub mod quote_decode;
 pub mod synth;
+pub mod time_window;
 pub mod timeparse;
 pub mod validate;
 pub mod writer;

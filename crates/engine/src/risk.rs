@@ -42,6 +42,17 @@ pub struct RiskLimits {
     pub venue_breaker: Option<VenueBreaker>,
     /// No new entries at or after this exchange-local time of day.
     pub entry_cutoff: Option<EntryCutoff>,
+    /// No new entries inside these exchange-local ranges `[start, end)` of the day.
+    pub entry_blackout: Option<EntryBlackout>,
+}
+
+/// Times of day in which entries are refused (`entry_blackout`), in the exchange's zone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryBlackout {
+    /// Exchange time zone.
+    pub tz: chrono_tz::Tz,
+    /// `[start, end)` ranges.
+    pub ranges: Vec<(chrono::NaiveTime, chrono::NaiveTime)>,
 }
 
 /// The venue-failure breaker's settings.
@@ -363,6 +374,20 @@ impl RiskEngine {
                     format!(
                         "no new entries after {} exchange time (now {})",
                         c.at.format("%H:%M"),
+                        local.format("%H:%M")
+                    ),
+                ));
+            }
+        }
+        if let Some(b) = &self.limits.entry_blackout {
+            let local = now.to_datetime().with_timezone(&b.tz).time();
+            if let Some((s, e)) = b.ranges.iter().find(|(s, e)| *s <= local && local < *e) {
+                return Err(reject(
+                    RejectCode::EntryBlackout,
+                    format!(
+                        "no entries in {}-{} exchange time (now {})",
+                        s.format("%H:%M"),
+                        e.format("%H:%M"),
                         local.format("%H:%M")
                     ),
                 ));

@@ -1,0 +1,44 @@
+//! A bar source clipped to a time range: only bars whose open time lies in `[from, to)`
+//! pass (walk-forward train and test windows, `data.from` / `data.to`).
+
+use lockstep_core::{Bar, BarSource, SourceError, SymbolTable};
+
+/// Passes on the bars of `inner` whose open time is in `[from, to)` (an open end is
+/// unbounded). Bars outside are dropped without counting as skipped rows.
+pub struct TimeWindow<S> {
+    inner: S,
+    from: Option<i64>,
+    to: Option<i64>,
+}
+
+impl<S: BarSource> TimeWindow<S> {
+    /// Clips `inner` to `[from, to)` (UTC nanoseconds).
+    pub fn new(inner: S, from: Option<i64>, to: Option<i64>) -> Self {
+        TimeWindow { inner, from, to }
+    }
+}
+
+impl<S: BarSource> BarSource for TimeWindow<S> {
+    fn next_bar(&mut self, symbols: &mut SymbolTable) -> Result<Option<Bar>, SourceError> {
+        while let Some(b) = self.inner.next_bar(symbols)? {
+            let after_start = self.from.is_none_or(|f| b.ts.0 >= f);
+            let before_end = self.to.is_none_or(|t| b.ts.0 < t);
+            if after_start && before_end {
+                return Ok(Some(b));
+            }
+        }
+        Ok(None)
+    }
+
+    fn outside_session_rows(&self) -> u64 {
+        self.inner.outside_session_rows()
+    }
+
+    fn quoteless_rows(&self) -> u64 {
+        self.inner.quoteless_rows()
+    }
+
+    fn skipped_rows(&self) -> u64 {
+        self.inner.skipped_rows()
+    }
+}
