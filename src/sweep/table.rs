@@ -75,6 +75,9 @@ const FIXED: [&str; 8] = [
     "error",
 ];
 
+/// Reads one decimal result of a point.
+type DecimalOf = fn(&PointStats) -> Option<Decimal>;
+
 /// Writes `<stem>.parquet` and `<stem>.csv` into `dir`, rows sorted by index.
 pub fn write(dir: &Path, stem: &str, id: &SweepId, rows: &[PointRow]) -> Result<(), AppError> {
     let mut rows: Vec<&PointRow> = rows.iter().collect();
@@ -102,7 +105,7 @@ pub fn write(dir: &Path, stem: &str, id: &SweepId, rows: &[PointRow]) -> Result<
     };
     cols.push(int("round_trips", |s| s.round_trips));
     cols.push(int("fills", |s| s.fills));
-    let decimals: [(&str, fn(&PointStats) -> Option<Decimal>); 4] = [
+    let decimals: [(&str, DecimalOf); 4] = [
         ("realized_pnl", |s| Some(s.realized_pnl)),
         ("fees", |s| Some(s.fees)),
         ("max_drawdown", |s| s.max_drawdown),
