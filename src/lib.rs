@@ -11,5 +11,6 @@ pub mod run;
 pub mod safety;
 pub mod scenario;
 pub mod sweep;
+pub mod walkforward;
 
 pub use error::AppError;

@@ -4,6 +4,7 @@ use clap::{Parser, Subcommand};
 use lockstep::run::{run_backtest, summary_table, BacktestArgs};
 use lockstep::scenario::commands;
 use lockstep::sweep::{merge, run_sweep, top_lines, SweepArgs};
+use lockstep::walkforward::{run_walkforward, WalkforwardArgs};
 use lockstep::AppError;
 use lockstep_core::Scale;
 use lockstep_data::{import::import, inspect, synth, DataOptions};
@@ -50,6 +51,10 @@ enum Command {
         #[command(flatten)]
         args: Option<SweepArgs>,
     },
+    /// Walk-forward learning evaluation: per window, a learner observes the train window
+    /// and is frozen; the strategy trades the test window. Writes windows.parquet/.csv and
+    /// walkforward.json: stitched out-of-sample vs in-sample vs a no-learning baseline.
+    Walkforward(WalkforwardArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -276,6 +281,14 @@ fn main() -> ExitCode {
         Command::Sweep {
             args: Some(args), ..
         } => sweep(&args),
+        Command::Walkforward(args) => run_walkforward(&args).map(|r| {
+            if !args.quiet {
+                print!(
+                    "{}",
+                    lockstep::walkforward::report::headline_table(&r.headline, &r.dir)
+                );
+            }
+        }),
         Command::Sweep { .. } => Err(AppError::BadInput(
             "sweep needs a CONFIG and --grid KEY=V1,V2,... (or `sweep merge DIR...`)".into(),
         )),

@@ -73,3 +73,73 @@ fn the_daily_loss_limit_blocks_entries_until_the_session_ends_then_resumes() {
         "exits still fill after the limit trips"
     );
 }
+
+#[test]
+fn an_entry_blackout_refuses_entries_inside_its_hours_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = repo().join("data/lean_spy_1m_sample.parquet");
+    let o = lockstep(
+        tmp.path(),
+        &[
+            "backtest",
+            "--quiet",
+            "--out",
+            "out",
+            "--data",
+            data.to_str().unwrap(),
+            "--set",
+            "data.calendar=nyse",
+            "--set",
+            "strategy.fast=3",
+            "--set",
+            "strategy.slow=10",
+            "--set",
+            "risk.entry_blackout=[\"09:30-11:00\", \"14:00-16:00\"]",
+        ],
+    );
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    let out = tmp.path().join("out");
+    let rejections = csv_rows(&out, "rejections");
+    assert!(!rejections.is_empty());
+    let ny = |ts: &str| {
+        chrono::DateTime::parse_from_rfc3339(ts)
+            .unwrap()
+            .with_timezone(&chrono_tz::America::New_York)
+            .format("%H:%M")
+            .to_string()
+    };
+    let blocked = |t: &str| ("09:30".."11:00").contains(&t) || ("14:00".."16:00").contains(&t);
+    let refused: Vec<_> = rejections
+        .iter()
+        .filter(|r| r["code"] == "entry_blackout")
+        .collect();
+    assert!(!refused.is_empty());
+    for r in refused {
+        assert!(blocked(&ny(&r["ts"])), "{r:?}");
+    }
+    let orders = csv_rows(&out, "orders");
+    let entries: Vec<_> = orders
+        .iter()
+        .filter(|o| o["exit_reason"].is_empty())
+        .collect();
+    assert!(!entries.is_empty());
+    for o in entries {
+        let t = ny(&o["created_ts"]);
+        assert!(!blocked(&t), "an entry inside the blackout: {o:?}");
+    }
+    let o = lockstep(
+        tmp.path(),
+        &[
+            "backtest",
+            "--quiet",
+            "--set",
+            "risk.entry_blackout=[\"11:00-10:00\"]",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        common::stderr(&o).contains("start before end"),
+        "{}",
+        common::stderr(&o)
+    );
+}

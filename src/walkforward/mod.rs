@@ -1,0 +1,197 @@
+//! `lockstep walkforward CONFIG`: the `[walkforward]` table's windows, a learner per window
+//! that sees only its train window, the test windows traded with the frozen state and
+//! without it, and the report: `windows.parquet/.csv`, `walkforward.json` and the headline
+//! (stitched out-of-sample vs in-sample vs no-learning baseline).
+
+pub mod report;
+pub mod section;
+
+use crate::config;
+use crate::error::AppError;
+use crate::run::{data_options, execute, RunPlan};
+use lockstep_core::{BarSource, SymbolTable, UnixNanos};
+use lockstep_data::{open_source, MergedSource};
+use lockstep_learn::{walk_forward, LotOutcome, RunRequest, RunStats, WindowResult};
+use rust_decimal::Decimal;
+use section::WalkforwardSection;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+/// Arguments of `lockstep walkforward`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct WalkforwardArgs {
+    /// Config file (TOML) with a [walkforward] table.
+    pub config: PathBuf,
+    /// Override a config key (repeatable), as in `backtest --set`; `walkforward.*` keys too.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Data file (repeatable); replaces data.paths.
+    #[arg(long = "data", value_name = "PATH")]
+    pub data: Vec<PathBuf>,
+    /// Output folder (default: <report.dir>/walkforward-<config stem>); every run of every
+    /// window keeps its report in runs/<window>-<kind>/.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Worker threads (default: all cores). The result does not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// No headline table.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// A finished walk-forward.
+#[derive(Debug, Clone)]
+pub struct WalkforwardResult {
+    /// Output folder.
+    pub dir: PathBuf,
+    /// Per-window results, in window order.
+    pub windows: Vec<WindowResult>,
+    /// The headline numbers and the result hash.
+    pub headline: report::Headline,
+}
+
+/// Distinct bar open times the config's data delivers (calendar and `data.from/to` apply).
+fn bar_times(args: &WalkforwardArgs, cfg: &config::Config) -> Result<Vec<i64>, AppError> {
+    let opts = data_options(cfg)?;
+    let paths = config::data_paths(cfg, Some(&args.config), &args.data);
+    let mut sources: Vec<Box<dyn BarSource>> = Vec::new();
+    for p in &paths {
+        sources.push(open_source(p, &opts)?);
+    }
+    let mut merged = MergedSource::new(sources);
+    let mut symbols = SymbolTable::new();
+    let mut times = Vec::new();
+    while let Some(b) = merged
+        .next_bar(&mut symbols)
+        .map_err(|e| AppError::BadInput(e.0))?
+    {
+        times.push(b.ts.0);
+    }
+    times.sort_unstable();
+    times.dedup();
+    Ok(times)
+}
+
+fn read_csv(dir: &Path, name: &str) -> Result<Vec<csv::StringRecord>, String> {
+    let path = dir.join(format!("{name}.csv"));
+    let mut r = csv::Reader::from_path(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let headers = r.headers().map_err(|e| e.to_string())?.clone();
+    let mut out = vec![headers];
+    for rec in r.records() {
+        out.push(rec.map_err(|e| format!("{}: {e}", path.display()))?);
+    }
+    Ok(out)
+}
+
+fn column(rows: &[csv::StringRecord], name: &str) -> Result<usize, String> {
+    rows.first()
+        .and_then(|h| h.iter().position(|c| c == name))
+        .ok_or_else(|| format!("report table lacks column `{name}`"))
+}
+
+/// The stats a learner and the headline use, read back from a finished run's report.
+fn run_stats(r: &crate::run::BacktestResult, initial: Decimal) -> Result<RunStats, String> {
+    let s = &r.report.summary;
+    let dir = &r.report.dir;
+    let lots = read_csv(dir, "lots")?;
+    let (ts_i, pnl_i) = (column(&lots, "open_ts")?, column(&lots, "net_pnl")?);
+    let lots = lots[1..]
+        .iter()
+        .map(|l| {
+            let ts = lockstep_data::timeparse::parse_ts_text(&l[ts_i], None)?;
+            let pnl = Decimal::from_str(&l[pnl_i]).map_err(|e| e.to_string())?;
+            Ok(LotOutcome {
+                open_ts: UnixNanos(ts),
+                net_pnl: pnl,
+            })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    let equity = read_csv(dir, "equity")?;
+    let eq_i = column(&equity, "equity")?;
+    let mut prev = initial;
+    let mut returns = Vec::new();
+    for row in &equity[1..] {
+        let e = Decimal::from_str(&row[eq_i]).map_err(|e| e.to_string())?;
+        if prev > Decimal::ZERO {
+            let r = (e - prev) / prev;
+            returns.push(r.to_string().parse::<f64>().unwrap_or(0.0));
+        }
+        prev = e;
+    }
+    let ts = |t: &Option<String>| {
+        t.as_deref()
+            .and_then(|t| lockstep_data::timeparse::parse_ts_text(t, None).ok())
+    };
+    let years = match (ts(&s.first_ts), ts(&s.last_ts)) {
+        (Some(a), Some(b)) => (b - a) as f64 / 1e9 / (365.25 * 86_400.0),
+        _ => 0.0,
+    };
+    Ok(RunStats {
+        round_trips: s.round_trips,
+        realized_pnl: Decimal::from_str(&s.realized_pnl).unwrap_or_default(),
+        sharpe: s
+            .metrics
+            .sharpe
+            .as_deref()
+            .and_then(|t| Decimal::from_str(t).ok()),
+        returns,
+        years,
+        report_hash: r.report.hash.clone(),
+        lots,
+    })
+}
+
+/// Runs the walk-forward evaluation and writes its report.
+pub fn run_walkforward(args: &WalkforwardArgs) -> Result<WalkforwardResult, AppError> {
+    let section = WalkforwardSection::load(&args.config, &args.set)?;
+    let learner = section.learner()?;
+    let cfg = config::load(Some(&args.config), &args.set, |_| Ok(()))?;
+    let spec = section.spec()?;
+    let times = bar_times(args, &cfg)?;
+    let windows = lockstep_learn::windows(&spec, &times)
+        .map_err(|e| AppError::BadInput(format!("walkforward: {e}")))?;
+    let stem = args
+        .config
+        .file_stem()
+        .map_or_else(|| "walkforward".into(), |s| s.to_string_lossy().to_string());
+    let dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| cfg.report.dir.join(format!("walkforward-{stem}")));
+    std::fs::create_dir_all(dir.join("runs"))
+        .map_err(|e| AppError::Runtime(format!("{}: {e}", dir.display())))?;
+    let initial = cfg.run.initial_cash;
+    let run = |req: &RunRequest| -> Result<RunStats, String> {
+        let mut sets = args.set.clone();
+        sets.extend(req.sets.iter().cloned());
+        let mut cfg =
+            config::load(Some(&args.config), &sets, |_| Ok(())).map_err(|e| e.to_string())?;
+        cfg.data.from = Some(req.from.to_iso());
+        cfg.data.to = Some(req.to.to_iso());
+        let plan = RunPlan {
+            cfg,
+            config_path: Some(args.config.clone()),
+            data: args.data.clone(),
+            name: Some(format!("{stem}-{}", req.tag)),
+            out: Some(dir.join("runs").join(&req.tag)),
+            quiet: true,
+        };
+        let done = execute(&plan, vec!["lockstep".into(), "walkforward".into()])
+            .map_err(|e| e.to_string())?;
+        run_stats(&done, initial)
+    };
+    let results =
+        walk_forward(&windows, learner.as_ref(), &run, args.threads).map_err(AppError::Runtime)?;
+    let windows: Vec<WindowResult> = results
+        .into_iter()
+        .collect::<Result<_, _>>()
+        .map_err(AppError::BadInput)?;
+    let last_bar = times.last().copied().unwrap_or(0);
+    let headline = report::write(&dir, &section, learner.name(), &windows, last_bar)?;
+    Ok(WalkforwardResult {
+        dir,
+        windows,
+        headline,
+    })
+}

@@ -1,0 +1,175 @@
+//! The `[walkforward]` table: windows, learner and the learner's settings.
+
+use crate::config::{self, Config};
+use crate::error::AppError;
+use crate::overrides;
+use lockstep_core::dec_serde;
+use lockstep_learn::param_search::{Objective, ParamSearch};
+use lockstep_learn::time_of_day::TimeOfDay;
+use lockstep_learn::{Learner, Mode, Span, WindowSpec};
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// `walkforward.mode`
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ModeSetting {
+    /// A fixed-length train window moving by `step` (default).
+    #[default]
+    Rolling,
+    /// The train window always starts at the first bar.
+    Anchored,
+}
+
+/// `walkforward.objective`
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ObjectiveSetting {
+    /// Highest Sharpe ratio on the train window (default).
+    #[default]
+    Sharpe,
+    /// Highest realized P&L on the train window.
+    RealizedPnl,
+}
+
+/// `[walkforward]`
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct WalkforwardSection {
+    /// Train window: a duration (`365d`) or a bar count (`500`).
+    pub train: String,
+    /// Test window, same kind.
+    pub test: String,
+    /// How far windows move (default: `test`, so test windows tile the data).
+    #[serde(default)]
+    pub step: Option<String>,
+    /// `rolling` (default) or `anchored`.
+    #[serde(default)]
+    pub mode: ModeSetting,
+    /// `param_search` or `time_of_day`.
+    pub learner: String,
+    /// param_search: what ranks grid points (default `sharpe`).
+    #[serde(default)]
+    pub objective: ObjectiveSetting,
+    /// param_search: fewest train round trips a point needs (default 1).
+    #[serde(default = "one")]
+    pub min_trades: u64,
+    /// param_search: config keys and the values each takes (keys in alphabetical order).
+    #[serde(default)]
+    pub grid: BTreeMap<String, Vec<toml::Value>>,
+    /// time_of_day: bucket length in minutes (default 30).
+    #[serde(default = "thirty")]
+    pub bucket_minutes: u32,
+    /// time_of_day: buckets with a lower train win rate are blocked (default 0.5).
+    #[serde(default = "half", deserialize_with = "dec_serde::decimal")]
+    pub min_win_rate: Decimal,
+    /// time_of_day: train round trips a bucket needs before it can be blocked (default 5).
+    #[serde(default = "five")]
+    pub min_bucket_trades: u64,
+    /// The exchange time zone for time_of_day, from `data.calendar` (not a key).
+    #[serde(skip)]
+    pub tz: Option<chrono_tz::Tz>,
+}
+
+fn one() -> u64 {
+    1
+}
+fn thirty() -> u32 {
+    30
+}
+fn half() -> Decimal {
+    Decimal::new(5, 1)
+}
+fn five() -> u64 {
+    5
+}
+
+impl WalkforwardSection {
+    /// Reads `[walkforward]` from `path` after `sets` (which may name `walkforward.*` keys).
+    pub fn load(path: &Path, sets: &[String]) -> Result<Self, AppError> {
+        let mut table = config::read_table(path)?;
+        for s in sets {
+            overrides::apply(&mut table, s)?;
+        }
+        let file = path.display();
+        let section = table.remove("walkforward").ok_or_else(|| {
+            AppError::BadInput(format!(
+                "{file}: no [walkforward] table (train, test, learner, ...)"
+            ))
+        })?;
+        let mut s: WalkforwardSection = serde_path_to_error::deserialize(section).map_err(|e| {
+            let key = e.path().to_string();
+            AppError::BadInput(format!(
+                "{file}: key `walkforward.{key}`: {}",
+                e.into_inner().message()
+            ))
+        })?;
+        let cfg: Config = config::load(Some(path), sets, |_| Ok(()))?;
+        s.tz = Some(match cfg.data.calendar.as_str() {
+            "nyse" => chrono_tz::America::New_York,
+            _ => chrono_tz::UTC,
+        });
+        Ok(s)
+    }
+
+    /// The window settings.
+    pub fn spec(&self) -> Result<WindowSpec, AppError> {
+        let span = |key: &str, v: &str| {
+            v.parse::<Span>()
+                .map_err(|e| AppError::BadInput(format!("walkforward.{key}: {e}")))
+        };
+        Ok(WindowSpec {
+            train: span("train", &self.train)?,
+            test: span("test", &self.test)?,
+            step: span("step", self.step.as_deref().unwrap_or(&self.test))?,
+            mode: match self.mode {
+                ModeSetting::Rolling => Mode::Rolling,
+                ModeSetting::Anchored => Mode::Anchored,
+            },
+        })
+    }
+
+    /// The learner this section names.
+    pub fn learner(&self) -> Result<Box<dyn Learner>, AppError> {
+        match self.learner.as_str() {
+            "param_search" => {
+                if self.grid.is_empty() {
+                    return Err(AppError::BadInput(
+                        "walkforward.grid: param_search needs at least one key, e.g. grid = { \"strategy.fast\" = [5, 10] }".into(),
+                    ));
+                }
+                Ok(Box::new(ParamSearch {
+                    grid: self
+                        .grid
+                        .iter()
+                        .map(|(k, vs)| (k.clone(), vs.iter().map(|v| v.to_string()).collect()))
+                        .collect(),
+                    objective: match self.objective {
+                        ObjectiveSetting::Sharpe => Objective::Sharpe,
+                        ObjectiveSetting::RealizedPnl => Objective::RealizedPnl,
+                    },
+                    min_trades: self.min_trades,
+                }))
+            }
+            "time_of_day" => {
+                if self.bucket_minutes == 0 || 1440 % self.bucket_minutes != 0 {
+                    return Err(AppError::BadInput(format!(
+                        "walkforward.bucket_minutes: {} does not divide a day",
+                        self.bucket_minutes
+                    )));
+                }
+                Ok(Box::new(TimeOfDay {
+                    bucket_minutes: self.bucket_minutes,
+                    min_win_rate: self.min_win_rate,
+                    min_trades: self.min_bucket_trades,
+                    tz: self.tz.unwrap_or(chrono_tz::UTC),
+                }))
+            }
+            other => Err(AppError::BadInput(format!(
+                "walkforward.learner: unknown learner `{other}` (known: param_search, time_of_day)"
+            ))),
+        }
+    }
+}
