@@ -12,10 +12,12 @@ pub mod invariants;
 use crate::config;
 use crate::error::AppError;
 use crate::run::{execute, RunPlan};
+use crate::walkforward::{run_walkforward, WalkforwardArgs};
 use expect::{Actual, Expect, Mismatch};
 use invariants::{Invariants, RunFiles};
 use rayon::prelude::*;
 use rust_decimal::Decimal;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Instant;
@@ -36,6 +38,10 @@ pub struct Scenario {
     pub invariants: Invariants,
     /// The config part, or the error it gives (an error scenario may test exactly that).
     pub plan: Result<RunPlan, (i32, String)>,
+    /// A `[walkforward]` scenario: it runs `lockstep walkforward`, and its expectations
+    /// are those of the stitched out-of-sample record (summed over the test windows) and
+    /// the walk-forward hash.
+    pub walkforward: bool,
 }
 
 /// What running a scenario produced.
@@ -117,6 +123,7 @@ pub fn load(path: &Path) -> Result<Scenario, AppError> {
             )))
         }
     };
+    let walkforward = table.remove("walkforward").is_some();
     let plan = config::from_table(table, Some(path))
         .map(|cfg| RunPlan {
             cfg,
@@ -133,6 +140,7 @@ pub fn load(path: &Path) -> Result<Scenario, AppError> {
         expect,
         invariants,
         plan,
+        walkforward,
     })
 }
 
@@ -155,11 +163,51 @@ fn actual(s: &crate::run::BacktestResult) -> Actual {
     }
 }
 
+/// Runs a `[walkforward]` scenario into `dir`: the out-of-sample record summed over its
+/// test windows, under the walk-forward hash.
+fn walkforward_actual(scenario: &Scenario, dir: &Path) -> Result<Actual, (i32, String)> {
+    let args = WalkforwardArgs {
+        config: scenario.path.clone(),
+        set: Vec::new(),
+        data: Vec::new(),
+        out: Some(dir.to_path_buf()),
+        threads: None,
+        quiet: true,
+    };
+    let r = run_walkforward(&args).map_err(|e| (e.exit_code(), e.to_string()))?;
+    let mut a = Actual {
+        report_hash: r.headline.hash.clone(),
+        round_trips: 0,
+        fills: 0,
+        realized_pnl: Decimal::ZERO,
+        fees: Decimal::ZERO,
+        open_positions_at_end: 0,
+        exit_reasons: BTreeMap::new(),
+        rejections: BTreeMap::new(),
+    };
+    for w in &r.windows {
+        let s = &w.oos;
+        a.round_trips += s.round_trips;
+        a.fills += s.fills;
+        a.realized_pnl += s.realized_pnl;
+        a.fees += s.fees;
+        a.open_positions_at_end += s.open_positions;
+        for (k, v) in &s.exit_reasons {
+            *a.exit_reasons.entry(k.clone()).or_default() += v;
+        }
+        for (k, v) in &s.rejections {
+            *a.rejections.entry(k.clone()).or_default() += v;
+        }
+    }
+    Ok(a)
+}
+
 /// Runs one scenario into `dir`.
 pub fn run_one(scenario: &Scenario, dir: &Path) -> Outcome {
     let started = Instant::now();
     let result = match &scenario.plan {
         Err(e) => Err(e.clone()),
+        Ok(_) if scenario.walkforward => walkforward_actual(scenario, dir),
         Ok(plan) => {
             let plan = RunPlan {
                 out: Some(dir.to_path_buf()),
@@ -200,7 +248,15 @@ pub fn problems(o: &Outcome, rerun: Option<&Outcome>) -> Vec<Mismatch> {
         Err((code, msg)) => o.scenario.expect.compare_error(*code, msg),
         Ok(a) => o.scenario.expect.compare(a),
     };
-    if o.result.is_ok() {
+    if o.result.is_ok() && o.scenario.walkforward {
+        if o.scenario.invariants != Invariants::default() {
+            out.push(Mismatch {
+                field: "invariants".into(),
+                expected: "none in a walk-forward scenario".into(),
+                actual: "[invariants] given; check each test run with a backtest scenario".into(),
+            });
+        }
+    } else if o.result.is_ok() {
         match RunFiles::read(&o.dir) {
             Ok(files) => {
                 out.extend(
@@ -262,6 +318,7 @@ mod tests {
                 expect: Expect::default(),
                 invariants: Invariants::default(),
                 plan: Err((2, "unused".into())),
+                walkforward: false,
             },
             result: Ok(Actual {
                 report_hash: hash.into(),

@@ -129,6 +129,15 @@ fn run_stats(r: &crate::run::BacktestResult, initial: Decimal) -> Result<RunStat
     };
     Ok(RunStats {
         round_trips: s.round_trips,
+        fills: s.fills,
+        fees: Decimal::from_str(&s.fees).unwrap_or_default(),
+        open_positions: s.open_positions.len() as u64,
+        exit_reasons: s
+            .exit_reasons
+            .iter()
+            .map(|(k, v)| (k.clone(), v.count))
+            .collect(),
+        rejections: s.rejections.clone(),
         realized_pnl: Decimal::from_str(&s.realized_pnl).unwrap_or_default(),
         sharpe: s
             .metrics

@@ -13,10 +13,20 @@ pub struct LotOutcome {
 }
 
 /// The outcome of one backtest over a window.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct RunStats {
     /// Round trips.
     pub round_trips: u64,
+    /// Fills.
+    pub fills: u64,
+    /// Fees.
+    pub fees: Decimal,
+    /// Positions still open at the window's end.
+    pub open_positions: u64,
+    /// Round trips per exit reason.
+    pub exit_reasons: std::collections::BTreeMap<String, u64>,
+    /// Rejections per code.
+    pub rejections: std::collections::BTreeMap<String, u64>,
     /// Realized P&L, net of fees.
     pub realized_pnl: Decimal,
     /// Annualized Sharpe ratio of session returns, when defined.

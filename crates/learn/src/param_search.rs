@@ -103,8 +103,7 @@ mod tests {
                 sharpe: None,
                 returns: Vec::new(),
                 years: 1.0,
-                report_hash: String::new(),
-                lots: Vec::new(),
+                ..RunStats::default()
             })
         }
     }

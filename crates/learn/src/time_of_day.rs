@@ -134,8 +134,8 @@ mod tests {
                 sharpe: None,
                 returns: Vec::new(),
                 years: 1.0,
-                report_hash: String::new(),
                 lots,
+                ..RunStats::default()
             })
         }
     }
