@@ -156,6 +156,10 @@ fn spy_param_search_example_and_its_baseline_is_the_plain_backtest_of_each_test_
     assert_eq!(h["out_of_sample"]["round_trips"], 43);
     assert_eq!(h["out_of_sample"]["realized_pnl"], "-741.00");
     assert_eq!(h["baseline"]["realized_pnl"], "3635.00");
+    // Positions open at a test window's end are valued at its last price and counted.
+    assert_eq!(h["out_of_sample"]["open_pnl"], "12695.00");
+    assert_eq!(h["out_of_sample"]["total_pnl"], "11954.00");
+    assert_eq!(h["baseline"]["total_pnl"], "13694.00");
     // The no-learning baseline of a window is sma_cross 10/30 replayed on that test year
     // alone (data.from / data.to), nothing else.
     for w in [0usize, 7, 20] {
@@ -180,6 +184,7 @@ fn spy_param_search_example_and_its_baseline_is_the_plain_backtest_of_each_test_
         assert!(o.status.success(), "{}", stderr(&o));
         let s = common::summary(&tmp.path().join(&out));
         assert_eq!(s["realized_pnl"], r["baseline_pnl"].as_str(), "window {w}");
+        assert_eq!(s["unrealized_pnl"], r["baseline_open_pnl"].as_str(), "window {w}");
         assert_eq!(
             s["round_trips"].to_string(),
             r["baseline_trades"],

@@ -132,6 +132,7 @@ fn run_stats(r: &crate::run::BacktestResult, initial: Decimal) -> Result<RunStat
         fills: s.fills,
         fees: Decimal::from_str(&s.fees).unwrap_or_default(),
         open_positions: s.open_positions.len() as u64,
+        unrealized_pnl: Decimal::from_str(&s.unrealized_pnl).unwrap_or_default(),
         exit_reasons: s
             .exit_reasons
             .iter()

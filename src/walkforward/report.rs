@@ -25,9 +25,13 @@ pub struct Side {
     pub round_trips: u64,
     /// Realized P&L, net of fees.
     pub realized_pnl: String,
+    /// Unrealized P&L of positions still open at the windows' ends (at their last price).
+    pub open_pnl: String,
+    /// Realized plus open P&L: what the windows made.
+    pub total_pnl: String,
     /// Years of data behind it.
     pub years: String,
-    /// Realized P&L per year.
+    /// Total P&L per year.
     pub pnl_per_year: String,
     /// Sharpe ratio: stitched session returns (out of sample, baseline) or the mean over
     /// windows (in sample, whose train windows overlap).
@@ -84,13 +88,16 @@ fn sharpe_of(returns: &[f64], years: f64) -> Option<Decimal> {
 
 fn side(stats: &[&RunStats], years: f64, sharpe: Option<Decimal>) -> Side {
     let pnl: Decimal = stats.iter().map(|s| s.realized_pnl).sum();
+    let open: Decimal = stats.iter().map(|s| s.unrealized_pnl).sum();
     let per_year = r6(years)
         .filter(|y| !y.is_zero())
-        .map(|y| (pnl / y).round_dp(2))
+        .map(|y| ((pnl + open) / y).round_dp(2))
         .unwrap_or_default();
     Side {
         round_trips: stats.iter().map(|s| s.round_trips).sum(),
         realized_pnl: money(pnl),
+        open_pnl: money(open),
+        total_pnl: money(pnl + open),
         years: r6(years).unwrap_or_default().to_string(),
         pnl_per_year: money(per_year),
         sharpe: sharpe.map(|d| d.to_string()),
@@ -233,11 +240,17 @@ fn write_tables(dir: &Path, windows: &[WindowResult]) -> Result<(), AppError> {
         }));
         let pnl: Vec<Option<Decimal>> = windows.iter().map(|w| Some(get(w).realized_pnl)).collect();
         cols.push(decimal_column(&format!("{prefix}_pnl"), &pnl)?);
+        let open: Vec<Option<Decimal>> = windows
+            .iter()
+            .map(|w| Some(get(w).unrealized_pnl))
+            .collect();
+        cols.push(decimal_column(&format!("{prefix}_open_pnl"), &open)?);
         let sharpe: Vec<Option<Decimal>> = windows.iter().map(|w| get(w).sharpe).collect();
         cols.push(decimal_column(&format!("{prefix}_sharpe"), &sharpe)?);
         header.extend([
             format!("{prefix}_trades"),
             format!("{prefix}_pnl"),
+            format!("{prefix}_open_pnl"),
             format!("{prefix}_sharpe"),
         ]);
     }
@@ -262,6 +275,7 @@ fn write_tables(dir: &Path, windows: &[WindowResult]) -> Result<(), AppError> {
             let s = get(r);
             rec.push(s.round_trips.to_string());
             rec.push(money(s.realized_pnl));
+            rec.push(money(s.unrealized_pnl));
             rec.push(s.sharpe.map(|d| d.to_string()).unwrap_or_default());
         }
         rec.push(r.oos.report_hash.clone());
@@ -275,9 +289,11 @@ fn write_tables(dir: &Path, windows: &[WindowResult]) -> Result<(), AppError> {
 pub fn headline_table(h: &Headline, dir: &Path) -> String {
     let row = |name: &str, s: &Side| {
         format!(
-            "{name:<16} {:>7} {:>16} {:>14} {:>10}\n",
+            "{name:<16} {:>7} {:>14} {:>12} {:>14} {:>12} {:>10}\n",
             s.round_trips,
             s.realized_pnl,
+            s.open_pnl,
+            s.total_pnl,
             s.pnl_per_year,
             s.sharpe.as_deref().unwrap_or("-")
         )
@@ -293,8 +309,8 @@ pub fn headline_table(h: &Headline, dir: &Path) -> String {
         dir.display()
     );
     out.push_str(&format!(
-        "{:<16} {:>7} {:>16} {:>14} {:>10}\n",
-        "", "trades", "realized P&L", "P&L / year", "Sharpe"
+        "{:<16} {:>7} {:>14} {:>12} {:>14} {:>12} {:>10}\n",
+        "", "trades", "realized", "open at end", "total P&L", "per year", "Sharpe"
     ));
     out.push_str(&row("out of sample", &h.out_of_sample));
     out.push_str(&row("in sample", &h.in_sample));

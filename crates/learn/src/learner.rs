@@ -23,6 +23,8 @@ pub struct RunStats {
     pub fees: Decimal,
     /// Positions still open at the window's end.
     pub open_positions: u64,
+    /// Their unrealized P&L at the window's last price.
+    pub unrealized_pnl: Decimal,
     /// Round trips per exit reason.
     pub exit_reasons: std::collections::BTreeMap<String, u64>,
     /// Rejections per code.
