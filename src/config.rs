@@ -54,6 +54,10 @@ Config keys (TOML file or --set KEY=VALUE), with defaults:
   risk.venue_breaker_cooldown_secs 300 (... for this long)
   risk.entry_cutoff               none (\"HH:MM\" exchange time: no new entries from then)
   risk.entry_blackout             [] ([\"09:30-10:00\", ...] exchange time: no entries inside)
+  risk.entry_pattern_blocked      [] ([\"UUD\", ...]: no entry after these close moves; with
+                                  risk.entry_pattern_bars, default 3)
+  risk.entry_score_weights        none ([w1, w5, w20] on 1/5/20-bar returns; entries scoring
+                                  below risk.entry_score_min, default 0, are refused)
   exits.hard_stop_pct             none (0.02 = 2 % below entry for longs; fills at the level)
   exits.soft_stop_pct             none (judged on bar closes; market order)
   exits.take_profit_pct           none (fills at the level once a bar trades through it)
@@ -296,6 +300,19 @@ pub struct RiskSection {
     /// Exchange-time ranges `HH:MM-HH:MM` in which no entry is approved.
     #[serde(default)]
     pub entry_blackout: Vec<String>,
+    /// Length of the close-change patterns of `entry_pattern_blocked` (default 3).
+    #[serde(default = "three")]
+    pub entry_pattern_bars: usize,
+    /// Patterns of `U`/`D`/`F` close changes in which no entry is approved.
+    #[serde(default)]
+    pub entry_pattern_blocked: Vec<String>,
+    /// Weights of the 1-, 5- and 20-bar returns; entries scoring below
+    /// `entry_score_min` are refused.
+    #[serde(default)]
+    pub entry_score_weights: Option<Vec<f64>>,
+    /// Lowest entry score (default 0).
+    #[serde(default)]
+    pub entry_score_min: f64,
 }
 
 /// `eod.policy`
@@ -324,6 +341,10 @@ pub struct EodSection {
     /// true); `false` leaves them to cash settlement at the close.
     #[serde(default = "yes")]
     pub flatten_expiring: bool,
+}
+
+fn three() -> usize {
+    3
 }
 
 fn yes() -> bool {

@@ -5,9 +5,9 @@ use crate::config::{self, Config, FillSetting, QuoteFillSetting};
 use crate::config_safety::{ExitsSection, IntrabarSetting};
 use crate::error::AppError;
 use lockstep_engine::{
-    CommissionModel, EntryBlackout, EntryCutoff, ExitRules, ExitSettings, FaultSettings, FillModel,
-    Intrabar, NamedStrategy, QuoteFill, RiskLimits, SimSettings, Slippage, TrailDistance, Trailing,
-    VenueBreaker,
+    CommissionModel, EntryBlackout, EntryCutoff, EntryPatterns, EntryScore, ExitRules,
+    ExitSettings, FaultSettings, FillModel, Intrabar, NamedStrategy, QuoteFill, RiskLimits,
+    SimSettings, Slippage, TrailDistance, Trailing, VenueBreaker,
 };
 use rust_decimal::Decimal;
 
@@ -212,6 +212,37 @@ pub fn risk_limits(cfg: &Config) -> Result<RiskLimits, AppError> {
         })
         .collect::<Result<Vec<_>, AppError>>()?;
     let entry_blackout = (!ranges.is_empty()).then_some(EntryBlackout { tz, ranges });
+    if r.entry_pattern_bars == 0 && !r.entry_pattern_blocked.is_empty() {
+        return Err(AppError::BadInput(
+            "risk.entry_pattern_bars must be at least 1".into(),
+        ));
+    }
+    if let Some(p) = r
+        .entry_pattern_blocked
+        .iter()
+        .find(|p| p.len() != r.entry_pattern_bars || p.chars().any(|c| !"UDF".contains(c)))
+    {
+        return Err(AppError::BadInput(format!(
+            "risk.entry_pattern_blocked: `{p}` is not {} letters of U, D, F",
+            r.entry_pattern_bars
+        )));
+    }
+    let entry_patterns = (!r.entry_pattern_blocked.is_empty()).then(|| EntryPatterns {
+        bars: r.entry_pattern_bars,
+        blocked: r.entry_pattern_blocked.iter().cloned().collect(),
+    });
+    let entry_score = match &r.entry_score_weights {
+        None => None,
+        Some(w) if w.len() == 3 && w.iter().all(|x| x.is_finite()) => Some(EntryScore {
+            weights: [w[0], w[1], w[2]],
+            min: r.entry_score_min,
+        }),
+        Some(_) => {
+            return Err(AppError::BadInput(
+                "risk.entry_score_weights: expected three finite numbers [w1, w5, w20]".into(),
+            ))
+        }
+    };
     Ok(RiskLimits {
         max_order_notional: r.max_order_notional,
         max_position_qty: r.max_position_qty,
@@ -226,6 +257,8 @@ pub fn risk_limits(cfg: &Config) -> Result<RiskLimits, AppError> {
         venue_breaker,
         entry_cutoff,
         entry_blackout,
+        entry_patterns,
+        entry_score,
     })
 }
 

@@ -10,7 +10,7 @@ use std::path::Path;
 const DAY: i64 = 86_400;
 
 /// 500 daily bars of a seeded random walk from 2020-01-01 as CSV; prices of bars opening in
-/// `[poison_from, poison_to)` (Unix seconds) are doubled.
+/// `[poison_from, poison_to)` (Unix seconds) are bent upwards.
 fn daily_csv(path: &Path, poison: Option<(i64, i64)>) {
     let start = 1_577_836_800; // 2020-01-01T00:00:00Z
     let mut state: u64 = 42;
@@ -24,10 +24,10 @@ fn daily_csv(path: &Path, poison: Option<(i64, i64)>) {
         let open = price;
         price = (price + step).max(1.0);
         let ts = start + d * DAY;
-        let k = if poison.is_some_and(|(a, b)| ts >= a && ts < b) {
-            2.0
-        } else {
-            1.0
+        // Inside the poisoned range prices ramp up 3 % a day: new trends, new signals.
+        let k = match poison {
+            Some((a, b)) if ts >= a && ts < b => 1.0 + 0.03 * ((ts - a) / DAY) as f64,
+            _ => 1.0,
         };
         let (o, c) = (open * k, price * k);
         let (h, l) = (o.max(c) + 0.5, (o.min(c) - 0.5).max(0.01));
@@ -40,10 +40,15 @@ fn daily_csv(path: &Path, poison: Option<(i64, i64)>) {
 }
 
 fn config(dir: &Path, mode: &str) {
+    config_with(dir, mode, "param_search");
+}
+
+fn config_with(dir: &Path, mode: &str, learner: &str) {
     let text = format!(
         "[data]\npaths = [\"daily.csv\"]\ninterval = \"1d\"\n\n[strategy]\nname = \"sma_cross\"\nfast = 5\nslow = 20\nqty = 10\n\n\
-         [walkforward]\ntrain = \"120d\"\ntest = \"60d\"\nmode = \"{mode}\"\nlearner = \"param_search\"\n\
-         objective = \"realized_pnl\"\nmin_trades = 1\ngrid = {{ \"strategy.fast\" = [3, 5, 8], \"strategy.slow\" = [15, 30] }}\n"
+         [walkforward]\ntrain = \"120d\"\ntest = \"60d\"\nmode = \"{mode}\"\nlearner = \"{learner}\"\n\
+         objective = \"realized_pnl\"\nmin_trades = 1\ngrid = {{ \"strategy.fast\" = [3, 5, 8], \"strategy.slow\" = [15, 30] }}\n\
+         min_pattern_trades = 1\nbucket_minutes = 60\nmin_bucket_trades = 1\n"
     );
     std::fs::write(dir.join("wf.toml"), text).unwrap();
 }
@@ -63,24 +68,51 @@ fn unix(iso: &str) -> i64 {
 }
 
 #[test]
-fn poisoning_a_test_window_cannot_change_what_was_learned_up_to_it() {
+fn poisoning_a_test_window_cannot_change_what_any_learner_learned_up_to_it() {
+    for learner in [
+        "param_search",
+        "time_of_day",
+        "pattern_memory",
+        "feature_weights",
+    ] {
+        poisoned(learner);
+    }
+}
+
+fn poisoned(learner: &str) {
     let tmp = tempfile::tempdir().unwrap();
     daily_csv(&tmp.path().join("daily.csv"), None);
-    config(tmp.path(), "rolling");
+    config_with(tmp.path(), "rolling", learner);
     let clean = run(tmp.path(), "clean", &[]);
     assert!(clean.len() >= 5, "{} windows", clean.len());
-    let k = 2;
+    // A window after the first whose test window trades without learning.
+    let k = (1..clean.len())
+        .find(|&w| clean[w]["baseline_trades"] != "0")
+        .expect("a window that trades");
     let range = (unix(&clean[k]["test_start"]), unix(&clean[k]["test_end"]));
     daily_csv(&tmp.path().join("daily.csv"), Some(range));
     let poisoned = run(tmp.path(), "poisoned", &[]);
     for w in 0..=k {
         for col in ["learned", "is_trades", "is_pnl"] {
-            assert_eq!(clean[w][col], poisoned[w][col], "window {w} {col}");
+            assert_eq!(
+                clean[w][col], poisoned[w][col],
+                "{learner}: window {w} {col}"
+            );
         }
     }
+    let test_side = |r: &std::collections::BTreeMap<String, String>| {
+        [
+            "oos_pnl",
+            "oos_open_pnl",
+            "baseline_pnl",
+            "baseline_open_pnl",
+        ]
+        .map(|c| r[c].clone())
+    };
     assert_ne!(
-        clean[k]["oos_pnl"], poisoned[k]["oos_pnl"],
-        "the poison did reach window {k}'s test window"
+        test_side(&clean[k]),
+        test_side(&poisoned[k]),
+        "{learner}: the poison did reach window {k}'s test window"
     );
 }
 
@@ -184,7 +216,11 @@ fn spy_param_search_example_and_its_baseline_is_the_plain_backtest_of_each_test_
         assert!(o.status.success(), "{}", stderr(&o));
         let s = common::summary(&tmp.path().join(&out));
         assert_eq!(s["realized_pnl"], r["baseline_pnl"].as_str(), "window {w}");
-        assert_eq!(s["unrealized_pnl"], r["baseline_open_pnl"].as_str(), "window {w}");
+        assert_eq!(
+            s["unrealized_pnl"],
+            r["baseline_open_pnl"].as_str(),
+            "window {w}"
+        );
         assert_eq!(
             s["round_trips"].to_string(),
             r["baseline_trades"],

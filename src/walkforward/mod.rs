@@ -10,8 +10,9 @@ use crate::config;
 use crate::error::AppError;
 use crate::run::{data_options, execute, RunPlan};
 use lockstep_core::{BarSource, SymbolTable, UnixNanos};
+use lockstep_data::time_window::TimeWindow;
 use lockstep_data::{open_source, MergedSource};
-use lockstep_learn::{walk_forward, LotOutcome, RunRequest, RunStats, WindowResult};
+use lockstep_learn::{walk_forward, BarPoint, LotOutcome, RunRequest, RunStats, WindowResult};
 use rust_decimal::Decimal;
 use section::WalkforwardSection;
 use std::path::{Path, PathBuf};
@@ -51,18 +52,47 @@ pub struct WalkforwardResult {
     pub headline: report::Headline,
 }
 
-/// Distinct bar open times the config's data delivers (calendar and `data.from/to` apply).
-fn bar_times(args: &WalkforwardArgs, cfg: &config::Config) -> Result<Vec<i64>, AppError> {
+/// The config's data as one merged source (calendar and session rules apply).
+fn merged(args: &WalkforwardArgs, cfg: &config::Config) -> Result<MergedSource, AppError> {
     let opts = data_options(cfg)?;
     let paths = config::data_paths(cfg, Some(&args.config), &args.data);
     let mut sources: Vec<Box<dyn BarSource>> = Vec::new();
     for p in &paths {
         sources.push(open_source(p, &opts)?);
     }
-    let mut merged = MergedSource::new(sources);
+    Ok(MergedSource::new(sources))
+}
+
+/// The bars the config's data delivers whose open time is in `[from, to)`, in delivery
+/// order.
+fn delivered(
+    args: &WalkforwardArgs,
+    cfg: &config::Config,
+    from: Option<i64>,
+    to: Option<i64>,
+) -> Result<Vec<BarPoint>, AppError> {
+    let mut source = TimeWindow::new(merged(args, cfg)?, from, to);
+    let mut symbols = SymbolTable::new();
+    let mut out = Vec::new();
+    while let Some(b) = source
+        .next_bar(&mut symbols)
+        .map_err(|e| AppError::BadInput(e.0))?
+    {
+        out.push(BarPoint {
+            symbol: symbols.name(b.symbol).to_string(),
+            end: b.end,
+            close: b.scale.to_f64(b.close),
+        });
+    }
+    Ok(out)
+}
+
+/// Distinct bar open times the config's data delivers.
+fn bar_times(args: &WalkforwardArgs, cfg: &config::Config) -> Result<Vec<i64>, AppError> {
+    let mut source = merged(args, cfg)?;
     let mut symbols = SymbolTable::new();
     let mut times = Vec::new();
-    while let Some(b) = merged
+    while let Some(b) = source
         .next_bar(&mut symbols)
         .map_err(|e| AppError::BadInput(e.0))?
     {
@@ -96,12 +126,14 @@ fn run_stats(r: &crate::run::BacktestResult, initial: Decimal) -> Result<RunStat
     let dir = &r.report.dir;
     let lots = read_csv(dir, "lots")?;
     let (ts_i, pnl_i) = (column(&lots, "open_ts")?, column(&lots, "net_pnl")?);
+    let sym_i = column(&lots, "symbol")?;
     let lots = lots[1..]
         .iter()
         .map(|l| {
             let ts = lockstep_data::timeparse::parse_ts_text(&l[ts_i], None)?;
             let pnl = Decimal::from_str(&l[pnl_i]).map_err(|e| e.to_string())?;
             Ok(LotOutcome {
+                symbol: l[sym_i].to_string(),
                 open_ts: UnixNanos(ts),
                 net_pnl: pnl,
             })
@@ -191,8 +223,11 @@ pub fn run_walkforward(args: &WalkforwardArgs) -> Result<WalkforwardResult, AppE
             .map_err(|e| e.to_string())?;
         run_stats(&done, initial)
     };
-    let results =
-        walk_forward(&windows, learner.as_ref(), &run, args.threads).map_err(AppError::Runtime)?;
+    let bars = |from: UnixNanos, to: UnixNanos| {
+        delivered(args, &cfg, Some(from.0), Some(to.0)).map_err(|e| e.to_string())
+    };
+    let results = walk_forward(&windows, learner.as_ref(), &run, &bars, args.threads)
+        .map_err(AppError::Runtime)?;
     let windows: Vec<WindowResult> = results
         .into_iter()
         .collect::<Result<_, _>>()

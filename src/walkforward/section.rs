@@ -4,7 +4,9 @@ use crate::config::{self, Config};
 use crate::error::AppError;
 use crate::overrides;
 use lockstep_core::dec_serde;
+use lockstep_learn::feature_weights::FeatureWeights;
 use lockstep_learn::param_search::{Objective, ParamSearch};
+use lockstep_learn::pattern_memory::PatternMemory;
 use lockstep_learn::time_of_day::TimeOfDay;
 use lockstep_learn::{Learner, Mode, Span, WindowSpec};
 use rust_decimal::Decimal;
@@ -68,6 +70,19 @@ pub struct WalkforwardSection {
     /// time_of_day: train round trips a bucket needs before it can be blocked (default 5).
     #[serde(default = "five")]
     pub min_bucket_trades: u64,
+    /// pattern_memory: pattern length in bars (default 3).
+    #[serde(default = "three")]
+    pub pattern_bars: usize,
+    /// pattern_memory: train round trips a pattern needs before it can be blocked
+    /// (default 3).
+    #[serde(default = "three_trades")]
+    pub min_pattern_trades: u64,
+    /// feature_weights: weight kept per later round trip, in (0, 1] (default 0.95).
+    #[serde(default = "decay")]
+    pub decay: f64,
+    /// feature_weights: entries scoring below this are refused (default 0).
+    #[serde(default)]
+    pub min_score: f64,
     /// The exchange time zone for time_of_day, from `data.calendar` (not a key).
     #[serde(skip)]
     pub tz: Option<chrono_tz::Tz>,
@@ -84,6 +99,15 @@ fn half() -> Decimal {
 }
 fn five() -> u64 {
     5
+}
+fn three() -> usize {
+    3
+}
+fn three_trades() -> u64 {
+    3
+}
+fn decay() -> f64 {
+    0.95
 }
 
 impl WalkforwardSection {
@@ -167,8 +191,32 @@ impl WalkforwardSection {
                     tz: self.tz.unwrap_or(chrono_tz::UTC),
                 }))
             }
+            "pattern_memory" => {
+                if self.pattern_bars == 0 {
+                    return Err(AppError::BadInput(
+                        "walkforward.pattern_bars must be at least 1".into(),
+                    ));
+                }
+                Ok(Box::new(PatternMemory {
+                    bars: self.pattern_bars,
+                    min_trades: self.min_pattern_trades,
+                }))
+            }
+            "feature_weights" => {
+                let in_range = self.decay > 0.0 && self.decay <= 1.0;
+                if !(in_range && self.min_score.is_finite()) {
+                    return Err(AppError::BadInput(format!(
+                        "walkforward.decay: {} must be in (0, 1], and min_score finite",
+                        self.decay
+                    )));
+                }
+                Ok(Box::new(FeatureWeights {
+                    decay: self.decay,
+                    min_score: self.min_score,
+                }))
+            }
             other => Err(AppError::BadInput(format!(
-                "walkforward.learner: unknown learner `{other}` (known: param_search, time_of_day)"
+                "walkforward.learner: unknown learner `{other}` (known: param_search, time_of_day, pattern_memory, feature_weights)"
             ))),
         }
     }

@@ -105,6 +105,11 @@ impl Scale {
     pub fn to_decimal(self, mantissa: i64) -> Decimal {
         Decimal::new(mantissa, self.0)
     }
+
+    /// The nearest double of a mantissa at this scale (for features, never for money).
+    pub fn to_f64(self, mantissa: i64) -> f64 {
+        mantissa as f64 / self.factor() as f64
+    }
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ pub mod bar;
 pub mod calendar;
 pub mod dec_serde;
 pub mod event;
+pub mod features;
 pub mod fixed;
 pub mod instrument;
 pub mod order;

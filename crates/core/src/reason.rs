@@ -112,6 +112,10 @@ pub enum RejectCode {
     /// `risk.entry_blackout`: no entries in this time of day (a walk-forward learner found
     /// it weak, or the user blocked it).
     EntryBlackout,
+    /// `risk.entry_pattern_blocked`: the recent close changes form a blocked pattern.
+    EntryPattern,
+    /// `risk.entry_score_weights`: the entry's feature score is below the minimum.
+    EntryScore,
 }
 
 impl RejectCode {
@@ -139,6 +143,8 @@ impl RejectCode {
             RejectCode::NotTradable => "not_tradable",
             RejectCode::ExitPending => "exit_pending",
             RejectCode::EntryBlackout => "entry_blackout",
+            RejectCode::EntryPattern => "entry_pattern",
+            RejectCode::EntryScore => "entry_score",
         }
     }
 }

@@ -168,6 +168,7 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
         journal: J,
     ) -> Self {
         let (names, strategies) = strategies.into_iter().unzip();
+        let history = settings.risk.history_needed();
         Engine {
             journal,
             eod: settings.eod.clone().map(EodGuard::new),
@@ -184,7 +185,7 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
             clock,
             names,
             strategies,
-            market: MarketState::default(),
+            market: MarketState::with_history(history),
             symbols: SymbolTable::new(),
             queue: EventQueue::new(),
             reports: Vec::new(),

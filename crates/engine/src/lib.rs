@@ -39,7 +39,9 @@ pub use journal::{
     RunOutcome,
 };
 pub use ledger::{Allocation, Ledger};
-pub use risk::{EntryBlackout, EntryCutoff, RiskEngine, RiskLimits, VenueBreaker};
+pub use risk::{
+    EntryBlackout, EntryCutoff, EntryPatterns, EntryScore, RiskEngine, RiskLimits, VenueBreaker,
+};
 pub use sim_faults::FaultSettings;
 pub use sim_matching::Slippage;
 pub use sim_venue::{FillModel, QuoteFill, SimSettings, SimVenue};

@@ -1,14 +1,27 @@
-//! Market state: the latest delivered bar of every instrument.
+//! Market state: the latest delivered bar of every instrument, and (when entry features
+//! are judged) its recent closes.
 
 use lockstep_core::{Bar, Price, SymbolId};
+use std::collections::VecDeque;
 
-/// Latest bar per symbol. Updated first in every data step.
+/// Latest bar per symbol, and the last `history` closes when asked for. Updated first in
+/// every data step.
 #[derive(Debug, Default, Clone)]
 pub struct MarketState {
     last: Vec<Option<Bar>>,
+    history: usize,
+    closes: Vec<VecDeque<f64>>,
 }
 
 impl MarketState {
+    /// A market state that also keeps each symbol's last `history` closes.
+    pub fn with_history(history: usize) -> Self {
+        MarketState {
+            history,
+            ..MarketState::default()
+        }
+    }
+
     /// Records `bar` as the latest of its symbol.
     pub fn update(&mut self, bar: &Bar) {
         let i = bar.symbol.index();
@@ -16,6 +29,24 @@ impl MarketState {
             self.last.resize(i + 1, None);
         }
         self.last[i] = Some(*bar);
+        if self.history > 0 {
+            if i >= self.closes.len() {
+                self.closes.resize(i + 1, VecDeque::new());
+            }
+            let c = &mut self.closes[i];
+            if c.len() == self.history {
+                c.pop_front();
+            }
+            c.push_back(bar.scale.to_f64(bar.close));
+        }
+    }
+
+    /// The recent closes of `symbol`, oldest first (empty unless history is kept).
+    pub fn closes(&self, symbol: SymbolId) -> Vec<f64> {
+        self.closes
+            .get(symbol.index())
+            .map(|c| c.iter().copied().collect())
+            .unwrap_or_default()
     }
 
     /// The latest bar of `symbol`, if any was delivered.

@@ -11,7 +11,7 @@ use lockstep_core::{ExitReason, Money, OrderIntent, Qty, RejectCode, Side, UnixN
 
 /// Pre-trade limits (all optional; `None` = no limit). They block entries only: an order
 /// that only reduces or closes a position is always approved.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct RiskLimits {
     /// Largest allowed notional (at the latest close) of the part of an order that opens or
     /// adds to a position.
@@ -44,6 +44,41 @@ pub struct RiskLimits {
     pub entry_cutoff: Option<EntryCutoff>,
     /// No new entries inside these exchange-local ranges `[start, end)` of the day.
     pub entry_blackout: Option<EntryBlackout>,
+    /// No new entries whose close-change pattern is listed.
+    pub entry_patterns: Option<EntryPatterns>,
+    /// No new entries whose feature score is below a minimum.
+    pub entry_score: Option<EntryScore>,
+}
+
+/// Patterns of the last `bars` close changes (`U`/`D`/`F`, see
+/// [`lockstep_core::features::pattern`]) in which entries are refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryPatterns {
+    /// Pattern length.
+    pub bars: usize,
+    /// Refused patterns.
+    pub blocked: std::collections::BTreeSet<String>,
+}
+
+/// A linear score of the 1-, 5- and 20-bar returns ([`lockstep_core::features::returns`]);
+/// entries scoring below `min` are refused. Without 21 closes yet, entries pass.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EntryScore {
+    /// Weights of the three returns.
+    pub weights: [f64; 3],
+    /// Lowest score an entry may have.
+    pub min: f64,
+}
+
+impl RiskLimits {
+    /// Closes per symbol the market state must keep for these limits (0: none).
+    pub fn history_needed(&self) -> usize {
+        let patterns = self.entry_patterns.as_ref().map_or(0, |p| p.bars + 1);
+        let score = self
+            .entry_score
+            .map_or(0, |_| lockstep_core::features::HISTORY);
+        patterns.max(score)
+    }
 }
 
 /// Times of day in which entries are refused (`entry_blackout`), in the exchange's zone.
@@ -391,6 +426,29 @@ impl RiskEngine {
                         local.format("%H:%M")
                     ),
                 ));
+            }
+        }
+        if let Some(p) = &self.limits.entry_patterns {
+            let closes = market.closes(intent.symbol);
+            if let Some(seen) = lockstep_core::features::pattern(&closes, p.bars) {
+                if p.blocked.contains(&seen) {
+                    return Err(reject(
+                        RejectCode::EntryPattern,
+                        format!("the last {} closes moved {seen}, a blocked pattern", p.bars),
+                    ));
+                }
+            }
+        }
+        if let Some(s) = self.limits.entry_score {
+            let closes = market.closes(intent.symbol);
+            if let Some(x) = lockstep_core::features::returns(&closes) {
+                let score: f64 = x.iter().zip(s.weights).map(|(a, w)| a * w).sum();
+                if score < s.min {
+                    return Err(reject(
+                        RejectCode::EntryScore,
+                        format!("feature score {score:.6} is below {}", s.min),
+                    ));
+                }
             }
         }
         if self.limits.kill_switch {

@@ -3,7 +3,7 @@
 //! and without it (the no-learning baseline). Windows run in parallel and are collected by
 //! index, so results do not depend on the thread count.
 
-use crate::learner::{Learned, Learner, RunStats, TrainWindow};
+use crate::learner::{BarPoint, Learned, Learner, RunStats, TrainWindow};
 use crate::windows::Window;
 use lockstep_core::UnixNanos;
 use rayon::prelude::*;
@@ -37,10 +37,15 @@ pub struct WindowResult {
     pub baseline: RunStats,
 }
 
-/// The train window of one window: every run the learner asks for is clipped to it.
+/// Reads the bars delivered in `[from, to)` (bar open times).
+pub type BarsIn<'a> = dyn Fn(UnixNanos, UnixNanos) -> Result<Vec<BarPoint>, String> + Sync + 'a;
+
+/// The train window of one window: every run and every bar the learner asks for is
+/// clipped to it.
 struct Train<'a, F> {
     window: &'a Window,
     run: &'a F,
+    bars: &'a BarsIn<'a>,
     asked: Cell<usize>,
 }
 
@@ -48,6 +53,10 @@ impl<F> TrainWindow for Train<'_, F>
 where
     F: Fn(&RunRequest) -> Result<RunStats, String>,
 {
+    fn bars(&self) -> Result<Vec<BarPoint>, String> {
+        (self.bars)(self.window.train.0, self.window.train.1)
+    }
+
     fn run(&self, sets: &[String]) -> Result<RunStats, String> {
         let n = self.asked.get();
         self.asked.set(n + 1);
@@ -61,13 +70,19 @@ where
 }
 
 /// Runs one window: learn on train, then test with and without the learned state.
-pub fn run_window<F>(w: &Window, learner: &dyn Learner, run: &F) -> Result<WindowResult, String>
+pub fn run_window<F>(
+    w: &Window,
+    learner: &dyn Learner,
+    run: &F,
+    bars: &BarsIn<'_>,
+) -> Result<WindowResult, String>
 where
     F: Fn(&RunRequest) -> Result<RunStats, String>,
 {
     let train = Train {
         window: w,
         run,
+        bars,
         asked: Cell::new(0),
     };
     let learned = learner.learn(&train)?;
@@ -95,6 +110,7 @@ pub fn walk_forward<F>(
     windows: &[Window],
     learner: &dyn Learner,
     run: &F,
+    bars: &BarsIn<'_>,
     threads: Option<usize>,
 ) -> Result<Vec<Result<WindowResult, String>>, String>
 where
@@ -103,7 +119,9 @@ where
     let work = || {
         windows
             .par_iter()
-            .map(|w| run_window(w, learner, run).map_err(|e| format!("window {}: {e}", w.index)))
+            .map(|w| {
+                run_window(w, learner, run, bars).map_err(|e| format!("window {}: {e}", w.index))
+            })
             .collect()
     };
     match threads {

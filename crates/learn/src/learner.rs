@@ -3,9 +3,11 @@
 use lockstep_core::UnixNanos;
 use rust_decimal::Decimal;
 
-/// One closed round trip of a run: when it opened and what it made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// One closed round trip of a run: what, when it opened and what it made.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LotOutcome {
+    /// Instrument.
+    pub symbol: String,
     /// Open time of the lot.
     pub open_ts: UnixNanos,
     /// Net P&L after fees.
@@ -43,11 +45,34 @@ pub struct RunStats {
     pub lots: Vec<LotOutcome>,
 }
 
+/// A bar as a learner sees it: its instrument, when it was delivered and its close.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BarPoint {
+    /// Instrument.
+    pub symbol: String,
+    /// Delivery time (the bar's end).
+    pub end: UnixNanos,
+    /// Close, as a double (features only).
+    pub close: f64,
+}
+
 /// A train window as a learner sees it: it can ask for backtests of the strategy with
-/// config overrides, each run only on the train window's bars.
+/// config overrides, and for the bars, each only of the train window.
 pub trait TrainWindow {
     /// Runs the base config plus `sets` (`KEY=VALUE`) over the train window.
     fn run(&self, sets: &[String]) -> Result<RunStats, String>;
+
+    /// The bars the engine delivers in the train window, in delivery order.
+    fn bars(&self) -> Result<Vec<BarPoint>, String>;
+}
+
+/// The closes of `symbol` delivered at or before `at`, oldest first: what the engine had
+/// seen when it decided an entry filled at `at`.
+pub fn closes_before(bars: &[BarPoint], symbol: &str, at: UnixNanos) -> Vec<f64> {
+    bars.iter()
+        .filter(|b| b.symbol == symbol && b.end <= at)
+        .map(|b| b.close)
+        .collect()
 }
 
 /// A frozen learner state: the overrides the test run gets and a readable digest.

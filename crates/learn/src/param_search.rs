@@ -94,6 +94,10 @@ mod tests {
 
     struct Fake;
     impl TrainWindow for Fake {
+        fn bars(&self) -> Result<Vec<crate::learner::BarPoint>, String> {
+            Ok(Vec::new())
+        }
+
         fn run(&self, sets: &[String]) -> Result<RunStats, String> {
             // P&L = fast * slow; trades = fast.
             let v = |i: usize| sets[i].split('=').nth(1).unwrap().parse::<i64>().unwrap();

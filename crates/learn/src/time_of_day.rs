@@ -110,10 +110,15 @@ mod tests {
 
     struct Fake(RefCell<Vec<Vec<String>>>);
     impl TrainWindow for Fake {
+        fn bars(&self) -> Result<Vec<crate::learner::BarPoint>, String> {
+            Ok(Vec::new())
+        }
+
         fn run(&self, sets: &[String]) -> Result<RunStats, String> {
             self.0.borrow_mut().push(sets.to_vec());
             // 09:30-10:00: 1 win in 4; 10:00-10:30: 3 wins in 4; 15:30: 0 in 1 (too few).
             let lot = |m: i64, pnl: i64| LotOutcome {
+                symbol: "SPY".into(),
                 open_ts: UnixNanos(OPEN + m * MIN),
                 net_pnl: Decimal::from(pnl),
             };
