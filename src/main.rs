@@ -54,6 +54,7 @@ enum Command {
     /// Walk-forward learning evaluation: per window, a learner observes the train window
     /// and is frozen; the strategy trades the test window. Writes windows.parquet/.csv and
     /// walkforward.json: stitched out-of-sample vs in-sample vs a no-learning baseline.
+    #[command(after_help = lockstep::walkforward::section::KEYS_HELP)]
     Walkforward(WalkforwardArgs),
 }
 

@@ -228,3 +228,27 @@ fn spy_param_search_example_and_its_baseline_is_the_plain_backtest_of_each_test_
         );
     }
 }
+
+#[test]
+fn a_learner_cannot_be_given_exits_or_risk_limits_to_tune() {
+    let tmp = tempfile::tempdir().unwrap();
+    daily_csv(&tmp.path().join("daily.csv"), None);
+    config(tmp.path(), "rolling");
+    let text = std::fs::read_to_string(tmp.path().join("wf.toml")).unwrap();
+    let text = text.replace(
+        "grid = { \"strategy.fast\" = [3, 5, 8], \"strategy.slow\" = [15, 30] }",
+        "grid = { \"exits.hard_stop_pct\" = [0.01, 0.02] }",
+    );
+    std::fs::write(tmp.path().join("wf.toml"), text).unwrap();
+    let o = lockstep(
+        tmp.path(),
+        &["walkforward", "wf.toml", "--quiet", "--out", "x"],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o)
+            .contains("only set strategy parameters and entry filters, not `exits.hard_stop_pct"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -14,6 +14,21 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
 
+/// The `[walkforward]` keys, for `lockstep walkforward --help`.
+pub const KEYS_HELP: &str = "\
+[walkforward] keys (in the config file, or --set walkforward.KEY=VALUE), with defaults:
+  train / test          required: a duration (365d, 12h, 30m) or a bar count (500)
+  step                  = test (a step shorter than test is refused: test windows never overlap)
+  mode                  rolling (or anchored: every train window starts at the first bar)
+  learner               required: param_search, time_of_day, pattern_memory or feature_weights
+  param_search:   grid = { \"strategy.fast\" = [5, 10], ... } (strategy keys only),
+                  objective = sharpe (or realized_pnl), min_trades = 1
+  time_of_day:    bucket_minutes = 30, min_win_rate = 0.5, min_bucket_trades = 5
+  pattern_memory: pattern_bars = 3, min_pattern_trades = 3
+  feature_weights: decay = 0.95, min_score = 0
+Learners only set strategy parameters and entry filters (risk.entry_blackout,
+risk.entry_pattern_*, risk.entry_score_*); exits, risk limits and EOD stay as configured.";
+
 /// `walkforward.mode`
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "snake_case")]
@@ -163,6 +178,10 @@ impl WalkforwardSection {
                     return Err(AppError::BadInput(
                         "walkforward.grid: param_search needs at least one key, e.g. grid = { \"strategy.fast\" = [5, 10] }".into(),
                     ));
+                }
+                for key in self.grid.keys() {
+                    lockstep_learn::driver::check_learned(&[format!("{key}=")])
+                        .map_err(|e| AppError::BadInput(format!("walkforward.grid: {e}")))?;
                 }
                 Ok(Box::new(ParamSearch {
                     grid: self

@@ -69,6 +69,29 @@ where
     }
 }
 
+/// Keys a learned state may set: strategy parameters and entry filters. A learner never
+/// changes exits, risk limits, EOD, execution or data.
+pub const LEARNABLE: [&str; 5] = [
+    "strategy.",
+    "strategies.",
+    "risk.entry_blackout",
+    "risk.entry_pattern_",
+    "risk.entry_score_",
+];
+
+/// Refuses a learned override outside [`LEARNABLE`].
+pub fn check_learned(sets: &[String]) -> Result<(), String> {
+    match sets
+        .iter()
+        .find(|s| !LEARNABLE.iter().any(|p| s.trim_start().starts_with(p)))
+    {
+        Some(s) => Err(format!(
+            "a learner may only set strategy parameters and entry filters, not `{s}`"
+        )),
+        None => Ok(()),
+    }
+}
+
 /// Runs one window: learn on train, then test with and without the learned state.
 pub fn run_window<F>(
     w: &Window,
@@ -86,6 +109,7 @@ where
         asked: Cell::new(0),
     };
     let learned = learner.learn(&train)?;
+    check_learned(&learned.sets)?;
     let test = |sets: Vec<String>, kind: &str| {
         run(&RunRequest {
             from: w.test.0,
@@ -131,5 +155,29 @@ where
             .build()
             .map_err(|e| format!("thread pool: {e}"))
             .map(|pool| pool.install(work)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_learned;
+
+    #[test]
+    fn learners_may_set_strategy_parameters_and_entry_filters_only() {
+        let ok = [
+            "strategy.fast=5",
+            "risk.entry_blackout=[\"09:30-10:00\"]",
+            "risk.entry_score_min=0",
+        ];
+        assert!(check_learned(&ok.map(String::from)).is_ok());
+        for bad in [
+            "exits.hard_stop_pct=0.5",
+            "risk.daily_loss_limit=1e9",
+            "eod.policy=\"hold\"",
+            "data.paths=[]",
+        ] {
+            let e = check_learned(&[bad.to_string()]).unwrap_err();
+            assert!(e.contains(bad), "{e}");
+        }
     }
 }
