@@ -22,6 +22,7 @@ Config keys (TOML file or --set KEY=VALUE), with defaults:
   data.price_decimals             4
   data.lenient                    false
   data.from / data.to             none (replay only bars opening in [from, to); ISO-8601, UTC)
+  data.delivered_by               none (replay only bars delivered at or before this time)
   data.indexes                    [\"SPX\", \"NDX\", \"RUT\", \"VIX\", \"DJX\"] (price sources only: orders on
                                   them are refused not_tradable; option underlyings)
   strategy.name                   sma_cross  (or buy_and_hold; [[strategies]] for several)
@@ -141,6 +142,9 @@ pub struct DataSection {
     /// Replay only bars that open before this time.
     #[serde(default)]
     pub to: Option<String>,
+    /// Replay only bars delivered (closed) at or before this time.
+    #[serde(default)]
+    pub delivered_by: Option<String>,
 }
 
 fn default_indexes() -> Vec<String> {
@@ -170,6 +174,7 @@ impl Default for DataSection {
             indexes: default_indexes(),
             from: None,
             to: None,
+            delivered_by: None,
         }
     }
 }

@@ -155,7 +155,7 @@ fn sweep(args: &SweepArgs) -> Result<(), AppError> {
             println!("{line}");
         }
     }
-    if failed == r.rows.len() {
+    if failed > 0 && failed == r.rows.len() {
         let first = r.rows.iter().find_map(|p| p.outcome.as_ref().err());
         return Err(AppError::BadInput(format!(
             "every point failed; the first: {}",

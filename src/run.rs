@@ -222,7 +222,8 @@ pub fn execute(plan: &RunPlan, argv: Vec<String>) -> Result<BacktestResult, AppE
             .transpose()
     };
     let (from, to) = (bound("from", &cfg.data.from)?, bound("to", &cfg.data.to)?);
-    let mut merged = TimeWindow::new(MergedSource::new(sources), from, to);
+    let by = bound("delivered_by", &cfg.data.delivered_by)?;
+    let mut merged = TimeWindow::new(MergedSource::new(sources), from, to).delivered_by(by);
     let (outcome, journal) = match engine.run(&mut merged, &mut |n| pb.set_position(n)) {
         Ok(done) => done,
         Err(e) => {

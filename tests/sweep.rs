@@ -189,3 +189,28 @@ fn a_point_that_cannot_run_is_a_row_with_its_error() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("KEY=V1,V2"), "{}", stderr(&o));
 }
+
+#[test]
+fn shards_beyond_the_points_are_empty_and_still_merge() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = sweep(tmp.path(), "whole", &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut dirs = Vec::new();
+    for i in 0..8 {
+        let shard = format!("{i}/8");
+        let dir = format!("s{i}");
+        let o = sweep(tmp.path(), &dir, &["--shard", &shard]);
+        assert!(o.status.success(), "shard {i}: {}", stderr(&o));
+        dirs.push(dir);
+    }
+    assert!(csv_rows(&tmp.path().join("s7"), "sweep-shard-7-of-8").is_empty());
+    let mut args = vec!["sweep", "merge"];
+    args.extend(dirs.iter().map(String::as_str));
+    args.extend(["--out", "merged"]);
+    let o = lockstep(tmp.path(), &args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        bytes(&tmp.path().join("whole/sweep.parquet")),
+        bytes(&tmp.path().join("merged/sweep.parquet"))
+    );
+}

@@ -252,3 +252,28 @@ fn a_learner_cannot_be_given_exits_or_risk_limits_to_tune() {
         stderr(&o)
     );
 }
+
+#[test]
+fn the_configs_own_data_to_is_a_holdout_no_window_reaches() {
+    let tmp = tempfile::tempdir().unwrap();
+    daily_csv(&tmp.path().join("daily.csv"), None);
+    config(tmp.path(), "rolling");
+    let all = run(tmp.path(), "all", &[]);
+    let held = run(
+        tmp.path(),
+        "held",
+        &["--set", "data.to=\"2020-11-01T00:00:00Z\""],
+    );
+    assert!(held.len() < all.len(), "{} vs {}", held.len(), all.len());
+    let holdout = unix("2020-11-01T00:00:00Z");
+    for w in &held {
+        assert!(unix(&w["test_start"]) < holdout, "{w:?}");
+    }
+    // The windows both runs share learned and traded the same (the last one is clipped).
+    for (a, b) in all.iter().zip(&held).take(held.len() - 1) {
+        assert_eq!(
+            (&a["learned"], &a["oos_pnl"]),
+            (&b["learned"], &b["oos_pnl"])
+        );
+    }
+}

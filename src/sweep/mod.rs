@@ -220,6 +220,9 @@ pub fn run_sweep(args: &SweepArgs) -> Result<SweepResult, AppError> {
     })
 }
 
+/// The most points a sweep may have (a merge trusts no larger count from a file).
+pub const MAX_POINTS: usize = 10_000_000;
+
 /// Joins the shard tables found in `dirs` into `out/sweep.parquet` and `.csv`. The shards
 /// must come from one sweep (same grid, points and config digest) and together hold every
 /// point exactly once.
@@ -265,6 +268,12 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<SweepResult, AppError> {
         rows.extend(frows);
     }
     let id = id.ok_or_else(|| AppError::BadInput("sweep merge: nothing to merge".into()))?;
+    if id.points > MAX_POINTS {
+        return Err(AppError::BadInput(format!(
+            "sweep merge: {} points claimed, more than {MAX_POINTS}",
+            id.points
+        )));
+    }
     rows.sort_by_key(|r| r.index);
     let mut seen = vec![0u32; id.points];
     for r in &rows {

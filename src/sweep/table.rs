@@ -211,11 +211,24 @@ pub fn read(path: &Path) -> Result<(SweepId, Vec<PointRow>), AppError> {
                 .cloned()
                 .ok_or_else(|| bad(format!("missing column `{name}`")))
         };
-        let int = |name: &str| col(name).map(|c| c.as_primitive::<Int64Type>().clone());
-        let text = |name: &str| col(name).map(|c| c.as_string::<i32>().clone());
+        let typed = |name: &str| bad(format!("column `{name}` has the wrong type"));
+        let int = |name: &str| {
+            col(name)?
+                .as_primitive_opt::<Int64Type>()
+                .cloned()
+                .ok_or_else(|| typed(name))
+        };
+        let text = |name: &str| {
+            col(name)?
+                .as_string_opt::<i32>()
+                .cloned()
+                .ok_or_else(|| typed(name))
+        };
         let decimal = |name: &str| -> Result<Vec<Option<Decimal>>, AppError> {
             let c = col(name)?;
-            let a = c.as_primitive::<Decimal128Type>();
+            let a = c
+                .as_primitive_opt::<Decimal128Type>()
+                .ok_or_else(|| typed(name))?;
             let scale = a.scale().max(0) as u32;
             Ok((0..a.len())
                 .map(|i| {

@@ -71,7 +71,7 @@ fn delivered(
     from: Option<i64>,
     to: Option<i64>,
 ) -> Result<Vec<BarPoint>, AppError> {
-    let mut source = TimeWindow::new(merged(args, cfg)?, from, to);
+    let mut source = TimeWindow::new(merged(args, cfg)?, from, to).delivered_by(to);
     let mut symbols = SymbolTable::new();
     let mut out = Vec::new();
     while let Some(b) = source
@@ -87,9 +87,23 @@ fn delivered(
     Ok(out)
 }
 
-/// Distinct bar open times the config's data delivers.
+/// The config's own `data.from` / `data.to` (a holdout the windows must respect).
+fn user_bounds(cfg: &config::Config) -> Result<(Option<i64>, Option<i64>), AppError> {
+    let bound = |key: &str, v: &Option<String>| {
+        v.as_deref()
+            .map(|t| {
+                lockstep_data::timeparse::parse_ts_text(t, None)
+                    .map_err(|e| AppError::BadInput(format!("data.{key}: {e}")))
+            })
+            .transpose()
+    };
+    Ok((bound("from", &cfg.data.from)?, bound("to", &cfg.data.to)?))
+}
+
+/// Distinct bar open times the config's data delivers inside its own `data.from/to`.
 fn bar_times(args: &WalkforwardArgs, cfg: &config::Config) -> Result<Vec<i64>, AppError> {
-    let mut source = merged(args, cfg)?;
+    let (from, to) = user_bounds(cfg)?;
+    let mut source = TimeWindow::new(merged(args, cfg)?, from, to);
     let mut symbols = SymbolTable::new();
     let mut times = Vec::new();
     while let Some(b) = source
@@ -124,13 +138,29 @@ fn column(rows: &[csv::StringRecord], name: &str) -> Result<usize, String> {
 fn run_stats(r: &crate::run::BacktestResult, initial: Decimal) -> Result<RunStats, String> {
     let s = &r.report.summary;
     let dir = &r.report.dir;
+    // Each lot's entry decision time: lot -> its opening fill -> that fill's order.
+    let fills = read_csv(dir, "fills")?;
+    let (fid_i, foid_i) = (column(&fills, "fill_id")?, column(&fills, "order_id")?);
+    let orders = read_csv(dir, "orders")?;
+    let (oid_i, created_i) = (column(&orders, "order_id")?, column(&orders, "created_ts")?);
+    let created: std::collections::BTreeMap<&str, &str> = orders[1..]
+        .iter()
+        .map(|o| (&o[oid_i], &o[created_i]))
+        .collect();
+    let decided: std::collections::BTreeMap<&str, &str> = fills[1..]
+        .iter()
+        .filter_map(|f| Some((&f[fid_i], *created.get(&f[foid_i])?)))
+        .collect();
     let lots = read_csv(dir, "lots")?;
-    let (ts_i, pnl_i) = (column(&lots, "open_ts")?, column(&lots, "net_pnl")?);
+    let (open_i, pnl_i) = (column(&lots, "open_fill_id")?, column(&lots, "net_pnl")?);
     let sym_i = column(&lots, "symbol")?;
     let lots = lots[1..]
         .iter()
         .map(|l| {
-            let ts = lockstep_data::timeparse::parse_ts_text(&l[ts_i], None)?;
+            let when = decided
+                .get(&l[open_i])
+                .ok_or_else(|| format!("lot opened by unknown fill {}", &l[open_i]))?;
+            let ts = lockstep_data::timeparse::parse_ts_text(when, None)?;
             let pnl = Decimal::from_str(&l[pnl_i]).map_err(|e| e.to_string())?;
             Ok(LotOutcome {
                 symbol: l[sym_i].to_string(),
@@ -204,13 +234,19 @@ pub fn run_walkforward(args: &WalkforwardArgs) -> Result<WalkforwardResult, AppE
     std::fs::create_dir_all(dir.join("runs"))
         .map_err(|e| AppError::Runtime(format!("{}: {e}", dir.display())))?;
     let initial = cfg.run.initial_cash;
+    let (user_from, user_to) = user_bounds(&cfg)?;
     let run = |req: &RunRequest| -> Result<RunStats, String> {
         let mut sets = args.set.clone();
         sets.extend(req.sets.iter().cloned());
         let mut cfg =
             config::load(Some(&args.config), &sets, |_| Ok(())).map_err(|e| e.to_string())?;
-        cfg.data.from = Some(req.from.to_iso());
-        cfg.data.to = Some(req.to.to_iso());
+        let from = user_from.map_or(req.from.0, |f| f.max(req.from.0));
+        let to = user_to.map_or(req.to.0, |t| t.min(req.to.0));
+        cfg.data.from = Some(UnixNanos(from).to_iso());
+        cfg.data.to = Some(UnixNanos(to).to_iso());
+        if req.train {
+            cfg.data.delivered_by = Some(UnixNanos(to).to_iso());
+        }
         let plan = RunPlan {
             cfg,
             config_path: Some(args.config.clone()),
@@ -232,8 +268,7 @@ pub fn run_walkforward(args: &WalkforwardArgs) -> Result<WalkforwardResult, AppE
         .into_iter()
         .collect::<Result<_, _>>()
         .map_err(AppError::BadInput)?;
-    let last_bar = times.last().copied().unwrap_or(0);
-    let headline = report::write(&dir, &section, learner.name(), &windows, last_bar)?;
+    let headline = report::write(&dir, &section, learner.name(), &windows)?;
     Ok(WalkforwardResult {
         dir,
         windows,

@@ -16,8 +16,6 @@ use serde::Serialize;
 use std::path::Path;
 use std::sync::Arc;
 
-const YEAR_NANOS: f64 = 365.25 * 86_400.0 * 1e9;
-
 /// One side of the headline.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Side {
@@ -122,16 +120,11 @@ pub fn write(
     section: &WalkforwardSection,
     learner: &str,
     windows: &[WindowResult],
-    last_bar: i64,
 ) -> Result<Headline, AppError> {
-    let test_years: f64 = windows
-        .iter()
-        .map(|w| (w.window.test.1 .0.min(last_bar + 1) - w.window.test.0 .0) as f64 / YEAR_NANOS)
-        .sum();
-    let train_years: f64 = windows
-        .iter()
-        .map(|w| (w.window.train.1 .0 - w.window.train.0 .0) as f64 / YEAR_NANOS)
-        .sum();
+    // Years the windows' bars actually span (first to last bar of each run), so a window
+    // that straddles a gap in the data is not counted as years of trading.
+    let test_years: f64 = windows.iter().map(|w| w.baseline.years).sum();
+    let train_years: f64 = windows.iter().map(|w| w.learned.in_sample.years).sum();
     let oos: Vec<&RunStats> = windows.iter().map(|w| &w.oos).collect();
     let base: Vec<&RunStats> = windows.iter().map(|w| &w.baseline).collect();
     let is: Vec<&RunStats> = windows.iter().map(|w| &w.learned.in_sample).collect();

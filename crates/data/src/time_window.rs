@@ -14,12 +14,25 @@ pub struct TimeWindow<S> {
     inner: S,
     from: Option<i64>,
     to: Option<i64>,
+    delivered_by: Option<i64>,
 }
 
 impl<S: BarSource> TimeWindow<S> {
     /// Clips `inner` to `[from, to)` (UTC nanoseconds).
     pub fn new(inner: S, from: Option<i64>, to: Option<i64>) -> Self {
-        TimeWindow { inner, from, to }
+        TimeWindow {
+            inner,
+            from,
+            to,
+            delivered_by: None,
+        }
+    }
+
+    /// Also drops bars delivered after `at` (a bar that opened in the range but closes
+    /// later carries information from after it: a walk-forward train window).
+    pub fn delivered_by(mut self, at: Option<i64>) -> Self {
+        self.delivered_by = at;
+        self
     }
 }
 
@@ -34,7 +47,8 @@ impl<S: BarSource> BarSource for TimeWindow<S> {
             }
             let after_start = self.from.is_none_or(|f| b.ts.0 >= f);
             let before_end = self.to.is_none_or(|t| b.ts.0 < t);
-            if after_start && before_end {
+            let known = self.delivered_by.is_none_or(|t| b.end.0 <= t);
+            if after_start && before_end && known {
                 return Ok(Some(b));
             }
         }

@@ -22,6 +22,9 @@ pub struct RunRequest {
     pub sets: Vec<String>,
     /// Run name (`w003-train-2`, `w003-test`, `w003-baseline`).
     pub tag: String,
+    /// A train-window run: bars delivered after `to` must be left out too (a bar that
+    /// opened inside the window but closed after it tells of the test window).
+    pub train: bool,
 }
 
 /// One window's outcome.
@@ -65,6 +68,7 @@ where
             to: self.window.train.1,
             sets: sets.to_vec(),
             tag: format!("w{:03}-train-{n}", self.window.index),
+            train: true,
         })
     }
 }
@@ -79,12 +83,15 @@ pub const LEARNABLE: [&str; 5] = [
     "risk.entry_score_",
 ];
 
-/// Refuses a learned override outside [`LEARNABLE`].
+/// Refuses a learned override outside [`LEARNABLE`], including a strategy's own `exits`
+/// or `eod` settings.
 pub fn check_learned(sets: &[String]) -> Result<(), String> {
-    match sets
-        .iter()
-        .find(|s| !LEARNABLE.iter().any(|p| s.trim_start().starts_with(p)))
-    {
+    let allowed = |s: &str| {
+        let key = s.split('=').next().unwrap_or("").trim();
+        let own_safety = key.split('.').any(|part| part == "exits" || part == "eod");
+        LEARNABLE.iter().any(|p| key.starts_with(p)) && !own_safety
+    };
+    match sets.iter().find(|s| !allowed(s)) {
         Some(s) => Err(format!(
             "a learner may only set strategy parameters and entry filters, not `{s}`"
         )),
@@ -116,6 +123,7 @@ where
             to: w.test.1,
             sets,
             tag: format!("w{:03}-{kind}", w.index),
+            train: false,
         })
     };
     let oos = test(learned.sets.clone(), "test")?;
@@ -175,6 +183,8 @@ mod tests {
             "risk.daily_loss_limit=1e9",
             "eod.policy=\"hold\"",
             "data.paths=[]",
+            "strategy.exits.take_profit_pct=0.1",
+            "strategies.0.eod=\"hold\"",
         ] {
             let e = check_learned(&[bad.to_string()]).unwrap_err();
             assert!(e.contains(bad), "{e}");

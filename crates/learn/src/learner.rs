@@ -3,12 +3,13 @@
 use lockstep_core::UnixNanos;
 use rust_decimal::Decimal;
 
-/// One closed round trip of a run: what, when it opened and what it made.
+/// One closed round trip of a run: what, when its entry was decided and what it made.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LotOutcome {
     /// Instrument.
     pub symbol: String,
-    /// Open time of the lot.
+    /// When the entry order was created: the moment the risk engine judged it, so features
+    /// and time buckets learned from the lot are the ones the risk engine will see.
     pub open_ts: UnixNanos,
     /// Net P&L after fees.
     pub net_pnl: Decimal,
@@ -67,7 +68,7 @@ pub trait TrainWindow {
 }
 
 /// The closes of `symbol` delivered at or before `at`, oldest first: what the engine had
-/// seen when it decided an entry filled at `at`.
+/// seen when it decided an entry at `at`.
 pub fn closes_before(bars: &[BarPoint], symbol: &str, at: UnixNanos) -> Vec<f64> {
     bars.iter()
         .filter(|b| b.symbol == symbol && b.end <= at)

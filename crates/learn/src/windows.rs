@@ -108,8 +108,12 @@ pub fn windows(spec: &WindowSpec, bar_times: &[i64]) -> Result<Vec<Window>, Stri
             let at = |i: usize| bar_times.get(i).copied().unwrap_or(last.saturating_add(1));
             let mut out = Vec::new();
             for k in 0.. {
-                let shift = st * k;
-                let train_end = tr + shift;
+                let Some(shift) = st.checked_mul(k) else {
+                    break;
+                };
+                let Some(train_end) = tr.checked_add(shift) else {
+                    break;
+                };
                 if train_end >= bar_times.len() {
                     break;
                 }
@@ -120,13 +124,27 @@ pub fn windows(spec: &WindowSpec, bar_times: &[i64]) -> Result<Vec<Window>, Stri
                 out.push(Window {
                     index: k,
                     train: (UnixNanos(at(train_start)), UnixNanos(at(train_end))),
-                    test: (UnixNanos(at(train_end)), UnixNanos(at(train_end + te))),
+                    test: (
+                        UnixNanos(at(train_end)),
+                        UnixNanos(at(train_end.saturating_add(te))),
+                    ),
                 });
             }
             out
         }
         _ => return Err("train, test and step must all be durations or all bar counts".into()),
     };
+    // A test range with no bar (a data gap) is no window: nothing could be traded in it.
+    let has_bar = |w: &Window| {
+        let i = bar_times.partition_point(|t| *t < w.test.0 .0);
+        bar_times.get(i).is_some_and(|t| *t < w.test.1 .0)
+    };
+    let out: Vec<Window> = out
+        .into_iter()
+        .filter(has_bar)
+        .enumerate()
+        .map(|(index, w)| Window { index, ..w })
+        .collect();
     if out.is_empty() {
         return Err("the data is shorter than one train window plus a test bar".into());
     }
@@ -195,6 +213,21 @@ mod tests {
                 "to the end"
             );
         }
+        // A test range falling in a gap of the data is no window; the rest are renumbered.
+        let gappy: Vec<i64> = (0..100)
+            .filter(|d| !(44..=50).contains(d))
+            .map(|d| d * DAY)
+            .collect();
+        let w = windows(&spec("30d", "7d", "7d", Mode::Rolling), &gappy).unwrap();
+        assert!(
+            w.iter().all(|x| x.test.0 .0 / DAY != 44),
+            "the empty week 44..51 is skipped"
+        );
+        assert_eq!(
+            w.iter().map(|x| x.index).collect::<Vec<_>>(),
+            (0..w.len()).collect::<Vec<_>>()
+        );
+        assert_eq!(w.len(), 9);
         let e = windows(&spec("30d", "7d", "5d", Mode::Rolling), &times).unwrap_err();
         assert!(e.contains("overlap"), "{e}");
         let e = windows(&spec("30d", "7", "7d", Mode::Rolling), &times).unwrap_err();
