@@ -108,6 +108,24 @@ pub(crate) fn data_options(cfg: &Config) -> Result<DataOptions, AppError> {
     })
 }
 
+/// `data.from`, `data.to` and `data.delivered_by` as UTC nanoseconds.
+pub(crate) fn data_bounds(cfg: &Config) -> Result<[Option<i64>; 3], AppError> {
+    let bound = |key: &str, v: &Option<String>| {
+        v.as_deref()
+            .map(|t| {
+                lockstep_data::timeparse::parse_ts_text(t, None)
+                    .map_err(|e| AppError::BadInput(format!("data.{key}: {e}")))
+            })
+            .transpose()
+    };
+    let d = &cfg.data;
+    Ok([
+        bound("from", &d.from)?,
+        bound("to", &d.to)?,
+        bound("delivered_by", &d.delivered_by)?,
+    ])
+}
+
 fn progress_bar(quiet: bool, total: Option<u64>) -> ProgressBar {
     if quiet || !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
@@ -213,16 +231,7 @@ pub fn execute(plan: &RunPlan, argv: Vec<String>) -> Result<BacktestResult, AppE
         strategies,
         journal,
     );
-    let bound = |key: &str, v: &Option<String>| {
-        v.as_deref()
-            .map(|t| {
-                lockstep_data::timeparse::parse_ts_text(t, None)
-                    .map_err(|e| AppError::BadInput(format!("data.{key}: {e}")))
-            })
-            .transpose()
-    };
-    let (from, to) = (bound("from", &cfg.data.from)?, bound("to", &cfg.data.to)?);
-    let by = bound("delivered_by", &cfg.data.delivered_by)?;
+    let [from, to, by] = data_bounds(cfg)?;
     let mut merged = TimeWindow::new(MergedSource::new(sources), from, to).delivered_by(by);
     let (outcome, journal) = match engine.run(&mut merged, &mut |n| pb.set_position(n)) {
         Ok(done) => done,

@@ -12,19 +12,6 @@ pub struct Axis {
     pub values: Vec<String>,
 }
 
-/// Column names of the sweep table that a grid key may not take.
-const RESERVED: [&str; 9] = [
-    "index",
-    "round_trips",
-    "fills",
-    "realized_pnl",
-    "fees",
-    "max_drawdown",
-    "sharpe",
-    "report_hash",
-    "error",
-];
-
 /// Every point of a sweep, numbered from 0.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Grid {
@@ -66,7 +53,7 @@ impl Grid {
             .map(|o| parse_axis(o))
             .collect::<Result<Vec<_>, _>>()?;
         for (i, a) in axes.iter().enumerate() {
-            if RESERVED.contains(&a.key.as_str()) {
+            if a.key == "index" || super::table::FIXED.contains(&a.key.as_str()) {
                 return Err(AppError::BadInput(format!(
                     "--grid {}: the name of a result column; grid keys are config keys",
                     a.key

@@ -64,7 +64,8 @@ const META_POINTS: &str = "lockstep.sweep.points";
 const META_CONFIG: &str = "lockstep.sweep.config";
 const META_KEYS: &str = "lockstep.sweep.keys";
 
-const FIXED: [&str; 8] = [
+/// The result columns after the index and the grid keys.
+pub const FIXED: [&str; 8] = [
     "round_trips",
     "fills",
     "realized_pnl",

@@ -8,7 +8,7 @@ pub mod section;
 
 use crate::config;
 use crate::error::AppError;
-use crate::run::{data_options, execute, RunPlan};
+use crate::run::{data_bounds, data_options, execute, RunPlan};
 use lockstep_core::{BarSource, SymbolTable, UnixNanos};
 use lockstep_data::time_window::TimeWindow;
 use lockstep_data::{open_source, MergedSource};
@@ -87,22 +87,9 @@ fn delivered(
     Ok(out)
 }
 
-/// The config's own `data.from` / `data.to` (a holdout the windows must respect).
-fn user_bounds(cfg: &config::Config) -> Result<(Option<i64>, Option<i64>), AppError> {
-    let bound = |key: &str, v: &Option<String>| {
-        v.as_deref()
-            .map(|t| {
-                lockstep_data::timeparse::parse_ts_text(t, None)
-                    .map_err(|e| AppError::BadInput(format!("data.{key}: {e}")))
-            })
-            .transpose()
-    };
-    Ok((bound("from", &cfg.data.from)?, bound("to", &cfg.data.to)?))
-}
-
 /// Distinct bar open times the config's data delivers inside its own `data.from/to`.
 fn bar_times(args: &WalkforwardArgs, cfg: &config::Config) -> Result<Vec<i64>, AppError> {
-    let (from, to) = user_bounds(cfg)?;
+    let [from, to, _] = data_bounds(cfg)?;
     let mut source = TimeWindow::new(merged(args, cfg)?, from, to);
     let mut symbols = SymbolTable::new();
     let mut times = Vec::new();
@@ -234,7 +221,7 @@ pub fn run_walkforward(args: &WalkforwardArgs) -> Result<WalkforwardResult, AppE
     std::fs::create_dir_all(dir.join("runs"))
         .map_err(|e| AppError::Runtime(format!("{}: {e}", dir.display())))?;
     let initial = cfg.run.initial_cash;
-    let (user_from, user_to) = user_bounds(&cfg)?;
+    let [user_from, user_to, _] = data_bounds(&cfg)?;
     let run = |req: &RunRequest| -> Result<RunStats, String> {
         let mut sets = args.set.clone();
         sets.extend(req.sets.iter().cloned());
