@@ -5,33 +5,37 @@ mod common;
 
 use common::{csv_rows, lockstep, repo};
 
-#[test]
-fn the_daily_loss_limit_blocks_entries_until_the_session_ends_then_resumes() {
+/// sma_cross 3/10 on two SPY one-minute sessions under the NYSE calendar, with `sets`;
+/// returns the temp dir (keep it alive) and the report folder.
+fn spy_3_10(sets: &[&str]) -> (tempfile::TempDir, std::path::PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     let data = repo().join("data/lean_spy_1m_sample.parquet");
-    let o = lockstep(
-        tmp.path(),
-        &[
-            "backtest",
-            "--quiet",
-            "--out",
-            "out",
-            "--data",
-            data.to_str().unwrap(),
-            "--set",
-            "data.calendar=nyse",
-            "--set",
-            "strategy.fast=3",
-            "--set",
-            "strategy.slow=10",
-            "--set",
-            "strategy.qty=10",
-            "--set",
-            "risk.daily_loss_limit=3",
-        ],
-    );
+    let mut args = vec![
+        "backtest",
+        "--quiet",
+        "--out",
+        "out",
+        "--data",
+        data.to_str().unwrap(),
+        "--set",
+        "data.calendar=nyse",
+        "--set",
+        "strategy.fast=3",
+        "--set",
+        "strategy.slow=10",
+    ];
+    for s in sets {
+        args.extend(["--set", s]);
+    }
+    let o = lockstep(tmp.path(), &args);
     assert!(o.status.success(), "{}", common::stderr(&o));
     let out = tmp.path().join("out");
+    (tmp, out)
+}
+
+#[test]
+fn the_daily_loss_limit_blocks_entries_until_the_session_ends_then_resumes() {
+    let (_tmp, out) = spy_3_10(&["strategy.qty=10", "risk.daily_loss_limit=3"]);
     let tripped: Vec<String> = csv_rows(&out, "rejections")
         .into_iter()
         .filter(|r| r["code"] == "daily_loss_limit")
@@ -76,29 +80,7 @@ fn the_daily_loss_limit_blocks_entries_until_the_session_ends_then_resumes() {
 
 #[test]
 fn an_entry_blackout_refuses_entries_inside_its_hours_only() {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = repo().join("data/lean_spy_1m_sample.parquet");
-    let o = lockstep(
-        tmp.path(),
-        &[
-            "backtest",
-            "--quiet",
-            "--out",
-            "out",
-            "--data",
-            data.to_str().unwrap(),
-            "--set",
-            "data.calendar=nyse",
-            "--set",
-            "strategy.fast=3",
-            "--set",
-            "strategy.slow=10",
-            "--set",
-            "risk.entry_blackout=[\"09:30-11:00\", \"14:00-16:00\"]",
-        ],
-    );
-    assert!(o.status.success(), "{}", common::stderr(&o));
-    let out = tmp.path().join("out");
+    let (tmp, out) = spy_3_10(&["risk.entry_blackout=[\"09:30-11:00\", \"14:00-16:00\"]"]);
     let rejections = csv_rows(&out, "rejections");
     assert!(!rejections.is_empty());
     let ny = |ts: &str| {

@@ -56,11 +56,10 @@ impl Learner for FeatureWeights {
             })
             .collect();
         if samples.is_empty() {
-            return Ok(Learned {
-                sets: Vec::new(),
-                digest: "no round trip with 20 bars of history".into(),
-                in_sample: base,
-            });
+            return Ok(Learned::as_is(
+                base,
+                "no round trip with 20 bars of history",
+            ));
         }
         let w = self.fit(&samples);
         let sets = vec![
@@ -77,12 +76,7 @@ impl Learner for FeatureWeights {
             w[2],
             samples.len()
         );
-        let in_sample = train.run(&sets)?;
-        Ok(Learned {
-            sets,
-            digest,
-            in_sample,
-        })
+        Learned::with_sets(train, sets, digest)
     }
 }
 

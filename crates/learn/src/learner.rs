@@ -87,6 +87,32 @@ pub struct Learned {
     pub in_sample: RunStats,
 }
 
+impl Learned {
+    /// Nothing learned: the test window trades the config as it is; `base` is its train
+    /// result.
+    pub fn as_is(base: RunStats, why: impl Into<String>) -> Learned {
+        Learned {
+            sets: Vec::new(),
+            digest: why.into(),
+            in_sample: base,
+        }
+    }
+
+    /// The state `sets`, with its in-sample result: the train window run again with it.
+    pub fn with_sets(
+        train: &dyn TrainWindow,
+        sets: Vec<String>,
+        digest: String,
+    ) -> Result<Learned, String> {
+        let in_sample = train.run(&sets)?;
+        Ok(Learned {
+            sets,
+            digest,
+            in_sample,
+        })
+    }
+}
+
 /// Learns from a train window. Implementations must be deterministic: the same train
 /// window gives the same state.
 pub trait Learner: Sync {

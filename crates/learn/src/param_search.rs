@@ -76,14 +76,13 @@ impl Learner for ParamSearch {
             }
         }
         let Some((_, sets, in_sample)) = best else {
-            return Ok(Learned {
-                sets: Vec::new(),
-                digest: format!(
+            return Ok(Learned::as_is(
+                train.run(&[])?,
+                format!(
                     "no grid point made {} round trips with a defined objective: config as is",
                     self.min_trades
                 ),
-                in_sample: train.run(&[])?,
-            });
+            ));
         };
         Ok(Learned {
             digest: sets.join(" "),

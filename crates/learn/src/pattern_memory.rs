@@ -41,11 +41,7 @@ impl Learner for PatternMemory {
             .filter(|(_, (pnl, n))| *n >= self.min_trades && *pnl < Decimal::ZERO)
             .collect();
         if blocked.is_empty() {
-            return Ok(Learned {
-                sets: Vec::new(),
-                digest: "no losing pattern".into(),
-                in_sample: base,
-            });
+            return Ok(Learned::as_is(base, "no losing pattern"));
         }
         let quoted: Vec<String> = blocked.iter().map(|(p, _)| format!("\"{p}\"")).collect();
         let sets = vec![
@@ -57,12 +53,7 @@ impl Learner for PatternMemory {
             .map(|(p, (pnl, n))| format!("{p} {pnl} over {n}"))
             .collect::<Vec<_>>()
             .join(", ");
-        let in_sample = train.run(&sets)?;
-        Ok(Learned {
-            sets,
-            digest: format!("blocked {digest}"),
-            in_sample,
-        })
+        Learned::with_sets(train, sets, format!("blocked {digest}"))
     }
 }
 

@@ -72,11 +72,7 @@ impl Learner for TimeOfDay {
             .map(|(start, (wins, n))| (start, wins, n))
             .collect();
         if weak.is_empty() {
-            return Ok(Learned {
-                sets: Vec::new(),
-                digest: "no weak bucket".into(),
-                in_sample: base,
-            });
+            return Ok(Learned::as_is(base, "no weak bucket"));
         }
         let labels: Vec<String> = weak
             .iter()
@@ -88,12 +84,7 @@ impl Learner for TimeOfDay {
             .map(|(start, wins, n)| format!("{} {wins}/{n}", self.label(*start)))
             .collect::<Vec<_>>()
             .join(", ");
-        let in_sample = train.run(&sets)?;
-        Ok(Learned {
-            sets,
-            digest: format!("blocked {digest}"),
-            in_sample,
-        })
+        Learned::with_sets(train, sets, format!("blocked {digest}"))
     }
 }
 
