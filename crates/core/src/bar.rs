@@ -1,7 +1,7 @@
 //! OHLCV bars on the hot path, and the bid/ask sides a quote bar adds.
 
 use crate::fixed::Scale;
-use crate::order::Side;
+use crate::side::Side;
 use crate::symbol::SymbolId;
 use crate::time::UnixNanos;
 use rust_decimal::Decimal;

@@ -13,6 +13,7 @@ pub mod instrument;
 pub mod order;
 pub mod order_kind;
 pub mod reason;
+pub mod side;
 pub mod source;
 pub mod symbol;
 pub mod time;
@@ -26,7 +27,7 @@ pub use instrument::{
     Settlement,
 };
 pub use order::{
-    ClientOrderId, Fill, FillId, Liquidity, Order, OrderId, OrderIntent, OrderStatus, Side,
+    ClientOrderId, Fill, FillId, Liquidity, Order, OrderId, OrderIntent, OrderStatus, Origin, Side,
     StrategyId,
 };
 pub use order_kind::{OrderKind, TimeInForce};

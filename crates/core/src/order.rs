@@ -2,35 +2,10 @@
 
 use crate::order_kind::{OrderKind, TimeInForce};
 use crate::reason::ExitReason;
+pub use crate::side::Side;
 use crate::symbol::SymbolId;
 use crate::time::UnixNanos;
 use crate::{Money, Price, Qty};
-use std::fmt;
-
-/// Buy or sell.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Side {
-    /// Buy: closes shorts first, then opens longs.
-    Buy,
-    /// Sell: closes longs first, then opens shorts.
-    Sell,
-}
-
-impl Side {
-    /// `buy` or `sell`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Side::Buy => "buy",
-            Side::Sell => "sell",
-        }
-    }
-}
-
-impl fmt::Display for Side {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// Index of a strategy in the engine (order of the config's strategies).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -86,6 +61,19 @@ impl OrderIntent {
             tif: TimeInForce::Day,
         }
     }
+}
+
+/// Who created an order. Only the engine's own exit machinery (exit manager, EOD guard,
+/// expiry settlement) makes `Engine` orders, and only those skip the risk engine's entry
+/// checks; a strategy's order is `Strategy` whatever exit reason it carries. The engine
+/// crate makes this unforgeable: an approved engine exit can only be built there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub enum Origin {
+    /// A strategy asked for it (always judged by the risk engine).
+    #[default]
+    Strategy,
+    /// The engine's exit manager, EOD guard or settlement sent it (a close; never an entry).
+    Engine,
 }
 
 /// Lifecycle of an order. Legal moves: New -> Accepted | Rejected;
@@ -196,6 +184,8 @@ pub struct Order {
     pub kind: OrderKind,
     /// Day or good-till-cancelled.
     pub tif: TimeInForce,
+    /// Who created it.
+    origin: Origin,
 }
 
 impl Order {
@@ -207,6 +197,7 @@ impl Order {
         intent: &OrderIntent,
         ts: UnixNanos,
         exit_reason: Option<ExitReason>,
+        origin: Origin,
     ) -> Order {
         Order {
             id,
@@ -223,7 +214,18 @@ impl Order {
             exit_reason,
             kind: intent.kind,
             tif: intent.tif,
+            origin,
         }
+    }
+
+    /// Who created it: a strategy, or the engine's own exit machinery.
+    pub fn origin(&self) -> Origin {
+        self.origin
+    }
+
+    /// True for the engine's own closes (exit manager, EOD guard, settlement).
+    pub fn is_engine_exit(&self) -> bool {
+        self.origin == Origin::Engine
     }
 
     /// Current state.
@@ -339,6 +341,7 @@ mod tests {
             &intent,
             UnixNanos(0),
             None,
+            Origin::Strategy,
         );
         assert!(o.transition(Filled, UnixNanos(1)).is_err());
         assert_eq!(o.status(), New);

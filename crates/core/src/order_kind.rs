@@ -1,6 +1,6 @@
 //! Order types and time in force.
 
-use crate::order::Side;
+use crate::side::Side;
 use crate::Price;
 
 /// What kind of order, with its price levels. Levels are exact decimals.

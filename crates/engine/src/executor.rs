@@ -5,8 +5,8 @@ use crate::risk::ApprovedIntent;
 use crate::venue::VenueReport;
 use lockstep_core::order::IllegalTransition;
 use lockstep_core::{
-    ClientOrderId, ExitReason, Fill, FillId, Order, OrderId, OrderStatus, Qty, Side, StrategyId,
-    SymbolId, UnixNanos,
+    ClientOrderId, ExitReason, Fill, FillId, Order, OrderId, OrderStatus, Origin, Qty, Side,
+    StrategyId, SymbolId, UnixNanos,
 };
 use std::collections::BTreeMap;
 
@@ -101,10 +101,12 @@ impl Executor {
             + self.working_qty(it.strategy, it.symbol);
         let reduces =
             (it.side == Side::Sell && pos > Qty::ZERO) || (it.side == Side::Buy && pos < Qty::ZERO);
+        // An exit reason labels a close; an order that opens or adds carries none, whatever
+        // a strategy wrote on it.
         let exit_reason = match it.exit_reason {
-            Some(r) => Some(r),
+            Some(r) if reduces || approved.origin() == Origin::Engine => Some(r),
             None if reduces => Some(ExitReason::Signal),
-            None => None,
+            _ => None,
         };
         let order = Order::new(
             id,
@@ -112,6 +114,7 @@ impl Executor {
             it,
             now,
             exit_reason,
+            approved.origin(),
         );
         *self.working.entry((it.strategy, it.symbol)).or_default() += signed(it.side, it.qty);
         self.live.entry(id).or_insert(order)
@@ -296,13 +299,11 @@ impl Executor {
     }
 
     /// Whether `strategy` has a live order in `symbol` that the engine's exit machinery
-    /// sent (an exit reason other than `signal`): such a position is already being closed.
+    /// sent (origin `Engine`): such a position is already being closed.
     pub fn closing(&self, strategy: StrategyId, symbol: SymbolId) -> bool {
-        self.live.values().any(|o| {
-            o.strategy == strategy
-                && o.symbol == symbol
-                && o.exit_reason.is_some_and(ExitReason::is_managed)
-        })
+        self.live
+            .values()
+            .any(|o| o.strategy == strategy && o.symbol == symbol && o.is_engine_exit())
     }
 
     /// Every strategy's non-zero filled position, in (strategy, symbol) order.

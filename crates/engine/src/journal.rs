@@ -103,6 +103,23 @@ pub enum Entry<'a> {
     Equity(&'a EquityPoint),
     /// The EOD guard ran for a session (date in the exchange time zone) at a time.
     Eod(chrono::NaiveDate, UnixNanos),
+    /// An order was created from an approved intent and handed to the venue (its client
+    /// order id is final): the decision a live journal must hold before the request leaves.
+    Submitted(&'a Order),
+    /// Something a person must look at: a close that could not fill at the session's end
+    /// on a venue with no simulator (escalated at market), an expiry left to the broker.
+    Alert(&'a Alert),
+}
+
+/// A condition the engine cannot resolve by itself and reports instead of hiding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alert {
+    /// When.
+    pub ts: UnixNanos,
+    /// The instrument concerned, if any.
+    pub symbol: Option<SymbolId>,
+    /// What happened and what the engine did about it.
+    pub detail: String,
 }
 
 /// The journal could not record an entry (I/O); the run stops.
@@ -133,6 +150,10 @@ pub struct MemoryJournal {
     pub equity: Vec<EquityPoint>,
     /// When the EOD guard ran, per session.
     pub eod_ran_at: Vec<(chrono::NaiveDate, UnixNanos)>,
+    /// Orders as they were created and handed to the venue.
+    pub submitted: Vec<Order>,
+    /// Alerts.
+    pub alerts: Vec<Alert>,
 }
 
 impl Journal for MemoryJournal {
@@ -144,6 +165,8 @@ impl Journal for MemoryJournal {
             Entry::Rejection(r) => self.rejections.push(r.clone()),
             Entry::Equity(e) => self.equity.push(e.clone()),
             Entry::Eod(d, t) => self.eod_ran_at.push((d, t)),
+            Entry::Submitted(o) => self.submitted.push(o.clone()),
+            Entry::Alert(a) => self.alerts.push(a.clone()),
         }
         Ok(())
     }

@@ -1,10 +1,10 @@
 //! The strategy API: callbacks plus a read-only view of the book and a way to ask for orders.
 
-use crate::chain::{select_atm, select_by_delta, AtmRequest, DeltaRequest};
 use crate::executor::Executor;
-use crate::instruments::Instruments;
 use crate::ledger::Ledger;
 use crate::market::MarketState;
+use crate::options::chain::{select_atm, select_by_delta, AtmRequest, DeltaRequest};
+use crate::options::instruments::Instruments;
 use lockstep_core::{
     Bar, ExitReason, Fill, OrderIntent, OrderKind, Price, Qty, Side, StrategyId, SymbolId,
     SymbolTable, TimeInForce, UnixNanos,

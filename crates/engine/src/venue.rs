@@ -1,4 +1,7 @@
-//! The venue seam: the simulated venue in replay/paper, a broker adapter in live.
+//! The venue seam. [`Venue`] is what any venue does (a broker adapter implements only
+//! that: take orders, withdraw them, report asynchronously); [`SimulatedVenue`] is what only
+//! a simulator does (match on bars, fill crossed levels, settle, force the close's fills).
+//! The loop asks for the simulator part through [`Venue::simulator`] and never tests a mode.
 
 use crate::market::MarketState;
 use lockstep_core::{Bar, Liquidity, Money, Order, OrderId, Price, Qty, RejectCode, UnixNanos};
@@ -61,7 +64,8 @@ pub enum VenueReport {
     },
 }
 
-/// A place orders go. Reports are appended to `out` in the order they happen.
+/// A place orders go. Reports a venue can give at once are appended to `out` in the order
+/// they happen; a broker's later reports reach the loop as inputs.
 pub trait Venue {
     /// Takes a new order (state `New`) at time `now`.
     fn submit(
@@ -72,14 +76,25 @@ pub trait Venue {
         out: &mut Vec<VenueReport>,
     );
 
-    /// A bar was delivered: a simulated venue matches working orders against it.
+    /// Withdraws a working order (the executor already marked it cancelled).
+    fn cancel(&mut self, order: &Order);
+
+    /// The simulator behind this venue, when there is one (replay and paper). A broker
+    /// adapter has none: its fills come from the broker, crossed protective levels are sent
+    /// at market, and a close that cannot fill escalates instead of filling at a made-up
+    /// price.
+    fn simulator(&mut self) -> Option<&mut dyn SimulatedVenue> {
+        None
+    }
+}
+
+/// What only a simulated venue does: it decides fills from bars.
+pub trait SimulatedVenue {
+    /// A bar was delivered: match working orders against it.
     fn on_bar(&mut self, bar: &Bar, out: &mut Vec<VenueReport>);
 
     /// True when orders for `bar.symbol` are working (lets the loop skip idle matching).
     fn has_working(&self, bar: &Bar) -> bool;
-
-    /// Withdraws a working order (the executor already marked it cancelled).
-    fn cancel(&mut self, order: &Order);
 
     /// A session ended: day orders that have worked in it expire (gtc orders, and day
     /// orders that have not seen a bar yet, keep working).
@@ -88,7 +103,7 @@ pub trait Venue {
     /// The exit manager saw a protective level crossed inside the bar just delivered:
     /// fill `order` at `price` (the level, or the open when the bar gapped through it), as
     /// a resting stop (taker) or limit (maker) order would have, stamped `now` (the bar's
-    /// delivery). A live venue sends a market order instead.
+    /// delivery).
     fn fill_triggered(
         &mut self,
         order: &Order,
@@ -108,7 +123,7 @@ pub trait Venue {
     fn settle(&mut self, order: &Order, price: Price, now: UnixNanos, out: &mut Vec<VenueReport>);
 
     /// The session is closing and `order` must not stay open: acknowledge it if it is new
-    /// and fill what is left now at the last known price, marked stale (a live venue escalates and alerts instead).
+    /// and fill what is left now at the last known price, marked stale.
     fn fill_at_close(
         &mut self,
         order: &Order,

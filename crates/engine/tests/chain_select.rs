@@ -9,7 +9,7 @@ use lockstep_core::{
     Bar, BarSource, Calendar, OptionRight, Quote, QuoteSide, Scale, SourceError, SymbolTable,
     UnixNanos,
 };
-use lockstep_engine::chain::{AtmRequest, DeltaRequest, ExpiryRule};
+use lockstep_engine::options::chain::{AtmRequest, DeltaRequest, ExpiryRule};
 use lockstep_engine::{
     Context, Engine, EngineSettings, EodSettings, MemoryJournal, SimClock, SimVenue, Strategy,
 };

@@ -6,7 +6,7 @@ use lockstep_core::{
     StrategyId, SymbolId, UnixNanos,
 };
 use lockstep_engine::executor::Executor;
-use lockstep_engine::exit_rules::{decide, Band, Direction, Levels};
+use lockstep_engine::exits::exit_rules::{decide, Band, Direction, Levels};
 use lockstep_engine::{ExitManager, ExitRules, ExitSettings, Intrabar, TrailDistance, Trailing};
 use proptest::prelude::*;
 

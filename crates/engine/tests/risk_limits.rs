@@ -390,7 +390,7 @@ fn the_entry_cutoff_uses_exchange_time_and_a_timed_streak_pause_ends() {
 }
 
 #[test]
-fn entry_or_exit_is_the_strategys_own_view_and_engine_exits_always_pass() {
+fn entry_or_exit_is_the_strategys_own_view_whatever_its_label() {
     let long = Book::new(100);
     let mut risk = engine(RiskLimits {
         kill_switch: true,
@@ -426,7 +426,8 @@ fn entry_or_exit_is_the_strategys_own_view_and_engine_exits_always_pass() {
     );
     assert_eq!(
         judge(&mut risk, 1, Some(ExitReason::Eod)),
-        None,
-        "the EOD guard's and the exit manager's closes are never refused"
+        Some(RejectCode::KillSwitch),
+        "a strategy's short labelled eod is still an entry: only the engine's own exits \
+         skip the checks (tests/origin_bypass.rs)"
     );
 }

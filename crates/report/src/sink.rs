@@ -222,6 +222,12 @@ impl Journal for ReportJournal {
                 self.summary.equity(e);
                 self.equity.write(&tables::equity_row(e)).map_err(jerr)
             }
+            // The orders table lists orders when they end; a submission adds nothing yet.
+            Entry::Submitted(_) => Ok(()),
+            Entry::Alert(a) => {
+                self.summary.alert(a, names);
+                Ok(())
+            }
         }
     }
 }

@@ -83,6 +83,10 @@ pub struct Summary {
     pub metrics: Metrics,
     /// When the EOD guard ran, per session date (empty without a session calendar).
     pub eod_ran_at: BTreeMap<String, String>,
+    /// Conditions the engine escalated instead of resolving (written only when there are
+    /// some): `<time> <symbol>: <what happened>`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub alerts: Vec<String>,
     /// sha256 of the CSV twins and this file without this field.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub report_hash: Option<String>,
@@ -97,9 +101,17 @@ pub struct SummaryBuilder {
     rejections: BTreeMap<String, u64>,
     metrics: MetricsAcc,
     eod_ran_at: BTreeMap<String, String>,
+    alerts: Vec<String>,
 }
 
 impl SummaryBuilder {
+    /// Adds an alert.
+    pub fn alert(&mut self, a: &lockstep_engine::Alert, names: &lockstep_engine::Names<'_>) {
+        let symbol = a.symbol.map_or("", |s| names.symbols.name(s));
+        self.alerts
+            .push(format!("{} {symbol}: {}", a.ts.to_iso(), a.detail));
+    }
+
     /// Adds an allocation.
     pub fn allocation(&mut self, a: &Allocation) {
         self.round_trips += 1;
@@ -179,6 +191,7 @@ impl SummaryBuilder {
             rejections: self.rejections,
             metrics: self.metrics.finish(o.initial_cash),
             eod_ran_at: self.eod_ran_at,
+            alerts: self.alerts,
             report_hash: None,
         }
     }

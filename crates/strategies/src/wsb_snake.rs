@@ -17,7 +17,7 @@ use chrono::NaiveTime;
 use lockstep_core::{
     dec_serde, Bar, Decimal, OptionRight, OrderKind, Qty, Side, SymbolId, TimeInForce,
 };
-use lockstep_engine::chain::{AtmRequest, ExpiryRule};
+use lockstep_engine::options::chain::{AtmRequest, ExpiryRule};
 use lockstep_engine::{Context, Strategy};
 use serde::Deserialize;
 

@@ -1,4 +1,4 @@
-//! The loop's EOD steps, driven by the guard's timers (see [`crate::eod_guard`]).
+//! The loop's EOD steps, driven by the guard's timers (see [`crate::exits::eod_guard`]).
 //!
 //! At `flatten_at`: record `eod_ran_at`; withdraw the working entries of every strategy
 //! (for `hold` strategies only their `day` entries: a `gtc` entry was asked to outlive the
@@ -11,10 +11,11 @@
 //! value against their underlying's last price, reason `expiry`; a `flatten` position left
 //! after that is an engine error. Day orders expire.
 
-use super::{Engine, EngineError, Route};
+use super::{Engine, EngineError, Pending, Route};
 use crate::clock::Clock;
-use crate::eod_guard::EodGuard;
-use crate::journal::{Entry, Journal};
+use crate::exits::eod_guard::EodGuard;
+use crate::journal::{Alert, Entry, Journal};
+use crate::risk::EngineExit;
 use crate::venue::Venue;
 use lockstep_core::{ExitReason, Order, OrderIntent, Side, StrategyId, SymbolId, TimeInForce};
 use lockstep_core::{Qty, UnixNanos};
@@ -57,11 +58,7 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
         strategy: StrategyId,
         symbol: SymbolId,
     ) -> Result<(), EngineError> {
-        self.cancel_orders(|o| {
-            o.strategy == strategy
-                && o.symbol == symbol
-                && !o.exit_reason.is_some_and(ExitReason::is_managed)
-        })
+        self.cancel_orders(|o| o.strategy == strategy && o.symbol == symbol && !o.is_engine_exit())
     }
 
     /// The guard's flatten step for `session`, whose close is `close`.
@@ -79,7 +76,7 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
         self.cancel_orders(|o| {
             let flattened = flatten.get(o.strategy.0 as usize).copied().unwrap_or(false);
             if flattened {
-                !o.exit_reason.is_some_and(ExitReason::is_managed)
+                !o.is_engine_exit()
             } else {
                 o.exit_reason.is_none() && o.tif == TimeInForce::Day
             }
@@ -102,38 +99,45 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
             } else {
                 Side::Buy
             };
-            self.intents.push(OrderIntent::market(
-                strategy,
-                symbol,
-                side,
-                qty.abs(),
-                Some(ExitReason::Eod),
-            ));
+            self.pending
+                .push(Pending::Engine(EngineExit::new(OrderIntent::market(
+                    strategy,
+                    symbol,
+                    side,
+                    qty.abs(),
+                    Some(ExitReason::Eod),
+                ))));
         }
         Ok(())
     }
 
     /// The session's close: force the `flatten` closes, expire day orders, and fail the run
-    /// if a `flatten` position is still open.
+    /// if a `flatten` position is still open. A venue with no simulator cannot be forced:
+    /// the closes go to it at market and each position still open is an alert.
     pub(super) fn session_close(&mut self, session: chrono::NaiveDate) -> Result<(), EngineError> {
         let now = self.clock.now();
         self.eod_closing = false;
         self.eod_session = Some(session);
         self.eod_close_positions()?;
-        for intent in std::mem::take(&mut self.intents) {
-            self.route(intent, Route::Hold)?;
+        if self.venue.simulator().is_none() {
+            return self.escalate_close(session);
         }
-        let forced = self.executor.live_where(|o| {
-            o.exit_reason.is_some_and(ExitReason::is_managed)
-                && self.must_flatten(o.strategy, o.symbol)
-        });
-        for order in forced {
-            self.venue
-                .fill_at_close(&order, now, &self.market, &mut self.reports);
+        for pending in std::mem::take(&mut self.pending) {
+            self.route(pending, Route::Hold)?;
+        }
+        let forced = self
+            .executor
+            .live_where(|o| o.is_engine_exit() && self.must_flatten(o.strategy, o.symbol));
+        if let Some(sim) = self.venue.simulator() {
+            for order in forced {
+                sim.fill_at_close(&order, now, &self.market, &mut self.reports);
+            }
         }
         self.handle_reports()?;
         self.settle_expired(session)?;
-        self.venue.end_session(now, &mut self.reports);
+        if let Some(sim) = self.venue.simulator() {
+            sim.end_session(now, &mut self.reports);
+        }
         self.handle_reports()?;
         let left = self
             .executor
@@ -145,6 +149,32 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
                 symbol: self.symbols.name(symbol).to_string(),
                 session,
             });
+        }
+        Ok(())
+    }
+
+    /// The close on a venue with no simulator (live): the EOD closes still pending go at
+    /// market, and every position that must be flat but is not yet raises an alert; there
+    /// is no made-up price. Expiring options are left to the broker's settlement.
+    fn escalate_close(&mut self, session: chrono::NaiveDate) -> Result<(), EngineError> {
+        self.process_intents()?;
+        let now = self.clock.now();
+        for (strategy, symbol, qty) in self.executor.strategy_positions() {
+            if !self.must_flatten(strategy, symbol) {
+                continue;
+            }
+            let expiring = self.instruments.expired_by(symbol, session);
+            let detail = if expiring {
+                format!("{qty} still open at its expiry close; left to the broker's settlement")
+            } else {
+                format!("{qty} still open at the session close; its EOD close works at market")
+            };
+            let alert = Alert {
+                ts: now,
+                symbol: Some(symbol),
+                detail,
+            };
+            self.record(Entry::Alert(&alert))?;
         }
         Ok(())
     }
@@ -186,7 +216,10 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
             };
             let intent =
                 OrderIntent::market(strategy, symbol, side, qty.abs(), Some(ExitReason::Expiry));
-            self.route(intent, Route::Settle(price))?;
+            self.route(
+                Pending::Engine(EngineExit::new(intent)),
+                Route::Settle(price),
+            )?;
         }
         // Orders left on expired contracts (a holder's gtc entry) die with them.
         let instruments = &self.instruments;

@@ -88,6 +88,28 @@ impl EodGuard {
             .unwrap_or(false)
     }
 
+    /// The clock stands at `now` (paper and live, where time passes without bars): the
+    /// timers of the session `now` falls in, the first time the clock is seen inside it.
+    pub fn on_clock(&mut self, now: UnixNanos) -> GuardStep {
+        let Some(session) = self.lookup.day_of(now).1 else {
+            return GuardStep::Nothing;
+        };
+        let inside = now.0 >= session.open.0 && now.0 < session.close.0;
+        if !inside || self.current.map(|c| c.date) == Some(session.date) {
+            return GuardStep::Nothing;
+        }
+        self.current = Some(session);
+        GuardStep::Schedule(self.timers(session))
+    }
+
+    fn timers(&self, session: Session) -> SessionTimers {
+        SessionTimers {
+            session: session.date,
+            flatten_at: session.close.plus(-self.settings.before_close),
+            close: session.close,
+        }
+    }
+
     /// For a bar opening at `ts`: the new session's timers when the bar starts one.
     pub fn on_bar(&mut self, ts: UnixNanos) -> GuardStep {
         if let Some(c) = self.current {
@@ -111,11 +133,7 @@ impl EodGuard {
             return GuardStep::Nothing;
         }
         self.current = Some(session);
-        GuardStep::Schedule(SessionTimers {
-            session: session.date,
-            flatten_at: session.close.plus(-self.settings.before_close),
-            close: session.close,
-        })
+        GuardStep::Schedule(self.timers(session))
     }
 }
 

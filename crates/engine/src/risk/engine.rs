@@ -1,112 +1,17 @@
 //! The risk engine: every intent passes here before the executor may act on it.
 //!
-//! [`ApprovedIntent`] can only be made by [`RiskEngine::check`], and the executor accepts
-//! nothing else: an unchecked order is unrepresentable.
+//! [`ApprovedIntent`] can only be made here, and the executor accepts nothing else: an
+//! unchecked order is unrepresentable. A strategy's intent is always judged
+//! ([`RiskEngine::check`]); only an [`EngineExit`] skips the entry checks
+//! ([`RiskEngine::approve_exit`]).
 
+use super::approval::{opened_by, ApprovedIntent, EngineExit, Reservation};
+use super::limits::RiskLimits;
 use crate::executor::Executor;
 use crate::journal::Rejection;
 use crate::ledger::Ledger;
 use crate::market::MarketState;
-use lockstep_core::{ExitReason, Money, OrderIntent, Qty, RejectCode, Side, UnixNanos};
-
-/// Pre-trade limits (all optional; `None` = no limit). They block entries only: an order
-/// that only reduces or closes a position is always approved.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct RiskLimits {
-    /// Largest allowed notional (at the latest close) of the part of an order that opens or
-    /// adds to a position.
-    pub max_order_notional: Option<Money>,
-    /// Largest allowed absolute position per symbol after the order.
-    pub max_position_qty: Option<Qty>,
-    /// Most symbols with an open position at once.
-    pub max_open_positions: Option<u32>,
-    /// Most entries per session.
-    pub max_daily_trades: Option<u32>,
-    /// Largest total entry notional per session.
-    pub max_daily_entry_notional: Option<Money>,
-    /// Entries stop once equity is this far below the session's starting equity
-    /// (realized + unrealized).
-    pub daily_loss_limit: Option<Money>,
-    /// Blocks every entry.
-    pub kill_switch: bool,
-    /// Entries are refused when the instrument's last bar ended more than this many
-    /// seconds ago.
-    pub stale_after_secs: Option<u64>,
-    /// After this many losing round trips in a row, entries pause for the rest of the
-    /// session, or for `loss_streak_pause_secs` when set.
-    pub loss_streak: Option<u32>,
-    /// How long a loss-streak pause lasts (default: the rest of the session).
-    pub loss_streak_pause_secs: Option<u64>,
-    /// After this many venue errors in a row (rejections, timeouts), entries are blocked
-    /// for `cooldown_secs`.
-    pub venue_breaker: Option<VenueBreaker>,
-    /// No new entries at or after this exchange-local time of day.
-    pub entry_cutoff: Option<EntryCutoff>,
-    /// No new entries inside these exchange-local ranges `[start, end)` of the day.
-    pub entry_blackout: Option<EntryBlackout>,
-    /// No new entries whose close-change pattern is listed.
-    pub entry_patterns: Option<EntryPatterns>,
-    /// No new entries whose feature score is below a minimum.
-    pub entry_score: Option<EntryScore>,
-}
-
-/// Patterns of the last `bars` close changes (`U`/`D`/`F`, see
-/// [`lockstep_core::features::pattern`]) in which entries are refused.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EntryPatterns {
-    /// Pattern length.
-    pub bars: usize,
-    /// Refused patterns.
-    pub blocked: std::collections::BTreeSet<String>,
-}
-
-/// A linear score of the 1-, 5- and 20-bar returns ([`lockstep_core::features::returns`]);
-/// entries scoring below `min` are refused. Without 21 closes yet, entries pass.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct EntryScore {
-    /// Weights of the three returns.
-    pub weights: [f64; 3],
-    /// Lowest score an entry may have.
-    pub min: f64,
-}
-
-impl RiskLimits {
-    /// Closes per symbol the market state must keep for these limits (0: none).
-    pub fn history_needed(&self) -> usize {
-        let patterns = self.entry_patterns.as_ref().map_or(0, |p| p.bars + 1);
-        let score = self
-            .entry_score
-            .map_or(0, |_| lockstep_core::features::HISTORY);
-        patterns.max(score)
-    }
-}
-
-/// Times of day in which entries are refused (`entry_blackout`), in the exchange's zone.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EntryBlackout {
-    /// Exchange time zone.
-    pub tz: chrono_tz::Tz,
-    /// `[start, end)` ranges.
-    pub ranges: Vec<(chrono::NaiveTime, chrono::NaiveTime)>,
-}
-
-/// The venue-failure breaker's settings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct VenueBreaker {
-    /// Consecutive venue errors that trip it (> 0).
-    pub errors: u32,
-    /// How long entries stay blocked once it trips.
-    pub cooldown_secs: u64,
-}
-
-/// The entry cutoff: a time of day in the exchange's time zone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct EntryCutoff {
-    /// Exchange time zone.
-    pub tz: chrono_tz::Tz,
-    /// Time of day from which entries are refused (until the local day ends).
-    pub at: chrono::NaiveTime,
-}
+use lockstep_core::{Money, OrderIntent, Origin, Qty, RejectCode, Side, UnixNanos};
 
 /// What the risk engine counts per session.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -116,48 +21,6 @@ struct SessionCounters {
     entries: u32,
     entry_notional: Money,
     paused_by_streak: bool,
-}
-
-/// How much of a move from `before` to `after` opens or adds to a position.
-fn opened_by(before: Qty, after: Qty) -> Qty {
-    let flips = !before.is_zero()
-        && !after.is_zero()
-        && before.is_sign_negative() != after.is_sign_negative();
-    if flips {
-        after.abs()
-    } else {
-        (after.abs() - before.abs()).max(Qty::ZERO)
-    }
-}
-
-/// An intent the risk engine approved. Only this module can construct it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ApprovedIntent {
-    intent: OrderIntent,
-    reserved: Option<Reservation>,
-}
-
-impl ApprovedIntent {
-    /// The approved intent.
-    pub fn intent(&self) -> &OrderIntent {
-        &self.intent
-    }
-
-    /// The daily entry exposure this intent reserved (entries only).
-    pub fn reserved(&self) -> Option<Reservation> {
-        self.reserved
-    }
-}
-
-/// Daily entry exposure held for an approved entry until it fills (then trued up to the
-/// fill's notional) or ends unfilled (then released, and an entry that never filled
-/// stops counting toward `max_daily_trades`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Reservation {
-    session: Option<i64>,
-    qty: Qty,
-    unit: Money,
-    filled: bool,
 }
 
 /// Applies [`RiskLimits`] to intents.
@@ -289,7 +152,27 @@ impl RiskEngine {
         }
     }
 
-    /// Approves `intent` or says why not; approved entries count toward the session limits.
+    /// Approves an engine exit (exit manager, EOD guard, settlement): a close, so no entry
+    /// limit applies, but its quantity, levels and market data must still make sense.
+    pub fn approve_exit(
+        &mut self,
+        exit: EngineExit,
+        now: UnixNanos,
+        market: &MarketState,
+    ) -> Result<ApprovedIntent, Rejection> {
+        let intent = exit.into_intent();
+        sane(&intent, now, market)?;
+        Ok(ApprovedIntent {
+            intent,
+            reserved: None,
+            origin: Origin::Engine,
+        })
+    }
+
+    /// Approves a strategy's `intent` or says why not; approved entries count toward the
+    /// session limits. The intent's exit reason is only a label: an intent that opens or
+    /// adds to a position is an entry and meets every entry check, whatever reason it
+    /// carries.
     /// Positions are judged as they will be once every working order fills, so entries
     /// decided on the same step cannot slip past a limit together.
     pub fn check(
@@ -301,28 +184,7 @@ impl RiskEngine {
         executor: &Executor,
     ) -> Result<ApprovedIntent, Rejection> {
         let reject = |code: RejectCode, detail: String| Rejection::of(&intent, now, code, detail);
-        if intent.qty <= Qty::ZERO {
-            return Err(reject(
-                RejectCode::InvalidQty,
-                format!("quantity {} is not positive", intent.qty),
-            ));
-        }
-        if let Err(why) = intent.kind.check(intent.side) {
-            return Err(reject(RejectCode::InvalidPrice, why));
-        }
-        let Some(mark) = market.mark(intent.symbol) else {
-            return Err(reject(
-                RejectCode::NoMarketData,
-                "no bar seen for this symbol yet".into(),
-            ));
-        };
-        if intent.exit_reason.is_some_and(ExitReason::is_managed) {
-            // The exit manager's and the EOD guard's closes always go through.
-            return Ok(ApprovedIntent {
-                intent,
-                reserved: None,
-            });
-        }
+        let mark = sane(&intent, now, market)?;
         let signed = |q: Qty| match intent.side {
             Side::Buy => q,
             Side::Sell => -q,
@@ -337,6 +199,7 @@ impl RiskEngine {
             return Ok(ApprovedIntent {
                 intent,
                 reserved: None,
+                origin: Origin::Strategy,
             });
         }
         // Position limits judge the whole book as it will be once every working order fills.
@@ -531,6 +394,35 @@ impl RiskEngine {
             unit,
             filled: false,
         });
-        Ok(ApprovedIntent { intent, reserved })
+        Ok(ApprovedIntent {
+            intent,
+            reserved,
+            origin: Origin::Strategy,
+        })
     }
+}
+
+/// Checks every order must pass, entry or exit: a positive quantity, levels that can work,
+/// and a price seen for the instrument (returned: its mark).
+fn sane(
+    intent: &OrderIntent,
+    now: UnixNanos,
+    market: &MarketState,
+) -> Result<lockstep_core::Price, Rejection> {
+    let reject = |code: RejectCode, detail: String| Rejection::of(intent, now, code, detail);
+    if intent.qty <= Qty::ZERO {
+        return Err(reject(
+            RejectCode::InvalidQty,
+            format!("quantity {} is not positive", intent.qty),
+        ));
+    }
+    if let Err(why) = intent.kind.check(intent.side) {
+        return Err(reject(RejectCode::InvalidPrice, why));
+    }
+    market.mark(intent.symbol).ok_or_else(|| {
+        reject(
+            RejectCode::NoMarketData,
+            "no bar seen for this symbol yet".into(),
+        )
+    })
 }

@@ -1,6 +1,6 @@
 //! The exit manager: watches every open position on every bar of its instrument, whoever
 //! opened it, and closes it when an exit rule fires. Rules and their priority are in
-//! [`crate::exit_rules`].
+//! [`crate::exits::exit_rules`].
 //!
 //! Levels for a bar are fixed from what was known before it (entry price, best price and
 //! trailing stop up to the previous bar), so nothing looks ahead. A position is judged on a
@@ -9,9 +9,12 @@
 //! as resting orders would; soft stops and max hold send market orders.
 
 use crate::executor::Executor;
-use crate::exit_rules::TrailDistance;
-use crate::exit_rules::{decide, next_trail, Band, Direction, ExitRules, Fired, Intrabar, Levels};
+use crate::exits::exit_rules::TrailDistance;
+use crate::exits::exit_rules::{
+    decide, next_trail, Band, Direction, ExitRules, Fired, Intrabar, Levels,
+};
 use crate::market::MarketState;
+use crate::risk::EngineExit;
 use lockstep_core::{
     Bar, ExitReason, Fill, Liquidity, OrderIntent, OrderKind, Price, Qty, Side, StrategyId,
     SymbolId, UnixNanos,
@@ -31,8 +34,9 @@ pub struct ExitSettings {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExitOrder {
     /// The closing intent, with its reason: a stop order for hard and trailing stops, a
-    /// limit order for a target, a market order otherwise.
-    pub intent: OrderIntent,
+    /// limit order for a target, a market order otherwise. An engine exit: approved
+    /// without entry checks.
+    pub exit: EngineExit,
     /// Fill inside the current bar at this price and liquidity; `None` = market order.
     pub at: Option<(Price, Liquidity)>,
 }
@@ -270,10 +274,10 @@ impl ExitManager {
                     let intent =
                         OrderIntent::market(strategy, symbol, side, open.abs(), Some(reason));
                     out.push(ExitOrder {
-                        intent: OrderIntent {
+                        exit: EngineExit::new(OrderIntent {
                             kind: kind.unwrap_or_default(),
                             ..intent
-                        },
+                        }),
                         at,
                     });
                 }
@@ -345,7 +349,7 @@ impl ExitManager {
     pub fn on_rejected(&mut self, order: &lockstep_core::Order) {
         let Some(reason) = order
             .exit_reason
-            .filter(|r| r.is_managed() && *r != ExitReason::Eod)
+            .filter(|r| order.is_engine_exit() && *r != ExitReason::Eod)
         else {
             return;
         };

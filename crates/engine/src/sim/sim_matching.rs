@@ -16,7 +16,7 @@
 //! Slippage moves taker fills (market and stop) against the order; limit fills are maker
 //! fills at the level or better and get none.
 
-use crate::sim_venue::FillModel;
+use crate::sim::settings::FillModel;
 use lockstep_core::{Bar, Liquidity, OrderKind, Price, Qty, Side};
 use rust_decimal::{Decimal, RoundingStrategy};
 

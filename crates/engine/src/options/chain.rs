@@ -2,9 +2,9 @@
 //! "the ATM 0DTE call" or "the 30-delta put next Friday". Strategies never build OCC
 //! strings themselves; they describe the contract and the chain picks it.
 
-use crate::black_scholes::{delta, implied_vol, Inputs};
-use crate::instruments::Instruments;
 use crate::market::MarketState;
+use crate::options::black_scholes::{delta, implied_vol, Inputs};
+use crate::options::instruments::Instruments;
 use chrono::{Datelike, Days, NaiveDate, Weekday};
 use lockstep_core::{OptionRight, Price, SymbolId, SymbolTable, UnixNanos};
 use rust_decimal::prelude::ToPrimitive;
@@ -301,7 +301,7 @@ mod tests {
                     r: 0.0,
                     sigma: 0.2,
                 };
-                let mid = crate::black_scholes::price(OptionRight::Call, &i);
+                let mid = crate::options::black_scholes::price(OptionRight::Call, &i);
                 Quoted {
                     strike: Decimal::from(k),
                     mid: Decimal::from_f64_retain(mid).expect("finite").round_dp(4),

@@ -1,58 +1,17 @@
 //! The simulated venue: market, limit, stop and stop-limit orders against bars, with
 //! slippage, a volume participation cap, day/gtc time in force and seeded faults.
-//! The pricing rules themselves live in [`crate::sim_matching`].
+//! The pricing rules themselves live in [`crate::sim::sim_matching`].
 
 use crate::commission::CommissionModel;
 use crate::market::MarketState;
-use crate::sim_faults::{FaultInjector, FaultSettings};
-use crate::sim_matching::{match_bar, Slippage, VolumeBudget};
-use crate::venue::{Venue, VenueReport};
+use crate::sim::settings::{FillModel, QuoteFill, SimSettings};
+use crate::sim::sim_faults::FaultInjector;
+use crate::sim::sim_matching::{match_bar, VolumeBudget};
+use crate::venue::{SimulatedVenue, Venue, VenueReport};
 use lockstep_core::{
     Bar, Liquidity, Money, Order, OrderId, OrderKind, OrderStatus, Price, Qty, RejectCode, Side,
     SymbolId, TimeInForce, UnixNanos,
 };
-use rust_decimal::Decimal;
-
-/// When a market order fills.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum FillModel {
-    /// At the open of the first bar of the instrument that opens at or after submission
-    /// (default; realistic for orders decided on a bar's close).
-    #[default]
-    NextOpen,
-    /// At the close of the latest bar of the instrument, immediately (optimistic: assumes
-    /// the decision and the fill both happen exactly at the close).
-    Close,
-}
-
-/// What a market order pays on a quote bar (options).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum QuoteFill {
-    /// Buys at the ask, sells at the bid (default; what a market order really gets).
-    #[default]
-    BidAsk,
-    /// At the mid of bid and ask; a one-sided quote fills nothing (`no_quote`).
-    Mid,
-}
-
-/// Everything that shapes the simulated venue's fills.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct SimSettings {
-    /// Market order fill model.
-    pub model: FillModel,
-    /// Commission per fill.
-    pub commission: CommissionModel,
-    /// Slippage on taker fills.
-    pub slippage: Slippage,
-    /// Largest fraction of a bar's volume the venue fills (shared by the bar's orders in
-    /// submission order); the rest keeps working. `None` = no cap.
-    pub max_participation: Option<Decimal>,
-    /// Injected faults.
-    pub faults: FaultSettings,
-    /// Market-order price on quote bars. Limit and stop orders always face the side they
-    /// trade against (a buy's levels are judged on the ask, a sell's on the bid).
-    pub quote_fill: QuoteFill,
-}
 
 #[derive(Debug, Clone)]
 struct Working {
@@ -270,6 +229,16 @@ impl Venue for SimVenue {
         self.list(order).push(w);
     }
 
+    fn cancel(&mut self, order: &Order) {
+        self.list(order).retain(|w| w.order_id != order.id);
+    }
+
+    fn simulator(&mut self) -> Option<&mut dyn SimulatedVenue> {
+        Some(self)
+    }
+}
+
+impl SimulatedVenue for SimVenue {
     fn on_bar(&mut self, bar: &Bar, out: &mut Vec<VenueReport>) {
         let Some(mut list) = self.working.get_mut(bar.symbol.index()).map(std::mem::take) else {
             return;
@@ -329,10 +298,6 @@ impl Venue for SimVenue {
         }
         list.retain(|w| w.remaining > Qty::ZERO);
         self.working[bar.symbol.index()] = list;
-    }
-
-    fn cancel(&mut self, order: &Order) {
-        self.list(order).retain(|w| w.order_id != order.id);
     }
 
     fn end_session(&mut self, now: UnixNanos, out: &mut Vec<VenueReport>) {
@@ -453,6 +418,7 @@ impl Venue for SimVenue {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rust_decimal::Decimal;
     use lockstep_core::{ClientOrderId, OrderIntent, Scale, StrategyId, SymbolId};
 
     fn bar(ts: i64, open: i64, close: i64, volume: f64) -> Bar {
@@ -482,6 +448,7 @@ mod tests {
             &intent,
             UnixNanos(10),
             None,
+            lockstep_core::Origin::Strategy,
         )
     }
 

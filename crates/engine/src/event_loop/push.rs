@@ -1,0 +1,99 @@
+//! Push-style driving: a driver that owns the clock (paper and live, or a journal replay)
+//! feeds the loop one input at a time. Inputs are handled in the same `(ts, class, seq)`
+//! order the replay loop uses: queued timers and reports due before an input run first.
+
+use super::{Engine, EngineError};
+use crate::clock::Clock;
+use crate::exits::eod_guard::GuardStep;
+use crate::journal::{Journal, RunOutcome};
+use crate::venue::{Venue, VenueReport};
+use lockstep_core::{Bar, UnixNanos};
+
+/// What an operator may ask of a running loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    /// Withdraw every working entry (orders that are not closes); positions and their
+    /// exits stay as they are. Sent when a session is stopped by hand.
+    CancelEntries,
+}
+
+/// One input, stamped with the time it happens on the driver's clock.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    /// A bar, delivered at or after its close (`bar.end`); it is handled at its close.
+    Bar(Bar),
+    /// A report from a venue that answers asynchronously (a broker's order update).
+    Report(UnixNanos, VenueReport),
+    /// The clock reached this time: timers due by then fire.
+    Tick(UnixNanos),
+    /// An operator command at this time.
+    Command(UnixNanos, Command),
+}
+
+impl Input {
+    /// When the input happens.
+    pub fn ts(&self) -> UnixNanos {
+        match self {
+            Input::Bar(b) => b.end,
+            Input::Report(t, _) | Input::Tick(t) | Input::Command(t, _) => *t,
+        }
+    }
+}
+
+impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
+    /// Starts a pushed run: strategies' `on_start`. Call once before the first [`Self::push`].
+    pub fn begin(&mut self) -> Result<(), EngineError> {
+        self.start()
+    }
+
+    /// Handles one input: first whatever was queued before it (timers, reports), then the
+    /// input itself, then what it made due. The EOD guard schedules the session the clock
+    /// stands in from the calendar, so its timers fire even if no bar ever arrives.
+    pub fn push(&mut self, input: Input) -> Result<(), EngineError> {
+        match input {
+            Input::Bar(bar) => {
+                self.fire_queued(Some(bar.end), false)?;
+                self.step(&bar)
+            }
+            Input::Report(at, report) => {
+                self.arrive(at)?;
+                self.reports.push(report);
+                self.handle_reports()?;
+                self.process_intents()
+            }
+            Input::Tick(at) => {
+                self.arrive(at)?;
+                self.fire_queued(Some(at), true)
+            }
+            Input::Command(at, Command::CancelEntries) => {
+                self.arrive(at)?;
+                self.cancel_orders(|o| o.exit_reason.is_none() && !o.is_engine_exit())?;
+                self.process_intents()
+            }
+        }
+    }
+
+    /// The earliest queued timer or report, if any: when the driver must tick next.
+    pub fn next_due(&self) -> Option<UnixNanos> {
+        self.queue.peek_key().map(|k| k.ts)
+    }
+
+    /// Ends a pushed run: strategies' `on_end`, working orders expire, the last equity row.
+    pub fn conclude(mut self, skipped_rows: u64) -> Result<(RunOutcome, J), EngineError> {
+        self.end()?;
+        Ok(self.finish([skipped_rows, 0, 0]))
+    }
+
+    /// Moves the clock to `at` after firing what was due before it, and schedules the
+    /// session `at` falls in.
+    fn arrive(&mut self, at: UnixNanos) -> Result<(), EngineError> {
+        self.fire_queued(Some(at), false)?;
+        self.clock.advance_to(at);
+        if let Some(guard) = self.eod.as_mut() {
+            if let GuardStep::Schedule(t) = guard.on_clock(at) {
+                self.schedule(t);
+            }
+        }
+        Ok(())
+    }
+}
