@@ -15,6 +15,7 @@ pub mod inspect;
 pub mod merge;
 pub mod open;
 pub mod parquet_source;
+mod price_columns;
 pub mod quote_decode;
 pub mod synth;
 pub mod time_window;

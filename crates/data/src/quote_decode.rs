@@ -3,7 +3,7 @@
 
 use crate::decode::{DecodedBatch, QuoteBatch};
 use crate::error::DataError;
-use crate::parquet_source::decode_price;
+use crate::price_columns::decode_price;
 use arrow_array::{Array, ArrayRef};
 use lockstep_core::Scale;
 use std::collections::BTreeMap;
