@@ -9,7 +9,9 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use lockstep_core::{BarSource, Interval, Scale, UnixNanos};
 use lockstep_data::time_window::TimeWindow;
 use lockstep_data::{open_source, DataOptions, MergedSource};
-use lockstep_engine::{Engine, EngineError, EngineSettings, EquityMode, SimClock, SimVenue};
+use lockstep_engine::{
+    Engine, EngineError, EngineSettings, EquityMode, NamedStrategy, SimClock, SimVenue,
+};
 use lockstep_report::{ReportJournal, ReportPaths, RunFacts, Summary};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -81,7 +83,8 @@ fn load_config(args: &BacktestArgs) -> Result<Config, AppError> {
     })
 }
 
-pub(crate) fn data_options(cfg: &Config) -> Result<DataOptions, AppError> {
+/// How to read the data files of `cfg`.
+pub fn data_options(cfg: &Config) -> Result<DataOptions, AppError> {
     let calendar = lockstep_core::Calendar::from_name(&cfg.data.calendar).ok_or_else(|| {
         AppError::BadInput(format!(
             "data.calendar: unknown calendar `{}` (known: 24x7, nyse)",
@@ -173,22 +176,46 @@ pub fn run_backtest(args: &BacktestArgs, argv: Vec<String>) -> Result<BacktestRe
     execute(&plan, argv)
 }
 
-/// Runs a planned backtest and writes its report folder.
-pub fn execute(plan: &RunPlan, argv: Vec<String>) -> Result<BacktestResult, AppError> {
-    let started = Instant::now();
-    let started_utc = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
-    let cfg = &plan.cfg;
+/// What the engine of a run is built from: the same for replay, paper and live.
+pub struct EngineParts {
+    /// Engine settings (run id, cash, risk, EOD, exits).
+    pub settings: EngineSettings,
+    /// The simulated venue (replay and paper).
+    pub venue: SimVenue,
+    /// The strategies with their names.
+    pub strategies: Vec<NamedStrategy>,
+}
+
+/// Builds the engine's parts from a validated config; `run_id` prefixes client order ids.
+pub fn engine_parts(cfg: &Config, run_id: &str) -> Result<EngineParts, AppError> {
     let plans = safety::build_strategies(cfg)?;
     let venue = SimVenue::with_settings(safety::sim_settings(cfg)?);
     let exits = safety::exit_settings(cfg, &plans)?;
     let eod = safety::eod_settings(cfg, &plans)?;
     let strategies = plans.into_iter().map(|p| p.strategy).collect();
-    let opts = data_options(cfg)?;
-    let paths = config::data_paths(cfg, plan.config_path.as_deref(), &plan.data);
-    let mut sources: Vec<Box<dyn BarSource>> = Vec::new();
-    for p in &paths {
-        sources.push(open_source(p, &opts)?);
-    }
+    let settings = EngineSettings {
+        run_id: run_id.to_string(),
+        initial_cash: cfg.run.initial_cash,
+        equity: match cfg.report.equity {
+            EquitySetting::Session => EquityMode::Session,
+            EquitySetting::Bar => EquityMode::Bar,
+        },
+        risk: safety::risk_limits(cfg)?,
+        eod,
+        exits,
+        indexes: cfg.data.indexes.clone(),
+    };
+    Ok(EngineParts {
+        settings,
+        venue,
+        strategies,
+    })
+}
+
+/// The run's name: `--name`, `run.name`, the config's stem, or `default`; checked to be a
+/// usable folder name.
+pub fn run_name(plan: &RunPlan) -> Result<String, AppError> {
+    let cfg = &plan.cfg;
     let name = plan
         .name
         .clone()
@@ -205,18 +232,26 @@ pub fn execute(plan: &RunPlan, argv: Vec<String>) -> Result<BacktestResult, AppE
             "run name `{name}` must be non-empty, without slashes or a leading dot"
         )));
     }
-    let settings = EngineSettings {
-        run_id: name.clone(),
-        initial_cash: cfg.run.initial_cash,
-        equity: match cfg.report.equity {
-            EquitySetting::Session => EquityMode::Session,
-            EquitySetting::Bar => EquityMode::Bar,
-        },
-        risk: safety::risk_limits(cfg)?,
-        eod,
-        exits,
-        indexes: cfg.data.indexes.clone(),
-    };
+    Ok(name)
+}
+
+/// Runs a planned backtest and writes its report folder.
+pub fn execute(plan: &RunPlan, argv: Vec<String>) -> Result<BacktestResult, AppError> {
+    let started = Instant::now();
+    let started_utc = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
+    let cfg = &plan.cfg;
+    let EngineParts {
+        settings,
+        venue,
+        strategies,
+    } = engine_parts(cfg, &run_name(plan)?)?;
+    let name = settings.run_id.clone();
+    let opts = data_options(cfg)?;
+    let paths = config::data_paths(cfg, plan.config_path.as_deref(), &plan.data);
+    let mut sources: Vec<Box<dyn BarSource>> = Vec::new();
+    for p in &paths {
+        sources.push(open_source(p, &opts)?);
+    }
     let total = lockstep_data::open::row_count_hint(&paths);
     let pb = progress_bar(plan.quiet, total);
     let dir = plan

@@ -119,6 +119,38 @@ pub enum RejectCode {
 }
 
 impl RejectCode {
+    /// Every code, in declaration order.
+    pub const ALL: [RejectCode; 23] = [
+        RejectCode::InvalidQty,
+        RejectCode::NoMarketData,
+        RejectCode::MaxOrderNotional,
+        RejectCode::MaxPositionQty,
+        RejectCode::VenueRejected,
+        RejectCode::KillSwitch,
+        RejectCode::MaxOpenPositions,
+        RejectCode::MaxDailyTrades,
+        RejectCode::MaxDailyExposure,
+        RejectCode::DailyLossLimit,
+        RejectCode::StaleData,
+        RejectCode::EodCutoff,
+        RejectCode::LossStreak,
+        RejectCode::InvalidPrice,
+        RejectCode::VenueBreaker,
+        RejectCode::EntryCutoff,
+        RejectCode::ExitNotInProfit,
+        RejectCode::NoQuote,
+        RejectCode::NotTradable,
+        RejectCode::ExitPending,
+        RejectCode::EntryBlackout,
+        RejectCode::EntryPattern,
+        RejectCode::EntryScore,
+    ];
+
+    /// The code whose report name is `name`.
+    pub fn parse(name: &str) -> Option<RejectCode> {
+        RejectCode::ALL.into_iter().find(|c| c.as_str() == name)
+    }
+
     /// The stable snake_case name used in reports.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -73,6 +73,16 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
         }
     }
 
+    /// The id of the instrument `name` (interned on first use), for a driver building bars.
+    pub fn symbol(&mut self, name: &str) -> lockstep_core::SymbolId {
+        self.symbols.intern(name)
+    }
+
+    /// The engine's symbol table.
+    pub fn symbols(&self) -> &lockstep_core::SymbolTable {
+        &self.symbols
+    }
+
     /// The earliest queued timer or report, if any: when the driver must tick next.
     pub fn next_due(&self) -> Option<UnixNanos> {
         self.queue.peek_key().map(|k| k.ts)

@@ -418,8 +418,8 @@ impl SimulatedVenue for SimVenue {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rust_decimal::Decimal;
     use lockstep_core::{ClientOrderId, OrderIntent, Scale, StrategyId, SymbolId};
+    use rust_decimal::Decimal;
 
     fn bar(ts: i64, open: i64, close: i64, volume: f64) -> Bar {
         Bar {

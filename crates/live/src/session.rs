@@ -1,0 +1,203 @@
+//! A journaled session: the engine driven one input at a time, with every input made
+//! durable before the loop consumes it and every decision made durable before any request
+//! it implies leaves the process (one transaction, so one fsync, per step).
+
+use crate::journal::{JournalStore, JournalStoreError, NewRecord, RecordKind};
+use crate::records::{decision_json, input_record};
+use lockstep_core::{SymbolId, UnixNanos};
+use lockstep_engine::{
+    Engine, EngineError, Entry, Input, Journal, JournalError, Names, RunOutcome, SimClock, Venue,
+};
+use std::cell::RefCell;
+use std::rc::Rc;
+
+/// A journal that writes each decision as a canonical JSON line into a shared buffer and
+/// passes the entry on to `inner` (the report writer).
+pub struct Tee<J> {
+    inner: J,
+    out: Rc<RefCell<Vec<(i64, String)>>>,
+}
+
+impl<J> Tee<J> {
+    /// A tee in front of `inner`; decisions collect in `out` as (engine time, JSON).
+    pub fn new(inner: J, out: Rc<RefCell<Vec<(i64, String)>>>) -> Self {
+        Tee { inner, out }
+    }
+
+    /// The journal behind the tee.
+    pub fn into_inner(self) -> J {
+        self.inner
+    }
+}
+
+fn entry_ts(entry: &Entry<'_>) -> i64 {
+    match entry {
+        Entry::Submitted(o) => o.created_ts.0,
+        Entry::Order(o) => o.updated_ts.0,
+        Entry::Fill(f) => f.ts.0,
+        Entry::Allocation(a) => a.close_ts.0,
+        Entry::Rejection(r) => r.ts.0,
+        Entry::Equity(e) => e.ts.0,
+        Entry::Eod(_, t) => t.0,
+        Entry::Alert(a) => a.ts.0,
+    }
+}
+
+impl<J: Journal> Journal for Tee<J> {
+    fn record(&mut self, entry: Entry<'_>, names: &Names<'_>) -> Result<(), JournalError> {
+        self.out
+            .borrow_mut()
+            .push((entry_ts(&entry), decision_json(&entry, names)));
+        self.inner.record(entry, names)
+    }
+}
+
+/// Why a session step failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    /// The journal could not be written (the session must stop: nothing unjournaled may
+    /// happen).
+    #[error(transparent)]
+    Journal(#[from] JournalStoreError),
+    /// The engine stopped.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+}
+
+/// The engine of a session with its write-ahead journal.
+pub struct Session<V: Venue, J: Journal> {
+    engine: Engine<V, SimClock, Tee<J>>,
+    decisions: Rc<RefCell<Vec<(i64, String)>>>,
+    store: Option<JournalStore>,
+    inputs: u64,
+}
+
+impl<V: Venue, J: Journal> Session<V, J> {
+    /// Wraps `make(tee)`, an engine built around the tee journal this session hands it;
+    /// `store` is the journal (none for a replay, which only compares).
+    pub fn new(
+        make: impl FnOnce(Tee<J>) -> Engine<V, SimClock, Tee<J>>,
+        inner: J,
+        store: Option<JournalStore>,
+    ) -> Self {
+        let decisions = Rc::new(RefCell::new(Vec::new()));
+        let engine = make(Tee::new(inner, decisions.clone()));
+        Session {
+            engine,
+            decisions,
+            store,
+            inputs: 0,
+        }
+    }
+
+    /// Starts the strategies; their first decisions are journaled.
+    pub fn begin(&mut self, at: UnixNanos) -> Result<Vec<(i64, String)>, SessionError> {
+        self.append(&[NewRecord::new(
+            at.0,
+            RecordKind::Session,
+            r#"{"event":"begin"}"#,
+        )])?;
+        self.engine.begin()?;
+        self.flush_decisions()
+    }
+
+    /// The id of `name` in the engine's symbol table (interned on first use).
+    pub fn symbol(&mut self, name: &str) -> SymbolId {
+        self.engine.symbol(name)
+    }
+
+    /// Journals `input` (durably), hands it to the loop, then journals the decisions it
+    /// produced (durably) and returns them. Requests to a broker are sent only after this
+    /// returns.
+    pub fn feed(&mut self, input: Input) -> Result<Vec<(i64, String)>, SessionError> {
+        let record = input_record(&input, self.engine.symbols());
+        self.append(&[record])?;
+        self.inputs += 1;
+        self.engine.push(input)?;
+        self.flush_decisions()
+    }
+
+    /// When the loop must be ticked next (a queued timer), if ever.
+    pub fn next_due(&self) -> Option<UnixNanos> {
+        self.engine.next_due()
+    }
+
+    /// Inputs consumed so far.
+    pub fn inputs(&self) -> u64 {
+        self.inputs
+    }
+
+    /// Ends the session at `at`: strategies' `on_end`, working orders expire, the last
+    /// equity row; all journaled. Returns the totals, the report writer and the last
+    /// decisions (the final ledger last).
+    pub fn conclude(mut self, at: UnixNanos) -> Result<Concluded<J>, SessionError> {
+        self.append(&[NewRecord::new(
+            at.0,
+            RecordKind::Session,
+            r#"{"event":"end"}"#,
+        )])?;
+        let Session {
+            engine,
+            decisions,
+            mut store,
+            ..
+        } = self;
+        let (outcome, tee) = engine.conclude(0)?;
+        let mut last: Vec<(i64, String)> = decisions.borrow_mut().drain(..).collect();
+        last.push((at.0, outcome_json(&outcome)));
+        let records: Vec<NewRecord> = last
+            .iter()
+            .map(|(ts, body)| NewRecord::new(*ts, RecordKind::Decision, body.clone()))
+            .collect();
+        if let Some(store) = store.as_mut() {
+            store.append(&records)?;
+        }
+        Ok(Concluded {
+            outcome,
+            journal: tee.into_inner(),
+            last: last.into_iter().map(|d| d.1).collect(),
+        })
+    }
+
+    fn flush_decisions(&mut self) -> Result<Vec<(i64, String)>, SessionError> {
+        let made: Vec<(i64, String)> = self.decisions.borrow_mut().drain(..).collect();
+        let records: Vec<NewRecord> = made
+            .iter()
+            .map(|(ts, body)| NewRecord::new(*ts, RecordKind::Decision, body.clone()))
+            .collect();
+        self.append(&records)?;
+        Ok(made)
+    }
+
+    fn append(&mut self, records: &[NewRecord]) -> Result<(), SessionError> {
+        if let (Some(store), false) = (self.store.as_mut(), records.is_empty()) {
+            store.append(records)?;
+        }
+        Ok(())
+    }
+}
+
+/// What a concluded session leaves.
+pub struct Concluded<J> {
+    /// The run's totals.
+    pub outcome: RunOutcome,
+    /// The report writer.
+    pub journal: J,
+    /// The decisions made while concluding, the final ledger last.
+    pub last: Vec<String>,
+}
+
+/// The final ledger of a session as a canonical JSON line.
+pub fn outcome_json(o: &RunOutcome) -> String {
+    serde_json::json!({
+        "final": {
+            "orders": o.orders, "fills": o.fills, "cash": o.final_cash.to_string(),
+            "equity": o.final_equity.to_string(), "realized_pnl": o.realized_pnl.to_string(),
+            "fees": o.fees.to_string(),
+            "open": o.open_positions.iter().map(|p| serde_json::json!([
+                o.symbols.name(p.symbol), p.qty.to_string(), p.avg_price.to_string()
+            ])).collect::<Vec<_>>(),
+        }
+    })
+    .to_string()
+}
