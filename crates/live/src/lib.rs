@@ -3,9 +3,10 @@
 //! risk, executor, exits, EOD and ledger are the engine's, unchanged.
 //!
 //! Find the parts by name: [`time_source`] (wall and test clocks), [`wire`] (Alpaca's JSON
-//! shapes), [`journal`] (the SQLite write-ahead journal), [`records`] (what a session journals), [`session`] (the
-//! engine driven one input at a time, journaled), [`replay`] (journal -> replay parity).
+//! shapes), [`journal`] (the SQLite write-ahead journal), [`fake`] (a loopback Alpaca fake
+//! for tests and demos).
 
+pub mod fake;
 pub mod journal;
 pub mod records;
 pub mod replay;

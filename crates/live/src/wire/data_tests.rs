@@ -124,3 +124,18 @@ fn rest_bars_shapes() {
         parse_symbol_bars_response(r#"{"symbol":"X","bars":null,"next_page_token":null}"#).unwrap();
     assert!(empty.bars.is_empty());
 }
+
+#[test]
+fn truncated_and_corrupted_frames_never_panic() {
+    let base = r#"[{"T":"b","S":"SPY","o":388.985,"h":389.13,"l":388.975,"c":389.12,"v":49378,"t":"2021-02-22T19:15:00Z","n":461,"vw":389.062639},{"T":"subscription","bars":["SPY"]}]"#;
+    for cut in 0..base.len() {
+        if let Some(prefix) = base.get(..cut) {
+            assert!(parse_data_frame(prefix).is_err());
+        }
+    }
+    for i in 0..base.len() {
+        let mut b = base.as_bytes().to_vec();
+        b[i] ^= 0x5a;
+        let _ = parse_data_frame(&String::from_utf8_lossy(&b));
+    }
+}

@@ -235,6 +235,19 @@ mod tests {
     }
 
     #[test]
+    fn truncated_and_corrupted_frames_never_panic() {
+        let base = FILL.as_bytes();
+        for cut in 0..base.len() {
+            assert!(parse_trade_update(&base[..cut]).is_err());
+        }
+        for i in 0..base.len() {
+            let mut b = base.to_vec();
+            b[i] ^= 0x5a;
+            let _ = parse_trade_update(&b);
+        }
+    }
+
+    #[test]
     fn client_requests() {
         let r = parse_stream_request(
             br#"{"action":"authenticate","data":{"key_id":"k","secret_key":"s"}}"#,
