@@ -76,9 +76,12 @@ pub enum Origin {
     Engine,
 }
 
-/// Lifecycle of an order. Legal moves: New -> Accepted | Rejected;
-/// Accepted -> PartiallyFilled | Filled | Cancelled | Expired;
-/// PartiallyFilled -> PartiallyFilled | Filled | Cancelled | Expired.
+/// Lifecycle of an order. Legal moves: New -> Accepted | Rejected | PendingCancel;
+/// Accepted -> PartiallyFilled | Filled | Cancelled | Expired | PendingCancel;
+/// PartiallyFilled -> PartiallyFilled | Filled | Cancelled | Expired | PendingCancel;
+/// PendingCancel -> PendingCancel (a partial fill) | Filled | Cancelled | Expired | Rejected.
+/// `PendingCancel` exists only on venues that confirm cancels later (a broker): the order
+/// may still fill until the venue says it is cancelled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum OrderStatus {
     /// Created by the executor, not yet acknowledged.
@@ -95,6 +98,8 @@ pub enum OrderStatus {
     Rejected,
     /// Expired unfilled (terminal).
     Expired,
+    /// A cancel was sent to a venue that confirms later; fills may still arrive.
+    PendingCancel,
 }
 
 impl OrderStatus {
@@ -108,6 +113,7 @@ impl OrderStatus {
             OrderStatus::Cancelled => "cancelled",
             OrderStatus::Rejected => "rejected",
             OrderStatus::Expired => "expired",
+            OrderStatus::PendingCancel => "pending_cancel",
         }
     }
 
@@ -137,6 +143,14 @@ impl OrderStatus {
                 | (PartiallyFilled, Filled)
                 | (PartiallyFilled, Cancelled)
                 | (PartiallyFilled, Expired)
+                | (New, PendingCancel)
+                | (Accepted, PendingCancel)
+                | (PartiallyFilled, PendingCancel)
+                | (PendingCancel, PendingCancel)
+                | (PendingCancel, Filled)
+                | (PendingCancel, Cancelled)
+                | (PendingCancel, Expired)
+                | (PendingCancel, Rejected)
         )
     }
 }
@@ -323,13 +337,14 @@ mod tests {
             Cancelled,
             Rejected,
             Expired,
+            PendingCancel,
         ];
         let legal: Vec<_> = all
             .iter()
             .flat_map(|a| all.iter().map(move |b| (*a, *b)))
             .filter(|(a, b)| a.can_become(*b))
             .collect();
-        assert_eq!(legal.len(), 10);
+        assert_eq!(legal.len(), 18);
         for t in [Filled, Cancelled, Rejected, Expired] {
             assert!(t.is_terminal());
             assert!(all.iter().all(|to| !t.can_become(*to)));

@@ -51,6 +51,14 @@ pub enum ReportEffect {
     Rejected(Order, String),
     /// The venue took the working order off its book unfilled, for the given code.
     Withdrawn(Order, lockstep_core::RejectCode, String),
+    /// The venue confirmed the order off its book unfilled; `asked` when the engine had
+    /// asked for the cancel (otherwise the venue cancelled it by itself).
+    Cancelled {
+        /// The order, now cancelled.
+        order: Order,
+        /// Whether the engine asked for it.
+        asked: bool,
+    },
 }
 
 /// Owns every live order of the run. Orders that reach a terminal state move to a
@@ -136,10 +144,25 @@ impl Executor {
     pub fn on_report(&mut self, report: &VenueReport) -> Result<ReportEffect, ExecError> {
         match report {
             VenueReport::Accepted { order_id, ts } => {
-                self.order_mut(*order_id)?
-                    .transition(OrderStatus::Accepted, *ts)
-                    .map_err(illegal)?;
+                let o = self.order_mut(*order_id)?;
+                // An acknowledgement that crossed our cancel changes nothing.
+                if o.status() != OrderStatus::PendingCancel {
+                    o.transition(OrderStatus::Accepted, *ts).map_err(illegal)?;
+                }
                 Ok(ReportEffect::None)
+            }
+            VenueReport::Cancelled { order_id, ts } => {
+                let o = self.order_mut(*order_id)?;
+                let asked = o.status() == OrderStatus::PendingCancel;
+                if o.status() == OrderStatus::New {
+                    o.transition(OrderStatus::Accepted, *ts).map_err(illegal)?;
+                }
+                o.transition(OrderStatus::Cancelled, *ts).map_err(illegal)?;
+                let o = o.clone();
+                *self.working.entry((o.strategy, o.symbol)).or_default() -=
+                    signed(o.side, o.remaining());
+                self.retire_if_done(*order_id);
+                Ok(ReportEffect::Cancelled { order: o, asked })
             }
             VenueReport::Expired { order_id, ts } => {
                 let o = self.order_mut(*order_id)?;
@@ -195,6 +218,8 @@ impl Executor {
                 }
                 let next = if *qty == o.remaining() {
                     OrderStatus::Filled
+                } else if o.status() == OrderStatus::PendingCancel {
+                    OrderStatus::PendingCancel
                 } else {
                     OrderStatus::PartiallyFilled
                 };
@@ -265,20 +290,30 @@ impl Executor {
     }
 
     /// Cancels every live order for which `which` is true and returns them, so the venue
-    /// can withdraw them too.
+    /// can withdraw them too. With `at_once` (a simulator) they are cancelled now; otherwise
+    /// they become `PendingCancel` and stay live (still counted as working, since they may
+    /// fill) until the venue confirms. Orders already pending cancel are left alone.
     pub fn cancel_where(
         &mut self,
         now: UnixNanos,
+        at_once: bool,
         which: impl Fn(&Order) -> bool,
     ) -> Result<Vec<Order>, ExecError> {
         let ids: Vec<OrderId> = self
             .live
             .values()
-            .filter(|o| which(o))
+            .filter(|o| o.status() != OrderStatus::PendingCancel && which(o))
             .map(|o| o.id)
             .collect();
         let mut cancelled = Vec::with_capacity(ids.len());
         for id in &ids {
+            if !at_once {
+                let o = self.order_mut(*id)?;
+                o.transition(OrderStatus::PendingCancel, now)
+                    .map_err(illegal)?;
+                cancelled.push(o.clone());
+                continue;
+            }
             if let Some(mut o) = self.live.remove(id) {
                 if o.status() == OrderStatus::New {
                     o.transition(OrderStatus::Accepted, now).map_err(illegal)?;

@@ -38,6 +38,14 @@ pub enum VenueReport {
         /// Why, in words.
         detail: String,
     },
+    /// The venue confirms an order is off its book unfilled (the cancel the engine asked
+    /// for, or one the venue made itself, e.g. an immediate-or-cancel remainder).
+    Cancelled {
+        /// Order.
+        order_id: OrderId,
+        /// When.
+        ts: UnixNanos,
+    },
     /// A day order's session ended before it filled.
     Expired {
         /// Order.
@@ -76,8 +84,16 @@ pub trait Venue {
         out: &mut Vec<VenueReport>,
     );
 
-    /// Withdraws a working order (the executor already marked it cancelled).
+    /// Withdraws a working order. A venue that cancels at once (a simulator) gets orders the
+    /// executor already marked cancelled; one that confirms later gets orders marked
+    /// `PendingCancel` and answers with [`VenueReport::Cancelled`] or a fill.
     fn cancel(&mut self, order: &Order);
+
+    /// Whether a cancel takes effect at once (true for a simulator) or only when the venue
+    /// confirms it (a broker, where a fill may win the race).
+    fn cancels_at_once(&self) -> bool {
+        true
+    }
 
     /// The simulator behind this venue, when there is one (replay and paper). A broker
     /// adapter has none: its fills come from the broker, crossed protective levels are sent

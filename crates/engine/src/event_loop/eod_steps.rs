@@ -43,9 +43,12 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
         which: impl Fn(&Order) -> bool,
     ) -> Result<(), EngineError> {
         let now = self.clock.now();
-        for order in self.executor.cancel_where(now, which)? {
+        let at_once = self.venue.cancels_at_once();
+        for order in self.executor.cancel_where(now, at_once, which)? {
             self.venue.cancel(&order);
-            self.risk.on_unfilled(order.id);
+            if at_once {
+                self.risk.on_unfilled(order.id);
+            }
         }
         self.flush_orders()?;
         Ok(())

@@ -156,6 +156,13 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
                     };
                     self.record(Entry::Rejection(&rej))?;
                 }
+                ReportEffect::Cancelled { order, asked } => {
+                    self.risk.on_unfilled(order.id);
+                    if !asked {
+                        // The venue dropped an engine exit by itself: ask again next bar.
+                        self.exits.on_rejected(&order);
+                    }
+                }
                 ReportEffect::Fill(fill) => {
                     let mut allocations = std::mem::take(&mut self.allocations);
                     let m = self.ledger.multiplier(fill.symbol);
