@@ -74,6 +74,9 @@ pub fn report_json(r: &VenueReport) -> Value {
         VenueReport::Expired { order_id, ts } => {
             json!({"type": "expired", "order": order_id.0, "ts": ts.0})
         }
+        VenueReport::Cancelled { order_id, ts } => {
+            json!({"type": "cancelled", "order": order_id.0, "ts": ts.0})
+        }
         VenueReport::Fill {
             order_id,
             ts,
@@ -203,6 +206,7 @@ pub fn decode_report(v: &Value, seq: u64) -> Result<VenueReport, DecodeError> {
     Ok(match text(v, "type", seq)? {
         "accepted" => VenueReport::Accepted { order_id, ts },
         "expired" => VenueReport::Expired { order_id, ts },
+        "cancelled" => VenueReport::Cancelled { order_id, ts },
         "rejected" => VenueReport::Rejected {
             order_id,
             ts,

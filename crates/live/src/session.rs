@@ -62,6 +62,9 @@ pub enum SessionError {
     /// The engine stopped.
     #[error(transparent)]
     Engine(#[from] EngineError),
+    /// The async runtime could not start.
+    #[error("runtime: {0}")]
+    Runtime(String),
 }
 
 /// The engine of a session with its write-ahead journal.
@@ -115,6 +118,25 @@ impl<V: Venue, J: Journal> Session<V, J> {
         self.inputs += 1;
         self.engine.push(input)?;
         self.flush_decisions()
+    }
+
+    /// Journals something the loop does not consume (a raw frame, a bar correction) so it
+    /// is kept and counted.
+    pub fn note(
+        &mut self,
+        ts: UnixNanos,
+        kind: RecordKind,
+        body: String,
+    ) -> Result<(), SessionError> {
+        self.append(&[NewRecord::new(ts.0, kind, body)])
+    }
+
+    /// Sets a journal meta key (no-op without a journal).
+    pub fn set_meta(&mut self, key: &str, value: &str) -> Result<(), SessionError> {
+        if let Some(store) = self.store.as_mut() {
+            store.set_meta(key, value)?;
+        }
+        Ok(())
     }
 
     /// When the loop must be ticked next (a queued timer), if ever.

@@ -38,13 +38,21 @@ impl WarpClock {
         }
     }
 
+    /// A clock that read `start` at the real instant `anchor_unix_nanos` (system time) and
+    /// has run at `speed` since: two processes given the same three values agree on the
+    /// time (a fake broker and a session under test).
+    pub fn since(start: UnixNanos, speed: f64, anchor_unix_nanos: i64) -> Self {
+        let elapsed = (system_nanos() - anchor_unix_nanos).max(0) as f64;
+        let c = WarpClock::new(start, speed);
+        WarpClock {
+            start: start.plus((elapsed * c.speed) as i64),
+            ..c
+        }
+    }
+
     /// The real wall clock (from the system time, at speed 1).
     pub fn real() -> Self {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
-            .unwrap_or(0);
-        WarpClock::new(UnixNanos(now), 1.0)
+        WarpClock::new(UnixNanos(system_nanos()), 1.0)
     }
 
     /// How many clock nanoseconds pass per real nanosecond.
@@ -58,6 +66,14 @@ impl TimeSource for WarpClock {
         let real = self.anchor.elapsed().as_nanos() as f64;
         self.start.plus((real * self.speed) as i64)
     }
+}
+
+/// The system time in nanoseconds since the epoch.
+pub fn system_nanos() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
 }
 
 /// A clock that moves only when told: tests step it and both sides see the same time.

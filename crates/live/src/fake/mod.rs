@@ -27,7 +27,10 @@ mod orders_validate;
 mod rest_account;
 mod rest_orders;
 mod state;
+mod thread;
 mod trade_stream;
+
+pub use thread::FakeThread;
 
 pub use faults::{Fault, FaultScript};
 
@@ -62,6 +65,9 @@ pub struct FakeConfig {
     pub tick: Duration,
     /// Faults active from the start.
     pub faults: FaultScript,
+    /// A market order sent within this many clock nanoseconds of a bar's open fills at that
+    /// open (default 5 s); later ones wait for the next bar. Tests on a fast clock widen it.
+    pub market_open_grace: i64,
 }
 
 impl FakeConfig {
@@ -80,6 +86,7 @@ impl FakeConfig {
             initial_cash: Decimal::from(100_000),
             tick: Duration::from_millis(2),
             faults: Vec::new(),
+            market_open_grace: rest_orders::MARKET_OPEN_GRACE,
         }
     }
 }
@@ -265,6 +272,7 @@ pub async fn spawn(cfg: FakeConfig) -> Result<FakeHandle, FakeError> {
     let addr = listener.local_addr()?;
     let (stop, stopped) = watch::channel(false);
     let mut state = State::new(Arc::clone(&bars), cfg.initial_cash, cfg.clock.now());
+    state.market_open_grace = cfg.market_open_grace;
     for f in cfg.faults {
         state.faults.add(f);
     }

@@ -95,7 +95,7 @@ fn create(st: &mut State, v: NewOrder, cid: String, now: UnixNanos) -> usize {
     let cursor = match v.kind {
         Kind::Market => st
             .bars
-            .first_for_market(&v.file_symbol, now, MARKET_OPEN_GRACE),
+            .first_for_market(&v.file_symbol, now, st.market_open_grace),
         _ => st.bars.first_from(&v.file_symbol, now),
     };
     let idx = st.orders.len();

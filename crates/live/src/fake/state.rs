@@ -115,6 +115,8 @@ pub(crate) struct State {
     pub by_client: BTreeMap<String, usize>,
     /// Cash.
     pub cash: Decimal,
+    /// See [`super::FakeConfig::market_open_grace`].
+    pub market_open_grace: i64,
     /// Open positions by symbol.
     pub positions: BTreeMap<String, Pos>,
     /// Last fill price and time by symbol.
@@ -169,6 +171,7 @@ impl State {
             by_id: BTreeMap::new(),
             by_client: BTreeMap::new(),
             cash,
+            market_open_grace: super::rest_orders::MARKET_OPEN_GRACE,
             positions: BTreeMap::new(),
             fill_marks: BTreeMap::new(),
             last_equity: cash,

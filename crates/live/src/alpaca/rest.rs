@@ -1,0 +1,194 @@
+//! Alpaca's trading REST API as the live venue needs it: submit (never retried by itself),
+//! look up by client order id, cancel, account and positions. Every call waits its turn in
+//! one shared budget under Alpaca's 200 requests a minute. Keys go only into headers.
+
+use crate::wire::{Account, ApiError, Order, OrderRequest, Position};
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+/// Requests per minute the client allows itself (Alpaca allows 200).
+pub const BUDGET_PER_MINUTE: u32 = 180;
+
+/// What a submit came to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SubmitOutcome {
+    /// The broker took it; its id.
+    Accepted(String),
+    /// A provable refusal (4xx other than 429): the order does not exist.
+    Refused {
+        /// HTTP status.
+        status: u16,
+        /// Alpaca's message.
+        message: String,
+    },
+    /// Rate limited: not placed; try again (same id) after the wait.
+    RateLimited(Duration),
+    /// No answer we can trust (timeout, reset, 5xx): the order may or may not exist.
+    Unknown(String),
+}
+
+/// What a cancel came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CancelOutcome {
+    /// Accepted (204); the `canceled` event follows.
+    Requested,
+    /// The order is no longer cancelable (filled or already done): its events tell.
+    NotCancelable,
+    /// The broker does not know the id.
+    NotFound,
+}
+
+/// The trading REST client.
+pub struct TradingClient {
+    http: reqwest::Client,
+    base: String,
+    key_id: String,
+    secret_key: String,
+    budget: DefaultDirectRateLimiter,
+}
+
+impl std::fmt::Debug for TradingClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TradingClient")
+            .field("base", &self.base)
+            .finish_non_exhaustive()
+    }
+}
+
+fn message(body: &str) -> String {
+    serde_json::from_str::<ApiError>(body)
+        .map(|e| format!("{} ({})", e.message, e.code))
+        .unwrap_or_else(|_| body.chars().take(200).collect())
+}
+
+impl TradingClient {
+    /// A client for `base` (e.g. `https://paper-api.alpaca.markets`).
+    pub fn new(base: &str, key_id: &str, secret_key: &str) -> Result<Self, String> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| e.to_string())?;
+        let per_minute = NonZeroU32::new(BUDGET_PER_MINUTE).ok_or("zero budget")?;
+        Ok(TradingClient {
+            http,
+            base: base.trim_end_matches('/').to_string(),
+            key_id: key_id.to_string(),
+            secret_key: secret_key.to_string(),
+            budget: RateLimiter::direct(Quota::per_minute(per_minute)),
+        })
+    }
+
+    fn req(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, format!("{}{path}", self.base))
+            .header("APCA-API-KEY-ID", &self.key_id)
+            .header("APCA-API-SECRET-KEY", &self.secret_key)
+    }
+
+    /// Sends the order once. Never retries: a lost answer is `Unknown`, to be resolved by
+    /// [`Self::by_client_id`].
+    pub async fn submit(&self, order: &OrderRequest) -> SubmitOutcome {
+        self.budget.until_ready().await;
+        let sent = self
+            .req(reqwest::Method::POST, "/v2/orders")
+            .json(order)
+            .send()
+            .await;
+        let resp = match sent {
+            Ok(r) => r,
+            Err(e) => return SubmitOutcome::Unknown(format!("no answer: {e}")),
+        };
+        let status = resp.status();
+        let reset = resp
+            .headers()
+            .get("X-RateLimit-Reset")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        let body = resp.text().await.unwrap_or_default();
+        match status.as_u16() {
+            200..=299 => match serde_json::from_str::<Order>(&body) {
+                Ok(o) => SubmitOutcome::Accepted(o.id),
+                Err(e) => SubmitOutcome::Unknown(format!("unreadable answer: {e}")),
+            },
+            429 => SubmitOutcome::RateLimited(wait_until(reset)),
+            400..=499 => SubmitOutcome::Refused {
+                status: status.as_u16(),
+                message: message(&body),
+            },
+            _ => SubmitOutcome::Unknown(format!("{status}: {}", message(&body))),
+        }
+    }
+
+    /// The order with our id, `None` if the broker never took it.
+    pub async fn by_client_id(&self, client_order_id: &str) -> Result<Option<Order>, String> {
+        self.budget.until_ready().await;
+        let resp = self
+            .req(reqwest::Method::GET, "/v2/orders:by_client_order_id")
+            .query(&[("client_order_id", client_order_id)])
+            .send()
+            .await
+            .map_err(|e| format!("lookup: {e}"))?;
+        match resp.status().as_u16() {
+            404 => Ok(None),
+            200..=299 => {
+                let body = resp.text().await.map_err(|e| e.to_string())?;
+                serde_json::from_str(&body)
+                    .map(Some)
+                    .map_err(|e| format!("lookup: {e}"))
+            }
+            s => Err(format!("lookup answered {s}")),
+        }
+    }
+
+    /// Asks the broker to cancel order `broker_id`.
+    pub async fn cancel(&self, broker_id: &str) -> Result<CancelOutcome, String> {
+        self.budget.until_ready().await;
+        let resp = self
+            .req(reqwest::Method::DELETE, &format!("/v2/orders/{broker_id}"))
+            .send()
+            .await
+            .map_err(|e| format!("cancel: {e}"))?;
+        match resp.status().as_u16() {
+            200..=299 => Ok(CancelOutcome::Requested),
+            422 => Ok(CancelOutcome::NotCancelable),
+            404 => Ok(CancelOutcome::NotFound),
+            s => Err(format!("cancel answered {s}")),
+        }
+    }
+
+    async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, String> {
+        self.budget.until_ready().await;
+        let resp = self
+            .req(reqwest::Method::GET, path)
+            .send()
+            .await
+            .map_err(|e| format!("{path}: {e}"))?;
+        let status = resp.status();
+        let body = resp.text().await.map_err(|e| format!("{path}: {e}"))?;
+        if !status.is_success() {
+            return Err(format!("{path} answered {status}: {}", message(&body)));
+        }
+        serde_json::from_str(&body).map_err(|e| format!("{path}: {e}"))
+    }
+
+    /// The account.
+    pub async fn account(&self) -> Result<Account, String> {
+        self.get("/v2/account").await
+    }
+
+    /// Open positions.
+    pub async fn positions(&self) -> Result<Vec<Position>, String> {
+        self.get("/v2/positions").await
+    }
+}
+
+/// How long to wait on a 429: until the reset the broker named, at most 5 s, at least 0.2 s.
+fn wait_until(reset_epoch_secs: Option<u64>) -> Duration {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let secs = reset_epoch_secs.map_or(1, |r| r.saturating_sub(now));
+    Duration::from_secs(secs).clamp(Duration::from_millis(200), Duration::from_secs(5))
+}

@@ -1,0 +1,172 @@
+//! From Alpaca's `trade_updates` events to venue reports, exactly once each: an order is
+//! acknowledged once (before its first fill, even if `new` arrives late or never), fills
+//! are deduplicated by execution id and sized from the order's cumulative filled quantity,
+//! and nothing follows a terminal event.
+
+use crate::wire::{OrderType, TradeEvent, TradeUpdate};
+use lockstep_core::{Liquidity, OrderId, UnixNanos};
+use lockstep_engine::VenueReport;
+use rust_decimal::Decimal;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The engine order id inside our client order id `<run_id>-<n>`; `None` for an id that is
+/// not this run's (an order someone else placed).
+pub fn engine_order_id(client_order_id: &str, run_id: &str) -> Option<OrderId> {
+    let n = client_order_id.strip_prefix(run_id)?.strip_prefix('-')?;
+    n.parse::<u64>().ok().map(OrderId)
+}
+
+/// Per-order memory of what was already reported.
+#[derive(Debug, Default, Clone)]
+pub struct Translator {
+    accepted: BTreeSet<OrderId>,
+    done: BTreeSet<OrderId>,
+    executions: BTreeSet<String>,
+    filled: BTreeMap<OrderId, Decimal>,
+}
+
+impl Translator {
+    /// Whether `id` reached a terminal report.
+    pub fn is_done(&self, id: OrderId) -> bool {
+        self.done.contains(&id)
+    }
+
+    /// Quantity reported filled so far for `id`.
+    pub fn filled(&self, id: OrderId) -> Decimal {
+        self.filled.get(&id).copied().unwrap_or_default()
+    }
+
+    fn accept(&mut self, id: OrderId, ts: UnixNanos, out: &mut Vec<VenueReport>) {
+        if self.accepted.insert(id) {
+            out.push(VenueReport::Accepted { order_id: id, ts });
+        }
+    }
+
+    /// The reports `u` (about engine order `id`, received at `now`) adds, in order.
+    pub fn translate(&mut self, u: &TradeUpdate, id: OrderId, now: UnixNanos) -> Vec<VenueReport> {
+        let mut out = Vec::new();
+        if self.done.contains(&id) {
+            return out;
+        }
+        let ts = u.timestamp.unwrap_or(now);
+        match &u.event {
+            TradeEvent::New | TradeEvent::PendingNew => self.accept(id, ts, &mut out),
+            TradeEvent::Fill | TradeEvent::PartialFill => {
+                let key = u
+                    .execution_id
+                    .clone()
+                    .unwrap_or_else(|| format!("{}@{}", u.order.id, u.order.filled_qty));
+                if !self.executions.insert(key) {
+                    return out;
+                }
+                let before = self.filled(id);
+                let qty = u.order.filled_qty - before;
+                if qty <= Decimal::ZERO {
+                    return out;
+                }
+                let price = u.price.or(u.order.filled_avg_price).unwrap_or_default();
+                self.accept(id, ts, &mut out);
+                self.filled.insert(id, u.order.filled_qty);
+                let liquidity = match u.order.kind() {
+                    Some(OrderType::Limit) => Liquidity::Maker,
+                    _ => Liquidity::Taker,
+                };
+                out.push(VenueReport::Fill {
+                    order_id: id,
+                    ts,
+                    qty,
+                    price,
+                    fee: Decimal::ZERO,
+                    liquidity,
+                    stale_price: false,
+                });
+                if u.order.status.is_terminal() {
+                    self.done.insert(id);
+                }
+            }
+            TradeEvent::Canceled => {
+                self.accept(id, ts, &mut out);
+                out.push(VenueReport::Cancelled { order_id: id, ts });
+                self.done.insert(id);
+            }
+            TradeEvent::Expired | TradeEvent::DoneForDay => {
+                self.accept(id, ts, &mut out);
+                out.push(VenueReport::Expired { order_id: id, ts });
+                self.done.insert(id);
+            }
+            TradeEvent::Rejected if !self.accepted.contains(&id) => {
+                out.push(VenueReport::Rejected {
+                    order_id: id,
+                    ts,
+                    reason: "rejected by the broker".into(),
+                });
+                self.done.insert(id);
+            }
+            TradeEvent::Rejected => {
+                out.push(VenueReport::Cancelled { order_id: id, ts });
+                self.done.insert(id);
+            }
+            _ => {}
+        }
+        out
+    }
+
+    /// A refusal of the submit itself (HTTP 403/422): the order never existed.
+    pub fn refused(&mut self, id: OrderId, ts: UnixNanos, reason: String) -> Vec<VenueReport> {
+        if self.accepted.contains(&id) || !self.done.insert(id) {
+            return Vec::new();
+        }
+        vec![VenueReport::Rejected {
+            order_id: id,
+            ts,
+            reason,
+        }]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::parse_trade_update;
+    use crate::wire::StreamMessage;
+
+    fn update(event: &str, exec: &str, filled: &str, qty: &str) -> TradeUpdate {
+        let frame = format!(
+            r#"{{"stream":"trade_updates","data":{{"event":"{event}","execution_id":"{exec}",
+            "timestamp":"2024-01-02T14:31:00Z","price":"10.5","qty":"{qty}","position_qty":"0",
+            "order":{{"id":"b-1","client_order_id":"run-7","symbol":"SPY","qty":"10",
+            "filled_qty":"{filled}","filled_avg_price":"10.5","type":"market","side":"buy",
+            "time_in_force":"day","status":"{status}"}}}}}}"#,
+            status = if filled == "10" {
+                "filled"
+            } else {
+                "partially_filled"
+            }
+        );
+        match parse_trade_update(frame.as_bytes()) {
+            Ok(StreamMessage::TradeUpdate(u)) => *u,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn fills_are_acknowledged_once_sized_by_cumulative_qty_and_deduplicated() {
+        assert_eq!(engine_order_id("run-7", "run"), Some(OrderId(7)));
+        assert_eq!(engine_order_id("other-7", "run"), None);
+        let mut t = Translator::default();
+        let now = UnixNanos(0);
+        let first = t.translate(&update("partial_fill", "e1", "4", "4"), OrderId(7), now);
+        assert_eq!(first.len(), 2, "accepted, then the fill: {first:?}");
+        let again = t.translate(&update("partial_fill", "e1", "4", "4"), OrderId(7), now);
+        assert!(again.is_empty(), "the same execution twice books once");
+        let rest = t.translate(&update("fill", "e2", "10", "6"), OrderId(7), now);
+        match rest.as_slice() {
+            [VenueReport::Fill { qty, .. }] => assert_eq!(*qty, Decimal::from(6)),
+            other => panic!("{other:?}"),
+        }
+        assert!(t.is_done(OrderId(7)));
+        assert!(t
+            .translate(&update("fill", "e3", "10", "6"), OrderId(7), now)
+            .is_empty());
+    }
+}
