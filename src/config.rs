@@ -437,6 +437,12 @@ pub struct Config {
     /// `[report]`
     #[serde(default)]
     pub report: ReportSection,
+    /// `[broker]`: where `paper` and `live` connect (backtests ignore it).
+    #[serde(default)]
+    pub broker: crate::config_live::BrokerSection,
+    /// `[live]`: the live driver (backtests ignore it).
+    #[serde(default)]
+    pub live: crate::config_live::LiveSection,
 }
 
 /// Where a config came from, for messages.
@@ -478,6 +484,16 @@ pub fn load(
     sets: &[String],
     extra: impl FnOnce(&mut toml::Table) -> Result<(), AppError>,
 ) -> Result<Config, AppError> {
+    load_with_table(path, sets, extra).map(|(c, _)| c)
+}
+
+/// As [`load`], also returning the resolved table (what a session journals, so a replay
+/// rebuilds the same engine).
+pub fn load_with_table(
+    path: Option<&Path>,
+    sets: &[String],
+    extra: impl FnOnce(&mut toml::Table) -> Result<(), AppError>,
+) -> Result<(Config, toml::Table), AppError> {
     let mut table = match path {
         None => toml::Table::new(),
         Some(p) => read_table(p)?,
@@ -489,7 +505,7 @@ pub fn load(
         overrides::apply(&mut table, s)?;
     }
     extra(&mut table)?;
-    from_table(table, path)
+    Ok((from_table(table.clone(), path)?, table))
 }
 
 /// Resolves data paths: config-relative for config entries, the bundled sample when none.

@@ -2,9 +2,12 @@
 //! turns a config into an engine run and a report. `src/main.rs` is only the CLI on top.
 
 pub mod config;
+pub mod config_live;
 pub mod config_safety;
 pub mod error;
 pub mod host;
+pub mod journal_cmd;
+pub mod live_cmd;
 pub mod overrides;
 pub mod parquet_out;
 pub mod run;

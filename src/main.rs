@@ -56,6 +56,23 @@ enum Command {
     /// walkforward.json: stitched out-of-sample vs in-sample vs a no-learning baseline.
     #[command(after_help = lockstep::walkforward::section::KEYS_HELP)]
     Walkforward(WalkforwardArgs),
+    /// Paper trading: the backtest's engine (strategies, risk, exits, EOD, SimVenue, FIFO
+    /// ledger) on Alpaca's live market-data feed, on the wall clock (or one started at
+    /// --clock-start and run --speed times faster). Keys only from APCA_API_KEY_ID and
+    /// APCA_API_SECRET_KEY. Writes the report folder and DIR/journal.db.
+    #[command(after_help = lockstep::config::KEYS_HELP)]
+    Paper(lockstep::live_cmd::SessionArgs),
+    /// Live trading: the same engine with orders sent to Alpaca (its paper endpoint unless
+    /// broker.endpoint = "live" and --confirm-live). Keys only from APCA_API_KEY_ID and
+    /// APCA_API_SECRET_KEY; URLs from [broker] or APCA_API_BASE_URL, APCA_API_DATA_URL,
+    /// APCA_API_STREAM_URL. Writes the report folder and DIR/journal.db.
+    #[command(after_help = lockstep::config::KEYS_HELP)]
+    Live(lockstep::live_cmd::SessionArgs),
+    /// Paper/live session journals: `inspect` (counts, span, meta, integrity; exit 1 when
+    /// broken) and `replay` (rebuild the engine from the recorded config, compare every
+    /// decision; exit 3 at the first difference).
+    #[command(subcommand)]
+    Journal(lockstep::journal_cmd::JournalCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -257,6 +274,17 @@ fn calendar(name: &str, from: chrono::NaiveDate, to: chrono::NaiveDate) -> Resul
     Ok(())
 }
 
+fn session(
+    args: &lockstep::live_cmd::SessionArgs,
+    mode: lockstep::live_cmd::Mode,
+) -> Result<(), AppError> {
+    lockstep::live_cmd::run_session(args, mode, std::env::args().collect()).map(|text| {
+        if !args.quiet {
+            println!("{text}");
+        }
+    })
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -282,6 +310,8 @@ fn main() -> ExitCode {
         Command::Sweep {
             args: Some(args), ..
         } => sweep(&args),
+        Command::Paper(args) => session(&args, lockstep::live_cmd::Mode::Paper),
+        Command::Live(args) => session(&args, lockstep::live_cmd::Mode::Live),
         Command::Walkforward(args) => run_walkforward(&args).map(|r| {
             if !args.quiet {
                 print!(
@@ -294,6 +324,11 @@ fn main() -> ExitCode {
             "sweep needs a CONFIG and --grid KEY=V1,V2,... (or `sweep merge DIR...`)".into(),
         )),
         Command::Calendar { name, from, to } => calendar(&name, from, to),
+        Command::Journal(cmd) => match lockstep::journal_cmd::run(&cmd) {
+            Ok(0) => Ok(()),
+            Ok(c) => return ExitCode::from(c),
+            Err(e) => Err(e),
+        },
         Command::Scenario(cmd) => {
             let code = match cmd {
                 ScenarioCommand::Run { paths } => commands::run(&paths),

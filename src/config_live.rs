@@ -1,0 +1,111 @@
+//! The `[broker]` and `[live]` config sections: where `paper` and `live` connect, and how
+//! the live driver runs. Backtests ignore them.
+
+use rust_decimal::Decimal;
+use serde::Deserialize;
+
+/// Alpaca's paper trading host.
+pub const PAPER_TRADING_URL: &str = "https://paper-api.alpaca.markets";
+/// Alpaca's live (real money) trading host.
+pub const LIVE_TRADING_URL: &str = "https://api.alpaca.markets";
+/// Alpaca's market-data REST host.
+pub const DATA_URL: &str = "https://data.alpaca.markets";
+/// Alpaca's market-data websocket (IEX feed).
+pub const DATA_STREAM_URL: &str = "wss://stream.data.alpaca.markets/v2/iex";
+
+/// `[broker]`
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct BrokerSection {
+    /// `paper` (default) or `live`; `live` also needs `--confirm-live`.
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    /// Trading REST base (its `/stream` carries trade updates); env `APCA_API_BASE_URL`.
+    #[serde(default)]
+    pub trading_url: Option<String>,
+    /// Market-data REST base; env `APCA_API_DATA_URL`.
+    #[serde(default)]
+    pub data_url: Option<String>,
+    /// Market-data websocket; env `APCA_API_STREAM_URL`.
+    #[serde(default)]
+    pub data_stream_url: Option<String>,
+}
+
+/// `[live]`
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct LiveSection {
+    /// Symbols whose bars the feed follows (default: `data.symbol`).
+    #[serde(default)]
+    pub symbols: Vec<String>,
+    /// Crypto pairs instead of stocks (REST and stream paths differ).
+    #[serde(default)]
+    pub crypto: bool,
+    /// Seconds of clock time timers wait for a bar closing at the same instant (default 2).
+    #[serde(default)]
+    pub timer_grace_secs: Option<Decimal>,
+}
+
+/// The broker endpoint a session talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    /// Alpaca's paper account.
+    Paper,
+    /// Real money.
+    Live,
+}
+
+impl BrokerSection {
+    /// The configured endpoint; an unknown value is an error naming `broker.endpoint`.
+    pub fn endpoint(&self) -> Result<Endpoint, String> {
+        match self.endpoint.as_deref() {
+            None | Some("paper") => Ok(Endpoint::Paper),
+            Some("live") => Ok(Endpoint::Live),
+            Some(other) => Err(format!(
+                "broker.endpoint: `{other}` is not `paper` or `live`"
+            )),
+        }
+    }
+}
+
+/// The value of `env` if set and not empty, else `configured`, else `default`.
+pub fn url(env: &str, configured: &Option<String>, default: &str) -> String {
+    std::env::var(env)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .or_else(|| configured.clone())
+        .unwrap_or_else(|| default.to_string())
+}
+
+/// API keys, only ever from the environment. `Debug` never shows them.
+#[derive(Clone)]
+pub struct Keys {
+    /// `APCA_API_KEY_ID`.
+    pub key_id: String,
+    /// `APCA_API_SECRET_KEY`.
+    pub secret_key: String,
+}
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Keys(<from the environment, not shown>)")
+    }
+}
+
+impl Keys {
+    /// Reads both keys; a missing one is an error naming its variable.
+    pub fn from_env() -> Result<Keys, String> {
+        let get = |name: &str| {
+            std::env::var(name)
+                .ok()
+                .filter(|v| !v.is_empty())
+                .ok_or_else(|| {
+                    format!("{name} is not set: API keys come only from the environment")
+                })
+        };
+        Ok(Keys {
+            key_id: get("APCA_API_KEY_ID")?,
+            secret_key: get("APCA_API_SECRET_KEY")?,
+        })
+    }
+}

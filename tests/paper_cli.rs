@@ -1,0 +1,114 @@
+//! `lockstep paper` end to end against the loopback Alpaca fake: the fake serves the SPY
+//! one-minute file's first session on a clock started at 09:29 ET and run 1500x; the paper
+//! session (a separate process on the same clock) gets the same fills, lots and P&L as
+//! `lockstep backtest` of that session, and no output holds the API keys.
+
+mod common;
+
+use common::sessions::*;
+use std::path::Path;
+use std::time::Duration;
+
+const CONFIG: &str = "scenarios/exits_two_strategies_spy.toml";
+
+#[test]
+fn paper_against_the_fake_feed_equals_the_backtest_of_that_session() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let anchor = anchor_now();
+    let fake = fake(1500.0, anchor, 5);
+    let paper_dir = tmp.path().join("paper");
+    let cmd = session(
+        "paper",
+        Path::new(CONFIG),
+        &paper_dir,
+        &fake,
+        1500.0,
+        anchor,
+    );
+    let (ok, out, err) = run_bounded(cmd, Duration::from_secs(90));
+    assert!(ok, "paper failed:\n{out}\n{err}");
+    drop(fake);
+
+    let back_dir = tmp.path().join("back");
+    let mut back = std::process::Command::new(env!("CARGO_BIN_EXE_lockstep"));
+    back.args(["backtest", CONFIG, "--data", DATA, "--quiet", "--out"])
+        .arg(&back_dir)
+        .args(["--set", "data.to=\"2013-10-05T00:00:00Z\""]);
+    let (ok, bout, berr) = run_bounded(back, Duration::from_secs(60));
+    assert!(ok, "backtest failed:\n{bout}\n{berr}");
+
+    let fills = |d: &Path| csv_rows(&d.join("fills.csv"), &["client_order_id", "order_id"]);
+    let back_fills = fills(&back_dir);
+    assert!(back_fills.len() > 20, "{} fills", back_fills.len());
+    assert_eq!(fills(&paper_dir), back_fills, "same fills");
+    let lots = |d: &Path| csv_rows(&d.join("lots.csv"), &[]);
+    assert_eq!(lots(&paper_dir), lots(&back_dir), "same lots");
+    let (p, b) = (summary(&paper_dir), summary(&back_dir));
+    assert_eq!(p["realized_pnl"], b["realized_pnl"]);
+    assert_eq!(p["round_trips"], b["round_trips"]);
+    assert_eq!(p["eod_ran_at"], b["eod_ran_at"]);
+    assert!(
+        paper_dir.join("journal.db").exists(),
+        "the journal is in the run folder"
+    );
+    assert_no_secrets(&paper_dir, &[&out, &err]);
+}
+
+#[test]
+fn a_missing_key_a_bad_endpoint_or_live_money_unconfirmed_is_exit_2_naming_it() {
+    let run = |args: &[&str], key: Option<&str>| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_lockstep"));
+        c.args(args).env("APCA_API_SECRET_KEY", SECRET);
+        match key {
+            Some(k) => c.env("APCA_API_KEY_ID", k),
+            None => c.env_remove("APCA_API_KEY_ID"),
+        };
+        let out = c.output().expect("run");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let (code, err) = run(&["paper", CONFIG, "--quiet"], None);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("APCA_API_KEY_ID") && !err.contains(SECRET),
+        "{err}"
+    );
+    let (code, err) = run(
+        &[
+            "paper",
+            CONFIG,
+            "--quiet",
+            "--set",
+            "broker.endpoint=\"real\"",
+        ],
+        Some(KEY),
+    );
+    assert_eq!(code, Some(2));
+    assert!(err.contains("broker.endpoint"), "{err}");
+    let (code, err) = run(
+        &[
+            "live",
+            CONFIG,
+            "--quiet",
+            "--set",
+            "broker.endpoint=\"live\"",
+        ],
+        Some(KEY),
+    );
+    assert_eq!(code, Some(2));
+    assert!(err.contains("--confirm-live"), "{err}");
+    let (code, err) = run(
+        &[
+            "live",
+            CONFIG,
+            "--quiet",
+            "--set",
+            "broker.trading_url=\"https://api.alpaca.markets\"",
+        ],
+        Some(KEY),
+    );
+    assert_eq!(code, Some(2));
+    assert!(err.contains("real-money"), "{err}");
+}
