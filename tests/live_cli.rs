@@ -113,7 +113,12 @@ fn with_the_feed_stopped_at_1550_the_flatten_runs_at_1555_by_the_clock_at_market
     // 15:50 ET on 2013-10-04 is 19:50 UTC.
     let stop = lockstep_core::UnixNanos(1_380_916_200_000_000_000);
     assert_eq!(stop.to_iso(), "2013-10-04T19:50:00Z");
-    let faults = vec![lockstep_live::fake::Fault::StopBarsAt(stop)];
+    // A frame of the wrong shape on both streams must be journaled raw, never a panic.
+    let bad = r#"{"stream":"trade_updates","data":{"event":"fill","qty":[1],"order":42}}"#;
+    let faults = vec![
+        lockstep_live::fake::Fault::StopBarsAt(stop),
+        lockstep_live::fake::Fault::MalformedFrame(bad.into()),
+    ];
     let (_, _, stats) = run_with("live", &cfg, &out, faults);
     assert_replays_exactly(&out);
     let s = summary(&out);
@@ -132,4 +137,15 @@ fn with_the_feed_stopped_at_1550_the_flatten_runs_at_1555_by_the_clock_at_market
         "filled by the broker at market after 15:55, not at a made-up stale price: {eod:?}"
     );
     assert!(stats.fills >= eod.len() as u64);
+    assert_eq!(stats.malformed_frames_sent, 2, "one on each stream");
+    let inspect = std::process::Command::new(env!("CARGO_BIN_EXE_lockstep"))
+        .args(["journal", "inspect"])
+        .arg(out.join("journal.db"))
+        .output()
+        .expect("inspect");
+    let text = String::from_utf8_lossy(&inspect.stdout);
+    assert!(
+        text.contains("  raw: 2"),
+        "both frames journaled raw:\n{text}"
+    );
 }

@@ -112,3 +112,40 @@ fn a_missing_key_a_bad_endpoint_or_live_money_unconfirmed_is_exit_2_naming_it() 
     assert_eq!(code, Some(2));
     assert!(err.contains("real-money"), "{err}");
 }
+
+#[test]
+fn ctrl_c_stops_cleanly_with_a_report_and_a_journal() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let anchor = anchor_now();
+    let fake = fake(300.0, anchor, 5);
+    let dir = tmp.path().join("paper");
+    let mut cmd = session("paper", Path::new(CONFIG), &dir, &fake, 300.0, anchor);
+    cmd.args(["--until", "2013-10-04T21:00:00Z"]);
+    let child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    // About 20 minutes of the session at 300x, then Ctrl-C.
+    std::thread::sleep(Duration::from_secs(4));
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(sent.success());
+    let t0 = std::time::Instant::now();
+    let out = child.wait_with_output().expect("wait");
+    assert!(t0.elapsed() < Duration::from_secs(30), "stops promptly");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s = summary(&dir);
+    assert!(
+        s["bars"].as_u64().is_some_and(|b| b > 0 && b < 390),
+        "{}",
+        s["bars"]
+    );
+    assert_replays_exactly(&dir);
+}
