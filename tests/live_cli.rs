@@ -103,6 +103,16 @@ fn live_against_the_fake_equals_paper_and_sends_each_order_once() {
     assert_no_secrets(&live_dir, &[&out, &err]);
     assert_replays_exactly(&paper_dir);
     assert_replays_exactly(&live_dir);
+
+    // The update stream dropped right after it first listened: fills made while it was down
+    // are caught up over REST on reconnect, each booked once.
+    let gap_dir = tmp.path().join("gap");
+    let drop = vec![lockstep_live::fake::Fault::DropTradeStream];
+    let (_, _, gap_stats) = run_with("live", &cfg, &gap_dir, drop);
+    assert_eq!(gap_stats.trade_stream_drops, 1);
+    assert_eq!(fills(&gap_dir), paper_fills, "same fills across the gap");
+    assert_eq!(summary(&gap_dir)["realized_pnl"], p["realized_pnl"]);
+    assert_replays_exactly(&gap_dir);
 }
 
 #[test]

@@ -149,8 +149,15 @@ pub async fn run_broker(
     let ids: Shared<BTreeMap<OrderId, String>> = Arc::default();
     let mut requests = Some(requests);
     let mut attempt = 0u32;
+    let mut reconnect = false;
     loop {
-        let connected = updates(&cfg, &events, &translator, || {
+        let gap = Gap {
+            client: &client,
+            ids: &ids,
+            reconnect,
+        };
+        reconnect = true;
+        let connected = updates(&cfg, &events, &translator, gap, || {
             // The first time the stream listens, the request sender starts.
             if let Some(rx) = requests.take() {
                 tokio::spawn(send_requests(
@@ -179,11 +186,58 @@ pub async fn run_broker(
     }
 }
 
+/// What a reconnect needs to catch up on the orders whose updates it may have missed.
+struct Gap<'a> {
+    client: &'a TradingClient,
+    ids: &'a Shared<BTreeMap<OrderId, String>>,
+    reconnect: bool,
+}
+
+impl Gap<'_> {
+    /// Re-reads every order not known to be finished, by client order id, and reports what
+    /// the stream missed (booked once: the translator sizes fills from cumulative qty).
+    async fn catch_up(
+        &self,
+        cfg: &BrokerConfig,
+        translator: &Shared<Translator>,
+    ) -> Vec<BrokerEvent> {
+        let open: Vec<OrderId> = {
+            let t = lock(translator);
+            lock(self.ids)
+                .keys()
+                .copied()
+                .filter(|id| !t.is_done(*id))
+                .collect()
+        };
+        let mut out = Vec::new();
+        for id in open {
+            let cid = format!("{}-{}", cfg.run_id, id.0);
+            match self.client.by_client_id(&cid).await {
+                Ok(Some(o)) => {
+                    let now = cfg.clock.now();
+                    out.extend(
+                        lock(translator)
+                            .catch_up(&o, id, now)
+                            .into_iter()
+                            .map(|r| BrokerEvent::Report(now, r)),
+                    );
+                }
+                Ok(None) => out.push(BrokerEvent::Alert(format!(
+                    "catch-up: {cid} unknown at the broker"
+                ))),
+                Err(e) => out.push(BrokerEvent::Alert(format!("catch-up: {cid}: {e}"))),
+            }
+        }
+        out
+    }
+}
+
 /// One connection of the update stream. `Ok` when the driver is gone.
 async fn updates(
     cfg: &BrokerConfig,
     events: &mpsc::Sender<BrokerEvent>,
     translator: &Shared<Translator>,
+    gap: Gap<'_>,
     mut on_ready: impl FnMut(),
 ) -> Result<(), String> {
     let (mut ws, _) = tokio_tungstenite::connect_async(stream_url(&cfg.trading_url))
@@ -217,7 +271,11 @@ async fn updates(
             Ok(StreamMessage::Authorization(_)) => Vec::new(),
             Ok(StreamMessage::Listening(_)) => {
                 on_ready();
-                vec![BrokerEvent::Ready]
+                let mut out = vec![BrokerEvent::Ready];
+                if gap.reconnect {
+                    out.extend(gap.catch_up(cfg, translator).await);
+                }
+                out
             }
             Ok(StreamMessage::TradeUpdate(u)) => {
                 match engine_order_id(&u.order.client_order_id, &cfg.run_id) {

@@ -23,6 +23,7 @@ pub struct Translator {
     done: BTreeSet<OrderId>,
     executions: BTreeSet<String>,
     filled: BTreeMap<OrderId, Decimal>,
+    notional: BTreeMap<OrderId, Decimal>,
 }
 
 impl Translator {
@@ -67,6 +68,7 @@ impl Translator {
                 let price = u.price.or(u.order.filled_avg_price).unwrap_or_default();
                 self.accept(id, ts, &mut out);
                 self.filled.insert(id, u.order.filled_qty);
+                *self.notional.entry(id).or_default() += qty * price;
                 let liquidity = match u.order.kind() {
                     Some(OrderType::Limit) => Liquidity::Maker,
                     _ => Liquidity::Taker,
@@ -105,6 +107,66 @@ impl Translator {
             TradeEvent::Rejected => {
                 out.push(VenueReport::Cancelled { order_id: id, ts });
                 self.done.insert(id);
+            }
+            _ => {}
+        }
+        out
+    }
+
+    /// What the broker's current view of an order (read over REST after a stream gap) adds
+    /// to what was reported: the fills missed while the stream was down, as one fill at the
+    /// exact average price of the missed quantity, then its end if it ended.
+    pub fn catch_up(
+        &mut self,
+        o: &crate::wire::Order,
+        id: OrderId,
+        now: UnixNanos,
+    ) -> Vec<VenueReport> {
+        let mut out = Vec::new();
+        if self.done.contains(&id) {
+            return out;
+        }
+        let before = self.filled(id);
+        let missed = o.filled_qty - before;
+        if missed > Decimal::ZERO {
+            let total = o.filled_avg_price.unwrap_or_default() * o.filled_qty;
+            let done_notional = self.notional.get(&id).copied().unwrap_or_default();
+            let price = ((total - done_notional) / missed).round_dp(8);
+            let ts = o.filled_at.or(o.updated_at).unwrap_or(now);
+            self.accept(id, ts, &mut out);
+            self.filled.insert(id, o.filled_qty);
+            *self.notional.entry(id).or_default() += missed * price;
+            let liquidity = match o.kind() {
+                Some(OrderType::Limit) => Liquidity::Maker,
+                _ => Liquidity::Taker,
+            };
+            out.push(VenueReport::Fill {
+                order_id: id,
+                ts,
+                qty: missed,
+                price,
+                fee: Decimal::ZERO,
+                liquidity,
+                stale_price: false,
+            });
+        }
+        let ts = o.updated_at.unwrap_or(now);
+        match o.status {
+            crate::wire::OrderStatus::Filled => {
+                self.done.insert(id);
+            }
+            crate::wire::OrderStatus::Canceled => {
+                self.accept(id, ts, &mut out);
+                out.push(VenueReport::Cancelled { order_id: id, ts });
+                self.done.insert(id);
+            }
+            crate::wire::OrderStatus::Expired | crate::wire::OrderStatus::DoneForDay => {
+                self.accept(id, ts, &mut out);
+                out.push(VenueReport::Expired { order_id: id, ts });
+                self.done.insert(id);
+            }
+            crate::wire::OrderStatus::Rejected if !self.accepted.contains(&id) => {
+                out.extend(self.refused(id, ts, "rejected by the broker".into()));
             }
             _ => {}
         }
