@@ -65,7 +65,17 @@ impl Translator {
                 if qty <= Decimal::ZERO {
                     return out;
                 }
-                let price = u.price.or(u.order.filled_avg_price).unwrap_or_default();
+                // In order, the execution's own price; when updates arrive out of order (the
+                // quantity is not this execution's), the exact average of what is new.
+                let price = match (u.price, u.qty) {
+                    (Some(p), Some(q)) if q == qty => p,
+                    _ => {
+                        let total =
+                            u.order.filled_avg_price.unwrap_or_default() * u.order.filled_qty;
+                        let done = self.notional.get(&id).copied().unwrap_or_default();
+                        ((total - done) / qty).round_dp(8)
+                    }
+                };
                 self.accept(id, ts, &mut out);
                 self.filled.insert(id, u.order.filled_qty);
                 *self.notional.entry(id).or_default() += qty * price;
@@ -230,5 +240,98 @@ mod tests {
         assert!(t
             .translate(&update("fill", "e3", "10", "6"), OrderId(7), now)
             .is_empty());
+    }
+}
+
+#[cfg(test)]
+mod props {
+    use super::*;
+    use crate::wire::{parse_trade_update, StreamMessage};
+    use proptest::prelude::*;
+
+    /// The updates of one order filled in parts: (execution id, part qty, cumulative qty).
+    fn updates(parts: &[(u32, u32)]) -> Vec<TradeUpdate> {
+        let total: u32 = parts.iter().map(|p| p.0).sum();
+        let mut cum = 0u32;
+        let mut notional = Decimal::ZERO;
+        parts
+            .iter()
+            .enumerate()
+            .map(|(k, (q, cents))| {
+                cum += q;
+                let price = Decimal::new(10_000 + i64::from(*cents), 2);
+                notional += price * Decimal::from(*q);
+                let avg = notional / Decimal::from(cum);
+                let (event, status) = if cum == total {
+                    ("fill", "filled")
+                } else {
+                    ("partial_fill", "partially_filled")
+                };
+                let frame = format!(
+                    r#"{{"stream":"trade_updates","data":{{"event":"{event}","execution_id":"e{k}",
+                    "timestamp":"2024-01-02T14:31:00.000{k:03}Z","price":"{price}","qty":"{q}",
+                    "order":{{"id":"b","client_order_id":"run-1","symbol":"SPY","qty":"{total}",
+                    "filled_qty":"{cum}","filled_avg_price":"{avg}","type":"market","side":"buy",
+                    "time_in_force":"day","status":"{status}"}}}}}}"#
+                );
+                match parse_trade_update(frame.as_bytes()) {
+                    Ok(StreamMessage::TradeUpdate(u)) => *u,
+                    other => panic!("{other:?}"),
+                }
+            })
+            .collect()
+    }
+
+    fn booked(reports: &[VenueReport]) -> (Decimal, Vec<(Decimal, Decimal)>) {
+        let fills: Vec<(Decimal, Decimal)> = reports
+            .iter()
+            .filter_map(|r| match r {
+                VenueReport::Fill { qty, price, .. } => Some((*qty, *price)),
+                _ => None,
+            })
+            .collect();
+        (fills.iter().map(|f| f.0).sum(), fills)
+    }
+
+    proptest! {
+        /// Each update delivered 1-3 times books exactly what one delivery books; shuffled
+        /// deliveries book the broker's filled quantity, never more, acknowledged first.
+        #[test]
+        fn duplicates_book_once_and_reordering_never_overbooks(
+            parts in proptest::collection::vec((1u32..50, 0u32..500), 1..6),
+            copies in proptest::collection::vec(1usize..4, 6),
+            swaps in proptest::collection::vec((0usize..6, 0usize..6), 0..8),
+        ) {
+            let ups = updates(&parts);
+            let total: u32 = parts.iter().map(|p| p.0).sum();
+            let once = {
+                let mut t = Translator::default();
+                ups.iter().flat_map(|u| t.translate(u, OrderId(1), UnixNanos(0))).collect::<Vec<_>>()
+            };
+            let mut dup = Translator::default();
+            let repeated: Vec<VenueReport> = ups
+                .iter()
+                .enumerate()
+                .flat_map(|(k, u)| std::iter::repeat_n(u, copies[k % copies.len()]))
+                .flat_map(|u| dup.translate(u, OrderId(1), UnixNanos(0)))
+                .collect();
+            prop_assert_eq!(&repeated, &once);
+            prop_assert_eq!(booked(&once).0, Decimal::from(total));
+
+            let mut shuffled = ups.clone();
+            for (a, b) in swaps {
+                let n = shuffled.len();
+                shuffled.swap(a % n, b % n);
+            }
+            let mut t = Translator::default();
+            let out: Vec<VenueReport> = shuffled
+                .iter()
+                .flat_map(|u| t.translate(u, OrderId(1), UnixNanos(0)))
+                .collect();
+            let acknowledged_first = matches!(out.first(), Some(VenueReport::Accepted { .. }));
+            prop_assert!(acknowledged_first, "the first report must acknowledge the order");
+            let (qty, _) = booked(&out);
+            prop_assert!(qty <= Decimal::from(total), "overbooked {qty} > {total}");
+        }
     }
 }
