@@ -104,10 +104,13 @@ fn live_against_the_fake_equals_paper_and_sends_each_order_once() {
     assert_replays_exactly(&paper_dir);
     assert_replays_exactly(&live_dir);
 
-    // The update stream dropped right after it first listened: fills made while it was down
-    // are caught up over REST on reconnect, each booked once.
+    // The update stream drops at 15:54:30 ET: entries pause (venue_down), the EOD flatten
+    // still goes out at 15:55, and its fills, made while the stream is down, are caught up
+    // over REST on reconnect, each booked once.
     let gap_dir = tmp.path().join("gap");
-    let drop = vec![lockstep_live::fake::Fault::DropTradeStream];
+    let at = lockstep_core::UnixNanos(1_380_916_470_000_000_000);
+    assert_eq!(at.to_iso(), "2013-10-04T19:54:30Z");
+    let drop = vec![lockstep_live::fake::Fault::DropTradeStreamAt(at)];
     let (_, _, gap_stats) = run_with("live", &cfg, &gap_dir, drop);
     assert_eq!(gap_stats.trade_stream_drops, 1);
     assert_eq!(fills(&gap_dir), paper_fills, "same fills across the gap");

@@ -116,11 +116,14 @@ pub enum RejectCode {
     EntryPattern,
     /// `risk.entry_score_weights`: the entry's feature score is below the minimum.
     EntryScore,
+    /// The broker's order-update stream is down: entries wait until it is back (exits and
+    /// the EOD flatten still go out).
+    VenueDown,
 }
 
 impl RejectCode {
     /// Every code, in declaration order.
-    pub const ALL: [RejectCode; 23] = [
+    pub const ALL: [RejectCode; 24] = [
         RejectCode::InvalidQty,
         RejectCode::NoMarketData,
         RejectCode::MaxOrderNotional,
@@ -144,6 +147,7 @@ impl RejectCode {
         RejectCode::EntryBlackout,
         RejectCode::EntryPattern,
         RejectCode::EntryScore,
+        RejectCode::VenueDown,
     ];
 
     /// The code whose report name is `name`.
@@ -177,6 +181,7 @@ impl RejectCode {
             RejectCode::EntryBlackout => "entry_blackout",
             RejectCode::EntryPattern => "entry_pattern",
             RejectCode::EntryScore => "entry_score",
+            RejectCode::VenueDown => "venue_down",
         }
     }
 }

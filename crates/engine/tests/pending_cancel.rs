@@ -158,3 +158,25 @@ fn a_confirmed_cancel_gives_back_the_entrys_daily_count() {
     assert_eq!(j.orders[0].status(), OrderStatus::Cancelled);
     assert!(j.rejections.is_empty(), "{:?}", j.rejections);
 }
+
+#[test]
+fn entries_pause_while_the_update_stream_is_down() {
+    let (mut e, broker) = engine(settings());
+    let b = the_bars();
+    e.begin().expect("begin");
+    e.symbol("XYZ");
+    e.push(Input::Command(UnixNanos(1), Command::PauseEntries))
+        .expect("pause");
+    e.push(Input::Bar(b[0])).expect("bar");
+    assert!(
+        broker.sent.borrow().is_empty(),
+        "no entry while the stream is down"
+    );
+    e.push(Input::Command(UnixNanos(HOUR + 2), Command::ResumeEntries))
+        .expect("resume");
+    e.push(Input::Bar(b[1])).expect("bar");
+    assert_eq!(broker.sent.borrow().len(), 1, "entries flow again");
+    let (_, j) = e.conclude(0).expect("end");
+    let codes: Vec<&str> = j.rejections.iter().map(|r| r.code.as_str()).collect();
+    assert_eq!(codes, vec!["venue_down"]);
+}

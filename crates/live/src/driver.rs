@@ -115,6 +115,8 @@ pub struct BrokerSide {
     pub events: mpsc::Receiver<BrokerEvent>,
     /// Whether the update stream has listened yet (requests queue until then).
     pub ready: bool,
+    /// Whether the update stream is down now (entries paused).
+    pub down: bool,
 }
 
 impl BrokerSide {
@@ -273,8 +275,27 @@ pub async fn drive<V: Venue, J: Journal>(
                 match event {
                     None => break Stop::FeedEnded,
                     Some(BrokerEvent::Ready) => {
+                        let was_down = broker.as_deref().is_some_and(|b| b.down);
                         if let Some(b) = broker.as_deref_mut() {
                             b.ready = true;
+                            b.down = false;
+                        }
+                        if was_down {
+                            let at = now.plus(-s.grace).max(last_tick);
+                            session.feed(Input::Command(at, Command::ResumeEntries))?;
+                        }
+                    }
+                    Some(BrokerEvent::Down(why)) => {
+                        stats.disconnects += 1;
+                        let body = serde_json::json!({"broker": why});
+                        session.note(now, RecordKind::Alert, body.to_string())?;
+                        let first = broker.as_deref().is_some_and(|b| !b.down);
+                        if let Some(b) = broker.as_deref_mut() {
+                            b.down = true;
+                        }
+                        if first {
+                            let at = now.plus(-s.grace).max(last_tick);
+                            session.feed(Input::Command(at, Command::PauseEntries))?;
                         }
                     }
                     Some(BrokerEvent::Report(_, report)) => {
@@ -362,6 +383,7 @@ pub fn run_blocking_live<J: Journal>(
             requests: req_tx,
             events: ev_rx,
             ready: false,
+            down: false,
         };
         let out = drive(session, &mut rx, Some(&mut side), s).await;
         feed_task.abort();

@@ -41,12 +41,28 @@ pub fn input_record(input: &Input, symbols: &SymbolTable) -> NewRecord {
             json!({"at": at.0, "report": report_json(r)}),
         ),
         Input::Tick(at) => (RecordKind::Timer, json!({"at": at.0})),
-        Input::Command(at, Command::CancelEntries) => (
+        Input::Command(at, c) => (
             RecordKind::Command,
-            json!({"at": at.0, "command": "cancel_entries"}),
+            json!({"at": at.0, "command": command_name(*c)}),
         ),
     };
     NewRecord::new(input.ts().0, kind, body.to_string())
+}
+
+/// Every operator command.
+const COMMANDS: [Command; 3] = [
+    Command::CancelEntries,
+    Command::PauseEntries,
+    Command::ResumeEntries,
+];
+
+/// A command's journal name.
+fn command_name(c: Command) -> &'static str {
+    match c {
+        Command::CancelEntries => "cancel_entries",
+        Command::PauseEntries => "pause_entries",
+        Command::ResumeEntries => "resume_entries",
+    }
 }
 
 /// A venue report as JSON (decimals as text).
@@ -189,12 +205,14 @@ pub fn decode_input(
             decode_report(field(&v, "report", seq)?, seq)?,
         ),
         RecordKind::Timer => Input::Tick(UnixNanos(int(&v, "at", seq)?)),
-        _ => match text(&v, "command", seq)? {
-            "cancel_entries" => {
-                Input::Command(UnixNanos(int(&v, "at", seq)?), Command::CancelEntries)
-            }
-            other => return Err(bad(format!("unknown command `{other}`"))),
-        },
+        _ => {
+            let name = text(&v, "command", seq)?;
+            let c = COMMANDS
+                .into_iter()
+                .find(|c| command_name(*c) == name)
+                .ok_or_else(|| bad(format!("unknown command `{name}`")))?;
+            Input::Command(UnixNanos(int(&v, "at", seq)?), c)
+        }
     };
     Ok(Some(input))
 }

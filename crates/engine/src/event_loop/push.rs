@@ -15,6 +15,10 @@ pub enum Command {
     /// Withdraw every working entry (orders that are not closes); positions and their
     /// exits stay as they are. Sent when a session is stopped by hand.
     CancelEntries,
+    /// The broker's update stream is down: refuse entries (`venue_down`) until it is back.
+    PauseEntries,
+    /// The update stream is back: entries may go out again.
+    ResumeEntries,
 }
 
 /// One input, stamped with the time it happens on the driver's clock.
@@ -69,6 +73,17 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
                 self.arrive(at)?;
                 self.cancel_orders(|o| o.exit_reason.is_none() && !o.is_engine_exit())?;
                 self.process_intents()
+            }
+            Input::Command(at, Command::PauseEntries) => {
+                self.arrive(at)?;
+                let why = "the broker's order-update stream is down; entries wait for it";
+                self.risk.set_venue_down(Some(why.into()));
+                Ok(())
+            }
+            Input::Command(at, Command::ResumeEntries) => {
+                self.arrive(at)?;
+                self.risk.set_venue_down(None);
+                Ok(())
             }
         }
     }

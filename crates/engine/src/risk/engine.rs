@@ -34,6 +34,7 @@ pub struct RiskEngine {
     venue_errors: u32,
     venue_blocked_until: Option<UnixNanos>,
     reservations: std::collections::BTreeMap<lockstep_core::OrderId, Reservation>,
+    venue_down: Option<String>,
 }
 
 impl RiskEngine {
@@ -48,6 +49,7 @@ impl RiskEngine {
             venue_errors: 0,
             venue_blocked_until: None,
             reservations: std::collections::BTreeMap::new(),
+            venue_down: None,
         }
     }
 
@@ -133,6 +135,12 @@ impl RiskEngine {
         } else if net_pnl > Money::ZERO {
             self.losing_streak = 0;
         }
+    }
+
+    /// The venue cannot confirm orders (`Some(why)`: its update stream is down) or can again
+    /// (`None`). While it cannot, entries are refused `venue_down`; closes still pass.
+    pub fn set_venue_down(&mut self, why: Option<String>) {
+        self.venue_down = why;
     }
 
     /// Refuses entries until and at `until` (the EOD guard closes the session's entries;
@@ -313,6 +321,9 @@ impl RiskEngine {
                     ));
                 }
             }
+        }
+        if let Some(why) = &self.venue_down {
+            return Err(reject(RejectCode::VenueDown, why.clone()));
         }
         if self.limits.kill_switch {
             return Err(reject(RejectCode::KillSwitch, "kill switch is on".into()));

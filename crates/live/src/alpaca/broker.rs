@@ -48,8 +48,10 @@ impl std::fmt::Debug for BrokerConfig {
 /// What the broker task tells the driver.
 #[derive(Debug, Clone, PartialEq)]
 pub enum BrokerEvent {
-    /// The update stream is listening: orders may flow.
+    /// The update stream is listening (and, after a gap, caught up): orders may flow.
     Ready,
+    /// The update stream is down (a reconnect follows): entries must wait.
+    Down(String),
     /// A report for the loop, received at this clock time.
     Report(UnixNanos, VenueReport),
     /// A frame that could not be read (journaled raw and counted).
@@ -174,9 +176,8 @@ pub async fn run_broker(
         match connected {
             Ok(()) => return,
             Err(why) => {
-                let alert =
-                    BrokerEvent::Alert(format!("trade updates stream: {why}; reconnecting"));
-                if events.send(alert).await.is_err() {
+                let down = BrokerEvent::Down(format!("trade updates stream: {why}; reconnecting"));
+                if events.send(down).await.is_err() {
                     return;
                 }
             }
@@ -271,10 +272,11 @@ async fn updates(
             Ok(StreamMessage::Authorization(_)) => Vec::new(),
             Ok(StreamMessage::Listening(_)) => {
                 on_ready();
-                let mut out = vec![BrokerEvent::Ready];
+                let mut out = Vec::new();
                 if gap.reconnect {
                     out.extend(gap.catch_up(cfg, translator).await);
                 }
+                out.push(BrokerEvent::Ready);
                 out
             }
             Ok(StreamMessage::TradeUpdate(u)) => {

@@ -20,6 +20,8 @@ pub enum Fault {
     /// Closes the listening trade-updates socket once (at the next tick that finds one).
     /// Events while nobody listens are lost, as on Alpaca (no replay).
     DropTradeStream,
+    /// Closes the listening trade-updates socket once the clock reaches this time.
+    DropTradeStreamAt(UnixNanos),
     /// The market-data sockets send no bar delivered at or after this clock time (a stale
     /// feed). REST bars are unaffected.
     StopBarsAt(UnixNanos),
@@ -46,6 +48,8 @@ pub(crate) struct FaultBook {
     pub lose_response: u32,
     /// Trade-socket drops still to do.
     pub drop_trade_stream: u32,
+    /// Clock times at which to drop the trade socket, earliest first.
+    pub drop_trade_at: std::collections::BTreeSet<UnixNanos>,
     /// No bar delivered at or after this time reaches a data socket.
     pub stop_bars_at: Option<UnixNanos>,
     /// Raw frames still to send on the trade socket.
@@ -72,6 +76,9 @@ impl FaultBook {
                 self.lose_response = self.lose_response.saturating_add(n)
             }
             Fault::DropTradeStream => self.drop_trade_stream += 1,
+            Fault::DropTradeStreamAt(t) => {
+                self.drop_trade_at.insert(t);
+            }
             Fault::StopBarsAt(t) => {
                 self.stop_bars_at = Some(self.stop_bars_at.map_or(t, |x| x.min(t)))
             }

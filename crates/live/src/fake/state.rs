@@ -374,6 +374,15 @@ impl State {
                 self.stats.malformed_frames_sent += 1;
             }
         }
+        let due = self
+            .faults
+            .drop_trade_at
+            .first()
+            .is_some_and(|t| *t <= self.now);
+        if due {
+            self.faults.drop_trade_at.pop_first();
+            self.faults.drop_trade_stream += 1;
+        }
         if FaultBook::take(&mut self.faults.drop_trade_stream) {
             self.send_trade(Outbound::Close);
             self.trade = None;
