@@ -91,6 +91,33 @@ fn session_clock(start: UnixNanos, speed: f64) -> Result<WarpClock, AppError> {
     }
 }
 
+/// Holds the account's lock for the whole session: one process per account, because a
+/// second one would race the first for orders and for Alpaca's single stream connection.
+/// The lock file (in the temp folder, named by a hash of the key id, never the key) is
+/// released when the process ends, however it ends.
+fn account_lock(keys: &Keys) -> Result<std::fs::File, AppError> {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(keys.key_id.as_bytes());
+    let tag: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    let path = std::env::temp_dir().join(format!("lockstep-account-{tag}.lock"));
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| AppError::Runtime(format!("{}: {e}", path.display())))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(AppError::Runtime(format!(
+            "another lockstep session is already running on this account (lock {}); one process per account",
+            path.display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(AppError::Runtime(format!("{}: {e}", path.display())))
+        }
+    }
+}
+
 /// The trading URL for `mode` after the endpoint and confirmation checks.
 fn trading_url(cfg: &config::Config, args: &SessionArgs) -> Result<String, AppError> {
     let endpoint = cfg.broker.endpoint().map_err(AppError::BadInput)?;
@@ -130,6 +157,7 @@ pub fn run_session(args: &SessionArgs, mode: Mode, argv: Vec<String>) -> Result<
     let (cfg, table) = config::load_with_table(Some(&args.config), &args.set, |_| Ok(()))?;
     let trading = trading_url(&cfg, args)?;
     let keys = Keys::from_env().map_err(AppError::BadInput)?;
+    let _account_lock = account_lock(&keys)?;
     if !(args.speed.is_finite() && args.speed > 0.0) {
         return Err(AppError::BadInput(
             "--speed must be a positive number".into(),

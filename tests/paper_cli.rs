@@ -83,7 +83,7 @@ fn a_missing_key_a_bad_endpoint_or_live_money_unconfirmed_is_exit_2_naming_it() 
             "--set",
             "broker.endpoint=\"real\"",
         ],
-        Some(KEY),
+        Some(&key()),
     );
     assert_eq!(code, Some(2));
     assert!(err.contains("broker.endpoint"), "{err}");
@@ -95,7 +95,7 @@ fn a_missing_key_a_bad_endpoint_or_live_money_unconfirmed_is_exit_2_naming_it() 
             "--set",
             "broker.endpoint=\"live\"",
         ],
-        Some(KEY),
+        Some(&key()),
     );
     assert_eq!(code, Some(2));
     assert!(err.contains("--confirm-live"), "{err}");
@@ -107,7 +107,7 @@ fn a_missing_key_a_bad_endpoint_or_live_money_unconfirmed_is_exit_2_naming_it() 
             "--set",
             "broker.trading_url=\"https://api.alpaca.markets\"",
         ],
-        Some(KEY),
+        Some(&key()),
     );
     assert_eq!(code, Some(2));
     assert!(err.contains("real-money"), "{err}");
@@ -127,7 +127,22 @@ fn ctrl_c_stops_cleanly_with_a_report_and_a_journal() {
         .spawn()
         .expect("spawn");
     // About 20 minutes of the session at 300x, then Ctrl-C.
-    std::thread::sleep(Duration::from_secs(4));
+    std::thread::sleep(Duration::from_secs(3));
+    // A second session on the same account is refused while the first runs.
+    let second = session(
+        "paper",
+        Path::new(CONFIG),
+        &tmp.path().join("second"),
+        &fake,
+        300.0,
+        anchor,
+    )
+    .output()
+    .expect("second");
+    assert_eq!(second.status.code(), Some(1));
+    let why = String::from_utf8_lossy(&second.stderr);
+    assert!(why.contains("already running on this account"), "{why}");
+    std::thread::sleep(Duration::from_secs(1));
     let sent = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()

@@ -8,8 +8,14 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// The fake API key id the tests use (never a real one).
-pub const KEY: &str = "PKTESTKEY0000FAKE42";
+/// The fake API key id of the calling test (never a real one): one per test, since a
+/// session holds its account's lock and tests run in parallel.
+pub fn key() -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    std::thread::current().name().unwrap_or("main").hash(&mut h);
+    format!("PKTEST{:016X}", h.finish())
+}
 /// The fake secret; no output may contain it.
 pub const SECRET: &str = "fake-secret-never-printed-7f3a9c";
 /// The recorded SPY minutes the fake serves.
@@ -32,7 +38,7 @@ pub fn fake_with(
     let start = chrono::DateTime::parse_from_rfc3339(START).expect("start");
     let start = lockstep_core::UnixNanos(start.timestamp_nanos_opt().expect("ns"));
     let clock: SharedTime = Arc::new(WarpClock::since(start, speed, anchor));
-    let mut cfg = FakeConfig::new(KEY, SECRET, PathBuf::from(DATA), clock);
+    let mut cfg = FakeConfig::new(key(), SECRET, PathBuf::from(DATA), clock);
     cfg.market_open_grace = market_open_grace_secs * 1_000_000_000;
     cfg.faults = faults;
     FakeThread::start(cfg, Duration::from_secs(180)).expect("fake")
@@ -74,7 +80,7 @@ pub fn session(
             "--set",
             &format!("broker.data_stream_url=\"{}\"", fake.data_stream_url()),
         ])
-        .env("APCA_API_KEY_ID", KEY)
+        .env("APCA_API_KEY_ID", key())
         .env("APCA_API_SECRET_KEY", SECRET)
         .env("LOCKSTEP_CLOCK_ANCHOR_NS", anchor.to_string())
         .env_remove("APCA_API_BASE_URL")
@@ -154,7 +160,7 @@ pub fn assert_no_secrets(dir: &Path, outputs: &[&str]) {
         texts.push(String::from_utf8_lossy(&std::fs::read(&f).expect("read")).to_string());
     }
     for t in &texts {
-        assert!(!t.contains(KEY) && !t.contains(SECRET), "a key leaked");
+        assert!(!t.contains(&key()) && !t.contains(SECRET), "a key leaked");
     }
 }
 
