@@ -67,6 +67,7 @@ fn run_with(
 
 #[test]
 fn live_against_the_fake_equals_paper_and_sends_each_order_once() {
+    let _serial = one_at_a_time();
     let tmp = tempfile::tempdir().expect("tmp");
     let cfg = config(tmp.path());
     let (paper_dir, live_dir) = (tmp.path().join("paper"), tmp.path().join("live"));
@@ -120,6 +121,7 @@ fn live_against_the_fake_equals_paper_and_sends_each_order_once() {
 
 #[test]
 fn with_the_feed_stopped_at_1550_the_flatten_runs_at_1555_by_the_clock_at_market() {
+    let _serial = one_at_a_time();
     let tmp = tempfile::tempdir().expect("tmp");
     let cfg = config(tmp.path());
     let out = tmp.path().join("live");
@@ -161,4 +163,41 @@ fn with_the_feed_stopped_at_1550_the_flatten_runs_at_1555_by_the_clock_at_market
         text.contains("  raw: 2"),
         "both frames journaled raw:\n{text}"
     );
+}
+
+#[test]
+fn lost_answers_429s_and_5xx_still_place_each_order_exactly_once() {
+    let _serial = one_at_a_time();
+    let tmp = tempfile::tempdir().expect("tmp");
+    let cfg = config(tmp.path());
+    let live_dir = tmp.path().join("live");
+    use lockstep_live::fake::Fault;
+    // The first POSTs meet two 429s and two 503s (not taken), then four orders are taken
+    // but their answers lost (504): each is resolved by client order id, never re-sent
+    // under a new id, never placed twice.
+    let faults = vec![
+        Fault::LoseSubmitResponse(4),
+        Fault::Http(429, 2),
+        Fault::Http(503, 2),
+    ];
+    let (_, _, stats) = run_with("live", &cfg, &live_dir, faults);
+    assert_eq!(stats.lost_responses, 4);
+    assert_eq!(stats.duplicate_client_order_ids, 0);
+    assert_eq!(stats.http_faults, 4, "two 429s and two 503s were served");
+    assert_eq!(
+        stats.orders_accepted as usize,
+        stats.client_order_ids.len(),
+        "every client order id sent became exactly one order"
+    );
+    // What the session booked is what the broker filled (the 429 waits delay the first
+    // order, so the fills need not be paper's), and nothing is left open.
+    let booked = csv_rows(&live_dir.join("fills.csv"), &[]);
+    assert!(booked.len() > 10, "{} fills", booked.len());
+    assert_eq!(
+        booked.len() as u64,
+        stats.fills,
+        "every broker fill booked once"
+    );
+    assert_eq!(summary(&live_dir)["open_positions"], serde_json::json!([]));
+    assert_replays_exactly(&live_dir);
 }

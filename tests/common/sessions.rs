@@ -44,6 +44,15 @@ pub fn fake_with(
     FakeThread::start(cfg, Duration::from_secs(180)).expect("fake")
 }
 
+/// Live sessions in one test binary run one at a time: each needs the fake's answers
+/// within a fraction of a second of real time, so they should not share two cores.
+pub fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// The system time now, as the clock anchor both sides share.
 pub fn anchor_now() -> i64 {
     system_nanos()
