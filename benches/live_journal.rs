@@ -9,9 +9,9 @@
 //! Run: `cargo bench --bench live_journal` (after `cargo build --release`).
 
 use lockstep::config;
-use lockstep::run::{engine_parts, EngineParts};
+use lockstep::run::engine_parts;
 use lockstep_core::{Bar, Scale, SymbolId, UnixNanos};
-use lockstep_engine::{Engine, Input, MemoryJournal, SimClock, SimVenue};
+use lockstep_engine::{Input, MemoryJournal, SimVenue};
 use lockstep_live::journal::{JournalReader, JournalStore};
 use lockstep_live::replay::replay;
 use lockstep_live::session::Session;
@@ -25,24 +25,9 @@ const CONFIG: &str = "[data]\ncalendar = \"24x7\"\n[strategy]\nname = \"sma_cros
 fn session(store: Option<JournalStore>) -> Session<SimVenue, MemoryJournal> {
     let table: toml::Table = CONFIG.parse().expect("toml");
     let cfg = config::from_table(table, None).expect("config");
-    let EngineParts {
-        settings,
-        venue,
-        strategies,
-    } = engine_parts(&cfg, "bench").expect("parts");
-    Session::new(
-        |tee| {
-            Engine::new(
-                settings,
-                venue,
-                SimClock::new(UnixNanos(i64::MIN)),
-                strategies,
-                tee,
-            )
-        },
-        MemoryJournal::default(),
-        store,
-    )
+    engine_parts(&cfg, "bench")
+        .expect("parts")
+        .session(MemoryJournal::default(), store)
 }
 
 fn bars() -> Vec<Bar> {

@@ -12,19 +12,14 @@
 
 use crate::config;
 use crate::error::AppError;
-use crate::host;
-use crate::run::{engine_parts, EngineParts};
+use crate::run::{engine_parts, run_facts, EngineParts};
 use chrono::{SecondsFormat, Utc};
-use lockstep_core::UnixNanos;
-use lockstep_engine::{
-    Engine, EngineError, EngineSettings, Journal, MemoryJournal, NamedStrategy, RunOutcome,
-    SimClock, Venue,
-};
+use lockstep_engine::{EngineError, Journal, MemoryJournal, RunOutcome};
 use lockstep_live::journal::{Integrity, JournalReader, JournalStoreError, Record};
 use lockstep_live::recorded_venue::RecordedVenue;
 use lockstep_live::replay::{replay, Divergence, ReplayError, ReplayReport};
-use lockstep_live::session::{Session, SessionError};
-use lockstep_report::{ReportJournal, ReportPaths, RunFacts};
+use lockstep_live::session::SessionError;
+use lockstep_report::{ReportJournal, ReportPaths};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -181,31 +176,6 @@ fn replay_err(path: &Path, e: ReplayError) -> AppError {
 
 type Replayed<J> = (ReplayReport, Option<(RunOutcome, J)>);
 
-/// Replays `records` through an engine on `venue` whose decisions also go to `inner`.
-fn replay_on<V: Venue, J: Journal>(
-    path: &Path,
-    records: &[Record],
-    settings: EngineSettings,
-    venue: V,
-    strategies: Vec<NamedStrategy>,
-    inner: J,
-) -> Result<Replayed<J>, AppError> {
-    let session = Session::new(
-        |tee| {
-            Engine::new(
-                settings,
-                venue,
-                SimClock::new(UnixNanos(i64::MIN)),
-                strategies,
-                tee,
-            )
-        },
-        inner,
-        None,
-    );
-    replay(records, session).map_err(|e| replay_err(path, e))
-}
-
 /// Replays on the venue of the recorded mode: the sim venue for paper, the recorded
 /// broker's answers for live.
 fn replay_mode<J: Journal>(
@@ -214,22 +184,14 @@ fn replay_mode<J: Journal>(
     parts: EngineParts,
     inner: J,
 ) -> Result<Replayed<J>, AppError> {
-    let EngineParts {
-        settings,
-        venue,
-        strategies,
-    } = parts;
-    match rec.mode {
-        Mode::Paper => replay_on(path, &rec.records, settings, venue, strategies, inner),
-        Mode::Live => replay_on(
-            path,
+    let replayed = match rec.mode {
+        Mode::Paper => replay(&rec.records, parts.session(inner, None)),
+        Mode::Live => replay(
             &rec.records,
-            settings,
-            RecordedVenue::default(),
-            strategies,
-            inner,
+            parts.session_on(RecordedVenue::default(), inner, None),
         ),
-    }
+    };
+    replayed.map_err(|e| replay_err(path, e))
 }
 
 /// The first difference between recording and replay, counting a broken checksum chain as
@@ -351,17 +313,6 @@ fn finish(
 ) -> Result<ReportPaths, AppError> {
     let bars = outcome.bars;
     journal
-        .finish(outcome, || {
-            let wall = started.elapsed().as_secs_f64();
-            RunFacts {
-                version: env!("CARGO_PKG_VERSION").to_string(),
-                started_utc,
-                wall_secs: wall,
-                bars,
-                bars_per_sec: if wall > 0.0 { bars as f64 / wall } else { 0.0 },
-                peak_rss_bytes: host::peak_rss_bytes(),
-                argv,
-            }
-        })
+        .finish(outcome, || run_facts(started, started_utc, bars, argv))
         .map_err(|e| AppError::Runtime(e.to_string()))
 }

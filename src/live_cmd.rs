@@ -8,18 +8,15 @@
 use crate::config::{self};
 use crate::config_live::{self, Keys};
 use crate::error::AppError;
-use crate::host;
-use crate::run::{data_options, engine_parts, run_name, summary_table, EngineParts, RunPlan};
+use crate::run::{data_options, engine_parts, run_facts, run_name, summary_table, RunPlan};
 use chrono::{SecondsFormat, Utc};
 use lockstep_core::UnixNanos;
-use lockstep_engine::{Engine, SimClock};
 use lockstep_live::alpaca::{AlpacaVenue, BrokerConfig};
 use lockstep_live::driver::{run_blocking, run_blocking_live, DriverSettings, Stop};
 use lockstep_live::feed::FeedConfig;
 use lockstep_live::journal::JournalStore;
-use lockstep_live::session::Session;
 use lockstep_live::time_source::{SharedTime, TimeSource, WarpClock};
-use lockstep_report::{ReportJournal, RunFacts};
+use lockstep_report::ReportJournal;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -208,11 +205,7 @@ pub fn run_session(args: &SessionArgs, mode: Mode, argv: Vec<String>) -> Result<
         .transpose()?;
     let clock: SharedTime = Arc::new(session_clock(start, args.speed)?);
     let run_id = format!("{name}-{}", start.to_datetime().format("%Y%m%d%H%M%S"));
-    let EngineParts {
-        settings,
-        venue,
-        strategies,
-    } = engine_parts(&cfg, &run_id)?;
+    let parts = engine_parts(&cfg, &run_id)?;
     let dir = args
         .out
         .clone()
@@ -263,38 +256,14 @@ pub fn run_session(args: &SessionArgs, mode: Mode, argv: Vec<String>) -> Result<
     let err = |e: lockstep_live::session::SessionError| runtime(e.to_string());
     let (stop, stats, done) = match mode {
         Mode::Paper => {
-            let mut session = Session::new(
-                |tee| {
-                    Engine::new(
-                        settings,
-                        venue,
-                        SimClock::new(UnixNanos(i64::MIN)),
-                        strategies,
-                        tee,
-                    )
-                },
-                report,
-                Some(store),
-            );
+            let mut session = parts.session(report, Some(store));
             session.begin(clock.now()).map_err(err)?;
             let (stop, stats) = run_blocking(&mut session, feed, &driver).map_err(err)?;
             (stop, stats, session.conclude(clock.now()).map_err(err)?)
         }
         Mode::Live => {
             let alpaca = AlpacaVenue::new();
-            let mut session = Session::new(
-                |tee| {
-                    Engine::new(
-                        settings,
-                        alpaca.clone(),
-                        SimClock::new(UnixNanos(i64::MIN)),
-                        strategies,
-                        tee,
-                    )
-                },
-                report,
-                Some(store),
-            );
+            let mut session = parts.session_on(alpaca.clone(), report, Some(store));
             let broker = BrokerConfig {
                 trading_url: trading,
                 key_id: feed.key_id.clone(),
@@ -314,16 +283,7 @@ pub fn run_session(args: &SessionArgs, mode: Mode, argv: Vec<String>) -> Result<
     let paths = done
         .journal
         .finish(&done.outcome, || {
-            let wall = started.elapsed().as_secs_f64();
-            RunFacts {
-                version: env!("CARGO_PKG_VERSION").to_string(),
-                started_utc,
-                wall_secs: wall,
-                bars,
-                bars_per_sec: if wall > 0.0 { bars as f64 / wall } else { 0.0 },
-                peak_rss_bytes: host::peak_rss_bytes(),
-                argv,
-            }
+            run_facts(started, started_utc, bars, argv)
         })
         .map_err(|e| runtime(e.to_string()))?;
     let why = match stop {

@@ -10,8 +10,11 @@ use lockstep_core::{BarSource, Interval, Scale, UnixNanos};
 use lockstep_data::time_window::TimeWindow;
 use lockstep_data::{open_source, DataOptions, MergedSource};
 use lockstep_engine::{
-    Engine, EngineError, EngineSettings, EquityMode, NamedStrategy, SimClock, SimVenue,
+    Engine, EngineError, EngineSettings, EquityMode, Journal, NamedStrategy, SimClock, SimVenue,
+    Venue,
 };
+use lockstep_live::journal::JournalStore;
+use lockstep_live::session::Session;
 use lockstep_report::{ReportJournal, ReportPaths, RunFacts, Summary};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -186,6 +189,55 @@ pub struct EngineParts {
     pub strategies: Vec<NamedStrategy>,
 }
 
+impl EngineParts {
+    /// The engine on `venue` (the parts' own SimVenue for replay and paper, a broker for
+    /// live), recording into `journal`, its clock set before any data.
+    pub fn engine_on<V: Venue, J: Journal>(self, venue: V, journal: J) -> Engine<V, SimClock, J> {
+        Engine::new(
+            self.settings,
+            venue,
+            SimClock::new(UnixNanos(i64::MIN)),
+            self.strategies,
+            journal,
+        )
+    }
+
+    /// A journaled session of these parts on `venue` (`store`: none for a replay).
+    pub fn session_on<V: Venue, J: Journal>(
+        self,
+        venue: V,
+        inner: J,
+        store: Option<JournalStore>,
+    ) -> Session<V, J> {
+        Session::new(|tee| self.engine_on(venue, tee), inner, store)
+    }
+
+    /// A journaled session on the parts' own SimVenue (paper).
+    pub fn session<J: Journal>(
+        mut self,
+        inner: J,
+        store: Option<JournalStore>,
+    ) -> Session<SimVenue, J> {
+        let venue = std::mem::take(&mut self.venue);
+        self.session_on(venue, inner, store)
+    }
+}
+
+/// Facts about a run for `run.json` (not part of the result): version, timings, speed,
+/// peak memory and the command line.
+pub fn run_facts(started: Instant, started_utc: String, bars: u64, argv: Vec<String>) -> RunFacts {
+    let wall = started.elapsed().as_secs_f64();
+    RunFacts {
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        started_utc,
+        wall_secs: wall,
+        bars,
+        bars_per_sec: if wall > 0.0 { bars as f64 / wall } else { 0.0 },
+        peak_rss_bytes: host::peak_rss_bytes(),
+        argv,
+    }
+}
+
 /// Builds the engine's parts from a validated config; `run_id` prefixes client order ids.
 pub fn engine_parts(cfg: &Config, run_id: &str) -> Result<EngineParts, AppError> {
     let plans = safety::build_strategies(cfg)?;
@@ -240,12 +292,8 @@ pub fn execute(plan: &RunPlan, argv: Vec<String>) -> Result<BacktestResult, AppE
     let started = Instant::now();
     let started_utc = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
     let cfg = &plan.cfg;
-    let EngineParts {
-        settings,
-        venue,
-        strategies,
-    } = engine_parts(cfg, &run_name(plan)?)?;
-    let name = settings.run_id.clone();
+    let mut parts = engine_parts(cfg, &run_name(plan)?)?;
+    let name = parts.settings.run_id.clone();
     let opts = data_options(cfg)?;
     let paths = config::data_paths(cfg, plan.config_path.as_deref(), &plan.data);
     let mut sources: Vec<Box<dyn BarSource>> = Vec::new();
@@ -259,13 +307,8 @@ pub fn execute(plan: &RunPlan, argv: Vec<String>) -> Result<BacktestResult, AppE
         .clone()
         .unwrap_or_else(|| cfg.report.dir.join(&name));
     let journal = ReportJournal::create(&dir).map_err(|e| AppError::Runtime(e.to_string()))?;
-    let engine = Engine::new(
-        settings,
-        venue,
-        SimClock::new(UnixNanos(i64::MIN)),
-        strategies,
-        journal,
-    );
+    let venue = std::mem::take(&mut parts.venue);
+    let engine = parts.engine_on(venue, journal);
     let [from, to, by] = data_bounds(cfg)?;
     let mut merged = TimeWindow::new(MergedSource::new(sources), from, to).delivered_by(by);
     let (outcome, journal) = match engine.run(&mut merged, &mut |n| pb.set_position(n)) {
@@ -291,18 +334,7 @@ pub fn execute(plan: &RunPlan, argv: Vec<String>) -> Result<BacktestResult, AppE
     }
     let bars = outcome.bars;
     let report = journal
-        .finish(&outcome, || {
-            let wall = started.elapsed().as_secs_f64();
-            RunFacts {
-                version: env!("CARGO_PKG_VERSION").to_string(),
-                started_utc,
-                wall_secs: wall,
-                bars,
-                bars_per_sec: if wall > 0.0 { bars as f64 / wall } else { 0.0 },
-                peak_rss_bytes: host::peak_rss_bytes(),
-                argv,
-            }
-        })
+        .finish(&outcome, || run_facts(started, started_utc, bars, argv))
         .map_err(|e| AppError::Runtime(e.to_string()))?;
     Ok(BacktestResult {
         report,

@@ -7,10 +7,10 @@ mod common;
 
 use common::{lockstep, repo, stderr, summary};
 use lockstep::config;
-use lockstep::run::{data_options, engine_parts, EngineParts};
-use lockstep_core::{Bar, BarSource, SymbolTable, UnixNanos};
+use lockstep::run::{data_options, engine_parts};
+use lockstep_core::{Bar, BarSource, SymbolTable};
 use lockstep_data::{open_source, MergedSource};
-use lockstep_engine::{Engine, Input, MemoryJournal, SimClock, SimVenue};
+use lockstep_engine::{Input, MemoryJournal, SimVenue};
 use lockstep_live::journal::{JournalReader, JournalStore, NewRecord, Record, RecordKind};
 use lockstep_live::session::Session;
 use std::path::{Path, PathBuf};
@@ -70,25 +70,10 @@ struct Recorded {
 fn record(db: &Path, meta: &[(&str, &str)]) -> Recorded {
     let text = config_text();
     let cfg = config_of(&text);
-    let EngineParts {
-        settings,
-        venue,
-        strategies,
-    } = engine_parts(&cfg, "paper").expect("parts");
     let store = JournalStore::create(db, meta).expect("journal");
-    let mut s: Session<SimVenue, MemoryJournal> = Session::new(
-        |tee| {
-            Engine::new(
-                settings,
-                venue,
-                SimClock::new(UnixNanos(i64::MIN)),
-                strategies,
-                tee,
-            )
-        },
-        MemoryJournal::default(),
-        Some(store),
-    );
+    let mut s: Session<SimVenue, MemoryJournal> = engine_parts(&cfg, "paper")
+        .expect("parts")
+        .session(MemoryJournal::default(), Some(store));
     let all = two_sessions(&cfg);
     let bars = all.len();
     let first = all.first().map(|b| b.1.ts).expect("bars");

@@ -5,10 +5,10 @@
 //! decision; a tampered decision is found by its sequence number.
 
 use lockstep::config;
-use lockstep::run::{data_options, engine_parts, EngineParts};
-use lockstep_core::{BarSource, SymbolTable, UnixNanos};
+use lockstep::run::{data_options, engine_parts};
+use lockstep_core::{BarSource, SymbolTable};
 use lockstep_data::{open_source, MergedSource};
-use lockstep_engine::{Engine, Input, MemoryJournal, SimClock, SimVenue};
+use lockstep_engine::{Input, MemoryJournal, SimVenue};
 use lockstep_live::journal::{JournalReader, JournalStore};
 use lockstep_live::replay::replay;
 use lockstep_live::session::Session;
@@ -34,42 +34,18 @@ fn bars() -> Vec<(String, lockstep_core::Bar)> {
 }
 
 fn session(store: Option<JournalStore>) -> Session<SimVenue, MemoryJournal> {
-    let EngineParts {
-        settings,
-        venue,
-        strategies,
-    } = engine_parts(&cfg(), "paper").expect("parts");
-    Session::new(
-        |tee| {
-            Engine::new(
-                settings,
-                venue,
-                SimClock::new(UnixNanos(i64::MIN)),
-                strategies,
-                tee,
-            )
-        },
-        MemoryJournal::default(),
-        store,
-    )
+    engine_parts(&cfg(), "paper")
+        .expect("parts")
+        .session(MemoryJournal::default(), store)
 }
 
 fn backtest() -> MemoryJournal {
-    let EngineParts {
-        settings,
-        venue,
-        strategies,
-    } = engine_parts(&cfg(), "paper").expect("parts");
+    let mut parts = engine_parts(&cfg(), "paper").expect("parts");
     let cfg = cfg();
     let opts = data_options(&cfg).expect("options");
     let mut src = MergedSource::new(vec![open_source(Path::new(DATA), &opts).expect("open")]);
-    let engine = Engine::new(
-        settings,
-        venue,
-        SimClock::new(UnixNanos(i64::MIN)),
-        strategies,
-        MemoryJournal::default(),
-    );
+    let venue = std::mem::take(&mut parts.venue);
+    let engine = parts.engine_on(venue, MemoryJournal::default());
     engine.run(&mut src, &mut |_| {}).expect("backtest").1
 }
 

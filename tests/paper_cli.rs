@@ -105,7 +105,10 @@ fn a_missing_key_a_bad_endpoint_or_live_money_unconfirmed_is_exit_2_naming_it() 
             CONFIG,
             "--quiet",
             "--set",
-            "broker.trading_url=\"https://api.alpaca.markets\"",
+            &format!(
+                "broker.trading_url=\"{}\"",
+                lockstep::config_live::LIVE_TRADING_URL
+            ),
         ],
         Some(&key()),
     );

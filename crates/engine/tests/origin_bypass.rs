@@ -80,7 +80,7 @@ fn an_opening_order_labelled_hard_stop_is_refused_by_the_kill_switch() {
 
 #[test]
 fn the_exit_managers_stop_still_passes_when_entries_are_blocked() {
-    let s = EngineSettings {
+    let blocked = || EngineSettings {
         risk: RiskLimits {
             max_daily_trades: Some(1),
             ..RiskLimits::default()
@@ -94,58 +94,35 @@ fn the_exit_managers_stop_still_passes_when_entries_are_blocked() {
         },
         ..settings()
     };
-    // One plain entry, then an "exit"-labelled buy that would double the position.
-    let j = run(
-        s,
-        Labelled {
-            hours: vec![0, 1],
-            reason: None,
-        },
-    );
-    assert_eq!(codes(&j), vec![RejectCode::MaxDailyTrades]);
-    let s2 = EngineSettings {
-        risk: RiskLimits {
-            max_daily_trades: Some(1),
-            ..RiskLimits::default()
-        },
-        exits: ExitSettings {
-            rules: vec![ExitRules {
-                hard_stop_pct: Some(lockstep_core::Decimal::new(5, 2)),
-                ..ExitRules::default()
-            }],
-            ..ExitSettings::default()
-        },
-        ..settings()
-    };
-    let labelled = run(
-        s2,
-        Labelled {
-            hours: vec![0, 1],
-            reason: Some(ExitReason::HardStop),
-        },
-    );
-    assert_eq!(
-        codes(&labelled),
-        vec![RejectCode::MaxDailyTrades],
-        "a buy labelled hard_stop that adds to a long is an entry"
-    );
-    assert_eq!(
-        fills(&labelled, 0),
-        vec![
-            (1, 0, "100".into(), "10.00".into(), ""),
-            (4, 0, "100".into(), "9.50".into(), "hard_stop"),
-        ],
-        "the engine's own stop closes the position although entries are blocked"
-    );
-    let stop = labelled.orders.iter().find(|o| o.is_engine_exit());
-    assert!(stop.is_some_and(|o| o.exit_reason == Some(ExitReason::HardStop)));
-    assert!(
-        labelled
-            .orders
-            .iter()
-            .filter(|o| o.is_engine_exit())
-            .count()
-            == 1,
-        "only the exit manager's order is an engine exit"
-    );
+    // One entry, then a buy that would double the position, unlabelled or labelled as an
+    // exit: either way it is an entry and the daily limit refuses it.
+    for reason in [None, Some(ExitReason::HardStop)] {
+        let j = run(
+            blocked(),
+            Labelled {
+                hours: vec![0, 1],
+                reason,
+            },
+        );
+        assert_eq!(
+            codes(&j),
+            vec![RejectCode::MaxDailyTrades],
+            "label {reason:?}"
+        );
+        assert_eq!(
+            fills(&j, 0),
+            vec![
+                (1, 0, "100".into(), "10.00".into(), ""),
+                (4, 0, "100".into(), "9.50".into(), "hard_stop"),
+            ],
+            "the engine's own stop closes the position although entries are blocked"
+        );
+        let exits: Vec<_> = j.orders.iter().filter(|o| o.is_engine_exit()).collect();
+        assert_eq!(
+            exits.len(),
+            1,
+            "only the exit manager's order is an engine exit"
+        );
+        assert_eq!(exits[0].exit_reason, Some(ExitReason::HardStop));
+    }
 }

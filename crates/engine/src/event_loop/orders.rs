@@ -4,7 +4,7 @@
 use super::{Engine, EngineError, Pending, Route};
 use crate::clock::Clock;
 use crate::executor::ReportEffect;
-use crate::journal::{Entry, Journal, Rejection};
+use crate::journal::{Entry, Journal, Names, Rejection};
 use crate::strategy::{Context, Strategy};
 use crate::venue::{Venue, VenueReport};
 use lockstep_core::{RejectCode, StrategyId};
@@ -93,22 +93,27 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
             Ok(approved) => approved,
         };
         let reserved = approved.reserved();
-        let order = self.executor.create(approved, now).clone();
+        // Borrowed field by field: the order stays in the executor (no copy per order).
+        let order = self.executor.create(approved, now);
         if let Some(r) = reserved {
             self.risk.track(order.id, r);
         }
         if how != Route::Hold {
-            self.record(Entry::Submitted(&order))?;
+            let names = Names {
+                symbols: &self.symbols,
+                strategies: &self.names,
+            };
+            self.journal.record(Entry::Submitted(order), &names)?;
         }
         let out = &mut self.reports;
         match (how, self.venue.simulator()) {
             (Route::Hold, _) => {}
             (Route::FillAt(price, liquidity), Some(sim)) => {
-                sim.fill_triggered(&order, price, liquidity, now, &self.market, out)
+                sim.fill_triggered(order, price, liquidity, now, &self.market, out)
             }
-            (Route::Settle(price), Some(sim)) => sim.settle(&order, price, now, out),
+            (Route::Settle(price), Some(sim)) => sim.settle(order, price, now, out),
             (Route::Work | Route::FillAt(..) | Route::Settle(_), _) => {
-                self.venue.submit(&order, now, &self.market, out)
+                self.venue.submit(order, now, &self.market, out)
             }
         }
         self.handle_reports()?;
