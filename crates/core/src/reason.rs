@@ -119,11 +119,14 @@ pub enum RejectCode {
     /// The broker's order-update stream is down: entries wait until it is back (exits and
     /// the EOD flatten still go out).
     VenueDown,
+    /// Our clock and the broker's disagree by more than the allowed skew: entries wait
+    /// until they agree again (exits and the EOD flatten still go out).
+    ClockSkew,
 }
 
 impl RejectCode {
     /// Every code, in declaration order.
-    pub const ALL: [RejectCode; 24] = [
+    pub const ALL: [RejectCode; 25] = [
         RejectCode::InvalidQty,
         RejectCode::NoMarketData,
         RejectCode::MaxOrderNotional,
@@ -148,6 +151,7 @@ impl RejectCode {
         RejectCode::EntryPattern,
         RejectCode::EntryScore,
         RejectCode::VenueDown,
+        RejectCode::ClockSkew,
     ];
 
     /// The code whose report name is `name`.
@@ -182,6 +186,7 @@ impl RejectCode {
             RejectCode::EntryPattern => "entry_pattern",
             RejectCode::EntryScore => "entry_score",
             RejectCode::VenueDown => "venue_down",
+            RejectCode::ClockSkew => "clock_skew",
         }
     }
 }

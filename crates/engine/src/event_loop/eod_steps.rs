@@ -92,8 +92,24 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
     /// Asks to close (reason `eod`, sized by the filled position) every position of a
     /// `flatten` strategy that no engine exit is closing yet.
     pub(super) fn eod_close_positions(&mut self) -> Result<(), EngineError> {
+        self.close_positions(ExitReason::Eod, Self::must_flatten)
+    }
+
+    /// Asks to close every open position of every strategy at market with `reason` (the
+    /// operator's flatten).
+    pub(super) fn close_all(&mut self, reason: ExitReason) -> Result<(), EngineError> {
+        self.close_positions(reason, |_, _, _| true)
+    }
+
+    /// Asks to close at market with `reason` each position `which` selects that no engine
+    /// exit is closing yet, after withdrawing its other working orders.
+    fn close_positions(
+        &mut self,
+        reason: ExitReason,
+        which: impl Fn(&Self, StrategyId, SymbolId) -> bool,
+    ) -> Result<(), EngineError> {
         for (strategy, symbol, qty) in self.executor.strategy_positions() {
-            if !self.must_flatten(strategy, symbol) || self.executor.closing(strategy, symbol) {
+            if !which(self, strategy, symbol) || self.executor.closing(strategy, symbol) {
                 continue;
             }
             self.clear_for_exit(strategy, symbol)?;
@@ -108,7 +124,7 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
                     symbol,
                     side,
                     qty.abs(),
-                    Some(ExitReason::Eod),
+                    Some(reason),
                 ))));
         }
         Ok(())

@@ -15,10 +15,26 @@ pub enum Command {
     /// Withdraw every working entry (orders that are not closes); positions and their
     /// exits stay as they are. Sent when a session is stopped by hand.
     CancelEntries,
-    /// The broker's update stream is down: refuse entries (`venue_down`) until it is back.
+    /// The broker cannot confirm orders yet (its update stream is down, or a session is
+    /// not reconciled with it): refuse entries (`venue_down`) until it can.
     PauseEntries,
-    /// The update stream is back: entries may go out again.
+    /// The broker can confirm orders again: entries may go out.
     ResumeEntries,
+    /// The operator's kill switch: withdraw every working entry and refuse entries
+    /// (`kill_switch`) until [`Command::Lift`]; positions and their exits stay.
+    Kill,
+    /// As [`Command::Kill`], and close every open position at market, reason `manual`.
+    KillFlatten,
+    /// Lift the operator's kill switch: entries may go out again.
+    Lift,
+    /// The broker answered a request with an error (5xx, timeout, refusal): counts toward
+    /// `risk.venue_breaker`.
+    BrokerError,
+    /// Our clock is more than the allowed skew away from the broker's: refuse entries
+    /// (`clock_skew`) until [`Command::ClockAgrees`].
+    ClockSkewed,
+    /// Our clock agrees with the broker's again.
+    ClockAgrees,
 }
 
 /// One input, stamped with the time it happens on the driver's clock.
@@ -76,7 +92,7 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
             }
             Input::Command(at, Command::PauseEntries) => {
                 self.arrive(at)?;
-                let why = "the broker's order-update stream is down; entries wait for it";
+                let why = "the broker cannot confirm orders (update stream down or not reconciled); entries wait";
                 self.risk.set_venue_down(Some(why.into()));
                 Ok(())
             }
@@ -85,7 +101,67 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
                 self.risk.set_venue_down(None);
                 Ok(())
             }
+            Input::Command(at, c @ (Command::Kill | Command::KillFlatten)) => {
+                self.arrive(at)?;
+                self.risk
+                    .set_killed(Some("the operator's kill switch is on".into()));
+                self.cancel_orders(|o| o.exit_reason.is_none() && !o.is_engine_exit())?;
+                if c == Command::KillFlatten {
+                    self.close_all(lockstep_core::ExitReason::Manual)?;
+                }
+                self.process_intents()
+            }
+            Input::Command(at, Command::Lift) => {
+                self.arrive(at)?;
+                self.risk.set_killed(None);
+                Ok(())
+            }
+            Input::Command(at, Command::BrokerError) => {
+                self.arrive(at)?;
+                self.risk.on_venue_error(at);
+                Ok(())
+            }
+            Input::Command(at, Command::ClockSkewed) => {
+                self.arrive(at)?;
+                let why = "our clock and the broker's disagree by more than the allowed skew";
+                self.risk.set_clock_skew(Some(why.into()));
+                Ok(())
+            }
+            Input::Command(at, Command::ClockAgrees) => {
+                self.arrive(at)?;
+                self.risk.set_clock_skew(None);
+                Ok(())
+            }
         }
+    }
+
+    /// How many orders the executor has created (the last order number).
+    pub fn orders_created(&self) -> u64 {
+        self.executor.created()
+    }
+
+    /// The orders still working (not filled, cancelled, expired or rejected), in id order.
+    pub fn working_orders(&self) -> Vec<lockstep_core::Order> {
+        self.executor.live_where(|_| true)
+    }
+
+    /// The book's open positions (symbol name, signed quantity), in symbol-name order.
+    pub fn open_positions(&self) -> std::collections::BTreeMap<String, lockstep_core::Qty> {
+        self.ledger
+            .open_symbols()
+            .map(|s| (self.symbols.name(s).to_string(), self.ledger.position(s)))
+            .filter(|(_, q)| !q.is_zero())
+            .collect()
+    }
+
+    /// Whether the operator's kill switch is on.
+    pub fn killed(&self) -> bool {
+        self.risk.killed()
+    }
+
+    /// Until when the venue breaker blocks entries, if it is tripped now.
+    pub fn breaker_until(&self) -> Option<UnixNanos> {
+        self.risk.breaker_until(self.clock.now())
     }
 
     /// The id of the instrument `name` (interned on first use), for a driver building bars.

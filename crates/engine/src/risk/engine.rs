@@ -35,6 +35,8 @@ pub struct RiskEngine {
     venue_blocked_until: Option<UnixNanos>,
     reservations: std::collections::BTreeMap<lockstep_core::OrderId, Reservation>,
     venue_down: Option<String>,
+    clock_skew: Option<String>,
+    killed: Option<String>,
 }
 
 impl RiskEngine {
@@ -50,6 +52,8 @@ impl RiskEngine {
             venue_blocked_until: None,
             reservations: std::collections::BTreeMap::new(),
             venue_down: None,
+            clock_skew: None,
+            killed: None,
         }
     }
 
@@ -141,6 +145,28 @@ impl RiskEngine {
     /// (`None`). While it cannot, entries are refused `venue_down`; closes still pass.
     pub fn set_venue_down(&mut self, why: Option<String>) {
         self.venue_down = why;
+    }
+
+    /// Our clock disagrees with the broker's by too much (`Some(why)`) or agrees again
+    /// (`None`). While it disagrees, entries are refused `clock_skew`; closes still pass.
+    pub fn set_clock_skew(&mut self, why: Option<String>) {
+        self.clock_skew = why;
+    }
+
+    /// An operator's run-time kill switch (`Some(why)`) or its lift (`None`). While it is
+    /// on, entries are refused `kill_switch`; closes still pass.
+    pub fn set_killed(&mut self, why: Option<String>) {
+        self.killed = why;
+    }
+
+    /// Until when the venue breaker blocks entries, if it is tripped at `now`.
+    pub fn breaker_until(&self, now: UnixNanos) -> Option<UnixNanos> {
+        self.venue_blocked_until.filter(|t| now < *t)
+    }
+
+    /// Whether the run-time kill switch is on.
+    pub fn killed(&self) -> bool {
+        self.killed.is_some()
     }
 
     /// Refuses entries until and at `until` (the EOD guard closes the session's entries;
@@ -324,6 +350,12 @@ impl RiskEngine {
         }
         if let Some(why) = &self.venue_down {
             return Err(reject(RejectCode::VenueDown, why.clone()));
+        }
+        if let Some(why) = &self.clock_skew {
+            return Err(reject(RejectCode::ClockSkew, why.clone()));
+        }
+        if let Some(why) = &self.killed {
+            return Err(reject(RejectCode::KillSwitch, why.clone()));
         }
         if self.limits.kill_switch {
             return Err(reject(RejectCode::KillSwitch, "kill switch is on".into()));
