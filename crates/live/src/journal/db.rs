@@ -2,6 +2,7 @@
 
 use super::error::{db_err, JournalStoreError};
 use super::store::{SCHEMA_VERSION, SCHEMA_VERSION_KEY};
+use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -9,7 +10,8 @@ use std::time::Duration;
 /// How long a connection waits for a lock held by another connection.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Opens an existing file with `flags` and checks it is a journal.
+/// Opens an existing file with `flags` and checks it is a journal. A read-write connection
+/// comes with checkpoint-on-close off; the caller turns it back on once it trusts the file.
 pub(super) fn open_existing(
     path: &Path,
     flags: OpenFlags,
@@ -28,8 +30,86 @@ pub(super) fn open_existing(
     let conn = Connection::open_with_flags(path, flags).map_err(|e| db_err(path, e))?;
     conn.busy_timeout(BUSY_TIMEOUT)
         .map_err(|e| db_err(path, e))?;
+    if flags.contains(OpenFlags::SQLITE_OPEN_READ_WRITE) {
+        // Until the caller has checked the file, closing must not checkpoint the WAL into it
+        // (nor delete the WAL): a refused or damaged journal stays exactly as it was.
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
+            .map_err(|e| db_err(path, e))?;
+    }
     check_journal(&conn, path)?;
     Ok(conn)
+}
+
+/// Opens an existing file read-only when SQLite refused it as damaged (e.g. a truncated file
+/// whose header counts more pages than it holds): `writable_schema` makes SQLite read what
+/// is there instead of refusing the file; the connection cannot write. Checks it is a journal.
+pub(super) fn open_damaged(path: &Path) -> Result<Connection, JournalStoreError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).map_err(|e| db_err(path, e))?;
+    conn.busy_timeout(BUSY_TIMEOUT)
+        .map_err(|e| db_err(path, e))?;
+    conn.pragma_update(None, "writable_schema", "ON")
+        .map_err(|e| db_err(path, e))?;
+    check_journal(&conn, path)?;
+    Ok(conn)
+}
+
+/// SQLite's message when `e` says the file is damaged (`SQLITE_CORRUPT`); `None` otherwise.
+pub(super) fn damage(e: &rusqlite::Error) -> Option<String> {
+    (e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseCorrupt)).then(|| e.to_string())
+}
+
+/// [`damage`] for a store error: only [`JournalStoreError::Sqlite`] can report damage.
+pub(super) fn store_damage(e: &JournalStoreError) -> Option<String> {
+    match e {
+        JournalStoreError::Sqlite(_, e) => damage(e),
+        _ => None,
+    }
+}
+
+/// `PRAGMA quick_check`: `None` when SQLite finds the file's structure sound, else what it
+/// found. A failing check, or a corruption error while checking, is damage, not an error;
+/// any other SQLite failure is an error.
+pub(super) fn quick_check(conn: &Connection) -> rusqlite::Result<Option<String>> {
+    let found = conn.prepare("PRAGMA quick_check(3)").and_then(|mut s| {
+        s.query_map([], |r| r.get::<_, String>(0))?
+            .collect::<Result<Vec<_>, _>>()
+    });
+    match found {
+        Ok(lines) if lines.len() == 1 && lines[0] == "ok" => Ok(None),
+        Ok(lines) => Ok(Some(format!(
+            "quick_check: {}",
+            lines.join("; ").replace('\n', "; ")
+        ))),
+        Err(e) => match damage(&e) {
+            Some(found) => Ok(Some(format!("quick_check: {found}"))),
+            None => Err(e),
+        },
+    }
+}
+
+/// The first free name among `base`, `base.2`, `base.3`... (also free with `-wal`/`-shm`
+/// appended), for keeping a damaged file next to the journal without overwriting anything.
+pub(super) fn unused_path(base: PathBuf) -> Result<PathBuf, JournalStoreError> {
+    for n in 1..=999u32 {
+        let candidate = if n == 1 {
+            base.clone()
+        } else {
+            sidecar(&base, &format!(".{n}"))
+        };
+        let taken = [
+            &candidate,
+            &sidecar(&candidate, "-wal"),
+            &sidecar(&candidate, "-shm"),
+        ]
+        .into_iter()
+        .any(|p| std::fs::symlink_metadata(p).is_ok());
+        if !taken {
+            return Ok(candidate);
+        }
+    }
+    let why = std::io::Error::new(std::io::ErrorKind::AlreadyExists, "no free name left");
+    Err(JournalStoreError::Io(base, why))
 }
 
 /// Checks the file has both tables with the expected columns and schema version 1.

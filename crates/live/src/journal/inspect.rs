@@ -1,5 +1,6 @@
 //! A human/machine summary of a journal: [`Inspection`].
 
+use super::db::damage;
 use super::error::{db_err, JournalStoreError};
 use super::verify::{verify_records, Integrity};
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -25,7 +26,8 @@ pub struct Inspection {
     pub last_ts: Option<i64>,
     /// Seq of the last verified record (0 if none).
     pub last_seq: u64,
-    /// Rows in the `records` table, verified or not.
+    /// Rows in the `records` table, verified or not (in a file SQLite reports damaged: the
+    /// rows it could read before the damage).
     pub stored_records: u64,
     /// What verification found.
     pub integrity: Integrity,
@@ -46,9 +48,11 @@ pub(crate) fn inspect(conn: &Connection, path: &Path) -> Result<Inspection, Jour
             meta.insert(row.get(0).map_err(err)?, row.get(1).map_err(err)?);
         }
     }
-    let stored: i64 = conn
-        .query_row("SELECT count(*) FROM records", [], |r| r.get(0))
-        .map_err(err)?;
+    let stored = match conn.query_row("SELECT count(*) FROM records", [], |r| r.get::<_, i64>(0)) {
+        Ok(n) => u64::try_from(n).unwrap_or(0),
+        Err(e) if damage(&e).is_some() => readable_rows(conn, path)?,
+        Err(e) => return Err(err(e)),
+    };
     let mut counts: BTreeMap<String, u64> = BTreeMap::new();
     let mut first_ts = None;
     let mut last_ts = None;
@@ -62,10 +66,28 @@ pub(crate) fn inspect(conn: &Connection, path: &Path) -> Result<Inspection, Jour
         first_ts,
         last_ts,
         last_seq: verified.integrity.valid_records,
-        stored_records: u64::try_from(stored).unwrap_or(0),
+        stored_records: stored,
         integrity: verified.integrity,
         meta,
     })
+}
+
+/// Counts the rows of `records` SQLite can read, stopping where it reports the file damaged.
+fn readable_rows(conn: &Connection, path: &Path) -> Result<u64, JournalStoreError> {
+    let err = |e| db_err(path, e);
+    let mut stmt = conn
+        .prepare("SELECT seq FROM records ORDER BY seq")
+        .map_err(err)?;
+    let mut rows = stmt.query([]).map_err(err)?;
+    let mut n = 0u64;
+    loop {
+        match rows.next() {
+            Ok(Some(_)) => n += 1,
+            Ok(None) => return Ok(n),
+            Err(e) if damage(&e).is_some() => return Ok(n),
+            Err(e) => return Err(err(e)),
+        }
+    }
 }
 
 /// ISO-8601 UTC text of UnixNanos (`2024-01-02T14:30:00Z`, fractions only when present).

@@ -3,7 +3,9 @@
 //!
 //! [`JournalStore`] is the single writer (one transaction and one fsync per
 //! [`append`](JournalStore::append)); [`JournalReader`] reads and verifies, also while the
-//! writer appends. The schema is documented in [`store`].
+//! writer appends. The schema is documented in [`store`]. Damage is never a panic: a bad
+//! tail is cut back to the longest valid prefix, a file SQLite reports damaged is salvaged
+//! ([`salvage`]), and a torn write-ahead log is reported ([`wal`]).
 
 #![warn(missing_docs)]
 
@@ -11,11 +13,15 @@ mod db;
 pub mod error;
 pub mod inspect;
 pub mod record;
+pub mod salvage;
 pub mod store;
 pub mod verify;
+pub mod wal;
 
 pub use error::*;
 pub use inspect::*;
 pub use record::*;
+pub use salvage::*;
 pub use store::*;
 pub use verify::*;
+pub use wal::*;

@@ -31,13 +31,16 @@
 //!   every later link.
 
 use super::db::{
-    configure_writer, open_existing, read_meta, refuse_existing, sidecar, sync_parent_dir,
-    to_sql_seq, upsert_meta,
+    configure_writer, damage, open_damaged, open_existing, quick_check, read_meta, refuse_existing,
+    sidecar, store_damage, sync_parent_dir, to_sql_seq, upsert_meta,
 };
 use super::error::{db_err, JournalStoreError};
 use super::inspect::{inspect, Inspection};
 use super::record::{record_checksum, NewRecord, Record};
+use super::salvage::{salvage, Salvage};
 use super::verify::{verify_records, Integrity};
+use super::wal::{keep_copy, scan_wal, WalTail};
+use rusqlite::config::DbConfig;
 use rusqlite::{params, Connection, OpenFlags, TransactionBehavior};
 use std::path::{Path, PathBuf};
 
@@ -62,7 +65,7 @@ pub const SCHEMA_VERSION_KEY: &str = "schema_version";
 /// The schema version this build writes and reads.
 pub const SCHEMA_VERSION: &str = "1";
 
-const INSERT_SQL: &str =
+pub(crate) const INSERT_SQL: &str =
     "INSERT INTO records (seq, ts, kind, body, checksum) VALUES (?1, ?2, ?3, ?4, ?5)";
 
 /// The single writer of a journal file.
@@ -77,6 +80,16 @@ pub struct JournalStore {
     last_seq: u64,
     last_checksum: String,
     opened: Option<Integrity>,
+    salvaged: Option<Salvage>,
+    wal_tail: Option<WalTail>,
+}
+
+/// What one attempt of [`JournalStore::open_append`] found.
+enum Opened {
+    /// Verified (and cut back if needed): ready to append.
+    Ready(Box<JournalStore>),
+    /// SQLite reports the file damaged (this message): it must be salvaged.
+    Damaged(String),
 }
 
 impl JournalStore {
@@ -117,41 +130,121 @@ impl JournalStore {
             last_seq: 0,
             last_checksum: String::new(),
             opened: None,
+            salvaged: None,
+            wal_tail: None,
         })
     }
 
     /// Opens an existing journal for appending, continuing its seq numbering.
     ///
-    /// The journal is verified first (under the write lock). A torn or corrupt tail (bad
-    /// checksum or chain link, gap, unknown kind...) is deleted back to the longest valid
-    /// prefix and reported in [`opened_integrity`](Self::opened_integrity) (`cut` = number of
-    /// records removed): never a panic, never silently accepted. Files that are not SQLite or
-    /// not a journal give [`JournalStoreError::NotAJournal`] and are left untouched.
+    /// The journal is verified first (under the write lock), records and file structure
+    /// (`PRAGMA quick_check`). What it finds is reported in
+    /// [`opened_integrity`](Self::opened_integrity), never a panic, never silently accepted:
+    ///
+    /// - A torn or corrupt tail (bad checksum or chain link, gap, unknown kind...) is deleted
+    ///   back to the longest valid prefix (`cut` = number of records removed).
+    /// - A file SQLite reports damaged (truncated, garbled pages) is salvaged: its verified
+    ///   prefix is copied into a fresh journal that takes its place, and the original is kept
+    ///   as `<path>.damaged` ([`salvaged`](Self::salvaged) says where and why).
+    /// - A torn or corrupt tail of the `-wal` file, which SQLite drops on its own, is
+    ///   reported too, and a copy of the log kept
+    ///   ([`discarded_wal_tail`](Self::discarded_wal_tail)).
+    ///
+    /// Files that are not SQLite or not a journal give [`JournalStoreError::NotAJournal`] and
+    /// are left untouched; so are files too damaged to read even their schema and meta (an
+    /// error naming the file and SQLite's reason).
     pub fn open_append(path: &Path) -> Result<Self, JournalStoreError> {
+        let cause = match Self::open_checked(path) {
+            Ok(Opened::Ready(store)) => return Ok(*store),
+            Ok(Opened::Damaged(cause)) => cause,
+            Err(JournalStoreError::NotAJournal(p, why)) => {
+                // E.g. the schema itself is in a log SQLite ignores: say so.
+                let why = match scan_wal(path) {
+                    Ok(Some(tail)) => format!("{why}; {}", tail.describe()),
+                    _ => why,
+                };
+                return Err(JournalStoreError::NotAJournal(p, why));
+            }
+            Err(e) => return Err(e),
+        };
+        let (mut integrity, salvaged) = salvage(path, cause)?;
+        let mut store = match Self::open_checked(path)? {
+            Opened::Ready(store) => store,
+            Opened::Damaged(cause) => {
+                let why = format!("the salvaged journal is reported damaged too: {cause}");
+                let e = std::io::Error::new(std::io::ErrorKind::InvalidData, why);
+                return Err(JournalStoreError::Io(path.to_path_buf(), e));
+            }
+        };
+        salvaged.report(&mut integrity);
+        store.opened = Some(integrity);
+        store.salvaged = Some(salvaged);
+        Ok(*store)
+    }
+
+    /// One attempt of [`open_append`](Self::open_append) without salvaging.
+    fn open_checked(path: &Path) -> Result<Opened, JournalStoreError> {
+        let damaged = |e: JournalStoreError| match store_damage(&e) {
+            Some(cause) => Ok(Opened::Damaged(cause)),
+            None => Err(e),
+        };
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let mut conn = open_existing(path, flags)?;
-        configure_writer(&conn, path)?;
+        let mut conn = match open_existing(path, flags) {
+            Ok(conn) => conn,
+            Err(e) => return damaged(e),
+        };
         let err = |e| db_err(path, e);
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(err)?;
+        if let Err(e) = configure_writer(&conn, path) {
+            return damaged(e);
+        }
+        let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+            Ok(tx) => tx,
+            Err(e) => return damaged(err(e)),
+        };
         let verified = verify_records(&tx, path, |_| {})?;
+        let found = match verified.damaged {
+            Some(found) => Some(found),
+            None => quick_check(&tx).map_err(err)?,
+        };
+        if let Some(cause) = found {
+            return Ok(Opened::Damaged(cause));
+        }
+        // Before anything is written: SQLite's next write overwrites what it ignored.
+        let mut wal_tail = scan_wal(path)?;
+        if let Some(tail) = wal_tail.as_mut() {
+            keep_copy(tail)?;
+        }
         let mut integrity = verified.integrity;
         if integrity.first_bad_seq.is_some() {
             let keep = to_sql_seq(path, integrity.valid_records)?;
-            let removed = tx
-                .execute("DELETE FROM records WHERE seq > ?1 OR seq < 1", [keep])
-                .map_err(err)?;
-            integrity.cut = removed as u64;
+            match tx.execute("DELETE FROM records WHERE seq > ?1 OR seq < 1", [keep]) {
+                Ok(removed) => integrity.cut = removed as u64,
+                Err(e) if damage(&e).is_some() => return damaged(err(e)),
+                Err(e) => return Err(err(e)),
+            }
+        }
+        if let Some(tail) = &wal_tail {
+            let note = tail.describe();
+            integrity.first_bad_seq = integrity
+                .first_bad_seq
+                .or(Some(integrity.valid_records + 1));
+            integrity.reason = Some(match integrity.reason.take() {
+                Some(found) => format!("{found}; {note}"),
+                None => note,
+            });
         }
         tx.commit().map_err(err)?;
-        Ok(JournalStore {
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, false)
+            .map_err(err)?;
+        Ok(Opened::Ready(Box::new(JournalStore {
             conn,
             path: path.to_path_buf(),
             last_seq: integrity.valid_records,
             last_checksum: verified.last_checksum,
             opened: Some(integrity),
-        })
+            salvaged: None,
+            wal_tail,
+        })))
     }
 
     /// Appends `batch` in ONE transaction (one fsync per call, i.e. per engine step) and
@@ -232,6 +325,20 @@ impl JournalStore {
         self.opened.as_ref()
     }
 
+    /// When [`open_append`](Self::open_append) had to salvage a file SQLite reported
+    /// damaged: why, how many records it kept, and where the damaged original went. `None`
+    /// otherwise (also for a journal made by [`create`](Self::create)).
+    pub fn salvaged(&self) -> Option<&Salvage> {
+        self.salvaged.as_ref()
+    }
+
+    /// When [`open_append`](Self::open_append) found that SQLite ignored a torn or corrupt
+    /// tail of the `-wal` file (the transactions in it are lost): where, why, and where a
+    /// copy of the log was kept. `None` otherwise.
+    pub fn discarded_wal_tail(&self) -> Option<&WalTail> {
+        self.wal_tail.as_ref()
+    }
+
     /// The journal file.
     pub fn path(&self) -> &Path {
         &self.path
@@ -240,9 +347,14 @@ impl JournalStore {
 
 /// Read-only access to a journal. Works while another process appends (WAL): every call
 /// sees a consistent snapshot of the committed records. Never modifies the file's content.
+///
+/// A file SQLite refuses as damaged (e.g. truncated) is read as far as SQLite can; every
+/// [`Integrity`] it reports then says so. A torn `-wal` tail is invisible to a reader (SQLite
+/// drops it silently); [`JournalStore::open_append`] reports it.
 pub struct JournalReader {
     conn: Connection,
     path: PathBuf,
+    damaged: Option<String>,
 }
 
 impl JournalReader {
@@ -250,11 +362,32 @@ impl JournalReader {
     /// ([`JournalStoreError::NotFound`], [`JournalStoreError::NotAJournal`] otherwise).
     pub fn open(path: &Path) -> Result<Self, JournalStoreError> {
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = open_existing(path, flags)?;
+        let (conn, damaged) = match open_existing(path, flags) {
+            Ok(conn) => (conn, None),
+            Err(e) => match store_damage(&e) {
+                Some(cause) => (open_damaged(path).map_err(|_| e)?, Some(cause)),
+                None => return Err(e),
+            },
+        };
         Ok(JournalReader {
             conn,
             path: path.to_path_buf(),
+            damaged,
         })
+    }
+
+    /// Adds to `integrity` that SQLite refused the file as damaged, if it did.
+    fn note_damage(&self, integrity: &mut Integrity) {
+        if let Some(cause) = &self.damaged {
+            let note = format!(
+                "SQLite reports the file damaged ({}) and it was read as far as possible; JournalStore::open_append salvages the valid prefix",
+                cause.trim_end_matches('.')
+            );
+            integrity.reason = Some(match integrity.reason.take() {
+                Some(found) => format!("{found}; {note}"),
+                None => note,
+            });
+        }
     }
 
     /// All records in seq order, verified: stops at the first record whose checksum or chain
@@ -262,7 +395,8 @@ impl JournalReader {
     /// an [`Integrity`] saying what (if anything) was wrong. Bad content is not an error.
     pub fn read_all(&self) -> Result<(Vec<Record>, Integrity), JournalStoreError> {
         let mut records = Vec::new();
-        let verified = verify_records(&self.conn, &self.path, |r| records.push(r))?;
+        let mut verified = verify_records(&self.conn, &self.path, |r| records.push(r))?;
+        self.note_damage(&mut verified.integrity);
         Ok((records, verified.integrity))
     }
 
@@ -276,8 +410,9 @@ impl JournalReader {
     pub fn inspect(&self) -> Result<Inspection, JournalStoreError> {
         let err = |e| db_err(&self.path, e);
         let tx = self.conn.unchecked_transaction().map_err(err)?;
-        let inspection = inspect(&tx, &self.path)?;
+        let mut inspection = inspect(&tx, &self.path)?;
         tx.finish().map_err(err)?;
+        self.note_damage(&mut inspection.integrity);
         Ok(inspection)
     }
 

@@ -1,5 +1,6 @@
 //! Verification of the `records` table: seq contiguity, kind, checksum and chain link.
 
+use super::db::damage;
 use super::error::{db_err, JournalStoreError};
 use super::record::{record_checksum, Record, RecordKind};
 use rusqlite::types::ValueRef;
@@ -9,19 +10,26 @@ use std::path::Path;
 
 /// What verification found.
 ///
-/// The valid prefix is records `1..=valid_records`. When something is wrong,
-/// `first_bad_seq == Some(valid_records + 1)` (the first seq that is missing or does not
-/// verify) and `reason` says what was wrong with it; nothing after it is trusted.
+/// The valid prefix is records `1..=valid_records`. When a record is wrong or missing,
+/// `first_bad_seq == Some(valid_records + 1)` (the first seq that is missing, unreadable or
+/// does not verify) and `reason` says what was wrong with it; nothing after it is trusted.
+/// When the damage lies below the records and none of them was lost (e.g. SQLite found the
+/// file's structure damaged but every record still verified, see
+/// [`JournalStore::salvaged`](super::JournalStore::salvaged)), `first_bad_seq` is `None`
+/// and `reason` says what was found.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Integrity {
     /// Number of records in the verified prefix (= the last valid seq).
     pub valid_records: u64,
     /// The first seq that is missing or does not verify; `None` when the journal is intact.
     pub first_bad_seq: Option<u64>,
-    /// Human-readable cause (mentions "checksum", "gap", "unknown kind", ...); `None` when intact.
+    /// Human-readable cause (mentions "checksum", "gap", "unknown kind", "unreadable", ...,
+    /// and what recovery did about it); `None` when intact.
     pub reason: Option<String>,
     /// Records removed by [`JournalStore::open_append`](super::JournalStore::open_append) to
-    /// cut the journal back to its valid prefix (always 0 from a reader).
+    /// cut the journal back to its valid prefix (always 0 from a reader). After a salvage:
+    /// the rows the damaged file still held after the prefix, when SQLite could count them
+    /// (else 0, and `reason` says the number is unknown).
     pub cut: u64,
 }
 
@@ -60,10 +68,15 @@ pub(crate) struct Verified {
     pub integrity: Integrity,
     /// Checksum text of the last valid record (empty when there is none).
     pub last_checksum: String,
+    /// SQLite's message when reading stopped because it reported the file damaged
+    /// (`SQLITE_CORRUPT`); the record where it stopped is `integrity.first_bad_seq`.
+    pub damaged: Option<String>,
 }
 
 /// Streams `records` in seq order, verifying each row; hands every valid record to `each`
-/// and stops at the first bad one. SQLite failures are errors; bad content is not.
+/// and stops at the first bad one. SQLite failures are errors; bad content is not, and
+/// neither is a row SQLite cannot read because the file is damaged (`SQLITE_CORRUPT`): that
+/// row ends the valid prefix like a bad one, with [`Verified::damaged`] set.
 pub(crate) fn verify_records(
     conn: &Connection,
     path: &Path,
@@ -76,8 +89,28 @@ pub(crate) fn verify_records(
     let mut rows = stmt.query([]).map_err(err)?;
     let mut prev = String::new();
     let mut valid = 0u64;
-    while let Some(row) = rows.next().map_err(err)? {
+    loop {
         let expected = valid + 1;
+        let row = match rows.next() {
+            Ok(Some(row)) => row,
+            Ok(None) => break,
+            Err(e) => {
+                let Some(damaged) = damage(&e) else {
+                    return Err(err(e));
+                };
+                let integrity = Integrity {
+                    valid_records: valid,
+                    first_bad_seq: Some(expected),
+                    reason: Some(format!("unreadable: sqlite: {damaged}")),
+                    cut: 0,
+                };
+                return Ok(Verified {
+                    integrity,
+                    last_checksum: prev,
+                    damaged: Some(damaged),
+                });
+            }
+        };
         match check_row(row, expected, &prev).map_err(err)? {
             Ok((record, checksum)) => {
                 prev = checksum;
@@ -94,6 +127,7 @@ pub(crate) fn verify_records(
                 return Ok(Verified {
                     integrity,
                     last_checksum: prev,
+                    damaged: None,
                 });
             }
         }
@@ -105,6 +139,7 @@ pub(crate) fn verify_records(
     Ok(Verified {
         integrity,
         last_checksum: prev,
+        damaged: None,
     })
 }
 
