@@ -44,6 +44,32 @@ pub struct LiveSection {
     /// Seconds of clock time timers wait for a bar closing at the same instant (default 2).
     #[serde(default)]
     pub timer_grace_secs: Option<Decimal>,
+    /// What a restart does with a broker position the journal cannot explain: `"stop"`
+    /// (default: exit 1 with a difference report before any order) or `"ignore"`
+    /// (journal it and trade on beside it; the engine only closes what it opened).
+    #[serde(default)]
+    pub external_positions: Option<String>,
+    /// Largest clock skew against the broker's clock, in milliseconds, before entries wait
+    /// (default 2000).
+    #[serde(default)]
+    pub max_clock_skew_ms: Option<u64>,
+    /// Seconds of clock time between reads of the broker's clock and positions (default 300).
+    #[serde(default)]
+    pub check_every_secs: Option<u64>,
+}
+
+impl LiveSection {
+    /// The policy for positions the journal cannot explain.
+    pub fn external(&self) -> Result<lockstep_live::driver::ExternalPositions, String> {
+        use lockstep_live::driver::ExternalPositions;
+        match self.external_positions.as_deref() {
+            None | Some("stop") => Ok(ExternalPositions::Stop),
+            Some("ignore") => Ok(ExternalPositions::Ignore),
+            Some(other) => Err(format!(
+                "live.external_positions: `{other}` is not one of stop, ignore"
+            )),
+        }
+    }
 }
 
 /// The broker endpoint a session talks to.

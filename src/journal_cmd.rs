@@ -100,7 +100,7 @@ pub fn inspect(path: &Path) -> Result<u8, AppError> {
 
 /// Which venue the recorded session traded on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mode {
+pub(crate) enum Mode {
     /// The simulated venue: the replay simulates it again.
     Paper,
     /// A broker: its answers are recorded inputs; the replay's venue sends nothing.
@@ -108,17 +108,18 @@ enum Mode {
 }
 
 /// What a journal says about its session, and its verified records.
-struct Recorded {
-    mode: Mode,
-    run_id: String,
-    cfg: config::Config,
-    records: Vec<Record>,
-    integrity: Integrity,
+pub(crate) struct Recorded {
+    pub(crate) mode: Mode,
+    pub(crate) run_id: String,
+    pub(crate) cfg: config::Config,
+    pub(crate) table: toml::Table,
+    pub(crate) records: Vec<Record>,
+    pub(crate) integrity: Integrity,
 }
 
 /// Reads the meta keys, the config and every verified record; the reader is closed on
 /// return (so the file can be moved into a report folder).
-fn read_journal(path: &Path) -> Result<Recorded, AppError> {
+pub(crate) fn read_journal(path: &Path) -> Result<Recorded, AppError> {
     let reader = JournalReader::open(path).map_err(store_err)?;
     let meta = |key: &str| -> Result<String, AppError> {
         reader.meta(key).map_err(store_err)?.ok_or_else(|| {
@@ -150,12 +151,13 @@ fn read_journal(path: &Path) -> Result<Recorded, AppError> {
     })?;
     // from_table only uses the path to name where the config came from.
     let origin = PathBuf::from(format!("{}: journal meta `config`", path.display()));
-    let cfg = config::from_table(table, Some(&origin))?;
+    let cfg = config::from_table(table.clone(), Some(&origin))?;
     let (records, integrity) = reader.read_all().map_err(store_err)?;
     Ok(Recorded {
         mode,
         run_id,
         cfg,
+        table,
         records,
         integrity,
     })

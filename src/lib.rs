@@ -8,6 +8,7 @@ pub mod error;
 pub mod host;
 pub mod journal_cmd;
 pub mod live_cmd;
+pub mod live_setup;
 pub mod overrides;
 pub mod parquet_out;
 pub mod run;

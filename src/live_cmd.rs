@@ -8,13 +8,18 @@
 use crate::config::{self};
 use crate::config_live::{self, Keys};
 use crate::error::AppError;
+use crate::live_setup::{account_lock, parse_ts, session_clock, trading_url};
 use crate::run::{data_options, engine_parts, run_facts, run_name, summary_table, RunPlan};
 use chrono::{SecondsFormat, Utc};
 use lockstep_core::UnixNanos;
-use lockstep_live::alpaca::{AlpacaVenue, BrokerConfig};
-use lockstep_live::driver::{run_blocking, run_blocking_live, DriverSettings, Stop};
+use lockstep_live::alpaca::{AlpacaVenue, BrokerConfig, KnownOrder};
+use lockstep_live::driver::{
+    control_path, run_blocking, run_blocking_live, DriverSettings, LiveSettings, Sidecars, Stop,
+};
 use lockstep_live::feed::FeedConfig;
 use lockstep_live::journal::JournalStore;
+use lockstep_live::resume::resume;
+use lockstep_live::session::Session;
 use lockstep_live::time_source::{SharedTime, TimeSource, WarpClock};
 use lockstep_report::ReportJournal;
 use std::path::PathBuf;
@@ -25,7 +30,8 @@ use std::time::{Duration, Instant};
 #[derive(Debug, clap::Args)]
 pub struct SessionArgs {
     /// Config file (TOML), as for `backtest`; `[broker]` and `[live]` say where to connect.
-    pub config: PathBuf,
+    /// Left out with `--resume`.
+    pub config: Option<PathBuf>,
     /// Override a config key with a TOML value (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
@@ -53,6 +59,16 @@ pub struct SessionArgs {
     /// `live` only: required with `broker.endpoint = "live"` (real money).
     #[arg(long)]
     pub confirm_live: bool,
+    /// Serve /healthz, /readyz (JSON) and /metrics (Prometheus) at this address (default
+    /// 127.0.0.1:9464 when the flag is given bare). With LOCKSTEP_CONTROL_TOKEN set, POST
+    /// /kill (body {"flatten": true} to close positions) and /lift accept that bearer token.
+    #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = "127.0.0.1:9464")]
+    pub health: Option<std::net::SocketAddr>,
+    /// Continue the session whose journal this is (a `journal.db`, or its run folder)
+    /// after a crash or stop: rebuild the engine from the journal, reconcile with the
+    /// broker, then trade on. The report folder is rewritten from the whole journal.
+    #[arg(long, value_name = "SESSION.db")]
+    pub resume: Option<PathBuf>,
 }
 
 /// Which venue a session trades on.
@@ -73,102 +89,191 @@ impl Mode {
     }
 }
 
-/// The clock of a session: from `--clock-start` (or now) at `--speed`; with
-/// `LOCKSTEP_CLOCK_ANCHOR_NS` (a system time in ns), the clock read the start at that
-/// instant, so a fake broker started from the same values agrees with it.
-fn session_clock(start: UnixNanos, speed: f64) -> Result<WarpClock, AppError> {
-    match std::env::var("LOCKSTEP_CLOCK_ANCHOR_NS") {
-        Ok(v) if !v.is_empty() => {
-            let anchor = v.parse::<i64>().map_err(|_| {
-                AppError::BadInput("LOCKSTEP_CLOCK_ANCHOR_NS must be nanoseconds".into())
-            })?;
-            Ok(WarpClock::since(start, speed, anchor))
-        }
-        _ => Ok(WarpClock::new(start, speed)),
-    }
+/// Where a session's config, identity and journal come from: a new journal, or the one
+/// `--resume` names (whose recorded config and run id the session keeps).
+struct Opened {
+    cfg: config::Config,
+    run_id: String,
+    dir: PathBuf,
+    store: JournalStore,
+    /// The journal's records when resuming.
+    records: Option<Vec<lockstep_live::journal::Record>>,
 }
 
-/// Holds the account's lock for the whole session: one process per account, because a
-/// second one would race the first for orders and for Alpaca's single stream connection.
-/// The lock file (in the temp folder, named by a hash of the key id, never the key) is
-/// released when the process ends, however it ends.
-fn account_lock(keys: &Keys) -> Result<std::fs::File, AppError> {
-    use sha2::Digest;
-    let digest = sha2::Sha256::digest(keys.key_id.as_bytes());
-    let tag: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
-    let path = std::env::temp_dir().join(format!("lockstep-account-{tag}.lock"));
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|e| AppError::Runtime(format!("{}: {e}", path.display())))?;
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(AppError::Runtime(format!(
-            "another lockstep session is already running on this account (lock {}); one process per account",
-            path.display()
-        ))),
-        Err(std::fs::TryLockError::Error(e)) => {
-            Err(AppError::Runtime(format!("{}: {e}", path.display())))
-        }
-    }
+fn runtime(e: impl std::fmt::Display) -> AppError {
+    AppError::Runtime(e.to_string())
 }
 
-/// The trading URL for `mode` after the endpoint and confirmation checks.
-fn trading_url(cfg: &config::Config, args: &SessionArgs) -> Result<String, AppError> {
-    let endpoint = cfg.broker.endpoint().map_err(AppError::BadInput)?;
-    let live_money = endpoint == config_live::Endpoint::Live;
-    if live_money && !args.confirm_live {
-        return Err(AppError::BadInput(
-            "broker.endpoint = \"live\" trades real money: add --confirm-live".into(),
-        ));
-    }
-    let default = if live_money {
-        config_live::LIVE_TRADING_URL
-    } else {
-        config_live::PAPER_TRADING_URL
-    };
-    let url = config_live::url("APCA_API_BASE_URL", &cfg.broker.trading_url, default);
-    if !live_money && url.trim_end_matches('/') == config_live::LIVE_TRADING_URL {
-        return Err(AppError::BadInput(format!(
-            "broker.trading_url: {url} is the real-money host but broker.endpoint is paper"
-        )));
-    }
-    Ok(url)
-}
-
-fn parse_ts(flag: &str, text: &str) -> Result<UnixNanos, AppError> {
-    chrono::DateTime::parse_from_rfc3339(text)
-        .ok()
-        .and_then(|t| t.timestamp_nanos_opt())
-        .map(UnixNanos)
-        .ok_or_else(|| AppError::BadInput(format!("{flag}: `{text}` is not an RFC 3339 time")))
-}
-
-/// Runs a paper or live session to its stop and writes its report folder; returns the
-/// summary text.
-pub fn run_session(args: &SessionArgs, mode: Mode, argv: Vec<String>) -> Result<String, AppError> {
-    let started = Instant::now();
-    let started_utc = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
-    let (cfg, table) = config::load_with_table(Some(&args.config), &args.set, |_| Ok(()))?;
-    let trading = trading_url(&cfg, args)?;
-    let keys = Keys::from_env().map_err(AppError::BadInput)?;
-    let _account_lock = account_lock(&keys)?;
-    if !(args.speed.is_finite() && args.speed > 0.0) {
-        return Err(AppError::BadInput(
-            "--speed must be a positive number".into(),
-        ));
-    }
+/// A new session: the config file, a run id from the name and the clock's start, a new
+/// journal in the run folder.
+fn open_new(
+    args: &SessionArgs,
+    mode: Mode,
+    path: &std::path::Path,
+    start: UnixNanos,
+) -> Result<Opened, AppError> {
+    let (cfg, table) = config::load_with_table(Some(path), &args.set, |_| Ok(()))?;
     let plan = RunPlan {
         cfg: cfg.clone(),
-        config_path: Some(args.config.clone()),
+        config_path: Some(path.to_path_buf()),
         data: Vec::new(),
         name: args.name.clone(),
         out: args.out.clone(),
         quiet: args.quiet,
     };
     let name = run_name(&plan)?;
+    let run_id = format!("{name}-{}", start.to_datetime().format("%Y%m%d%H%M%S"));
+    let dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| cfg.report.dir.join(&name));
+    std::fs::create_dir_all(&dir).map_err(|e| runtime(format!("{}: {e}", dir.display())))?;
+    let config_text = toml::to_string(&table).map_err(runtime)?;
+    let store = JournalStore::create(
+        &dir.join("journal.db"),
+        &[
+            ("mode", mode.as_str()),
+            ("run_id", &run_id),
+            ("config", &config_text),
+            ("clock_start", &start.to_iso()),
+            ("speed", &args.speed.to_string()),
+        ],
+    )
+    .map_err(runtime)?;
+    Ok(Opened {
+        cfg,
+        run_id,
+        dir,
+        store,
+        records: None,
+    })
+}
+
+/// A resumed session: the journal at `path` (or `path/journal.db`), its torn tail cut,
+/// its recorded config (with `--set` on top) and run id.
+fn open_resumed(
+    args: &SessionArgs,
+    mode: Mode,
+    path: &std::path::Path,
+) -> Result<Opened, AppError> {
+    if args.config.is_some() {
+        return Err(AppError::BadInput(
+            "--resume: leave CONFIG out; a resumed session keeps the config its journal recorded (use --set to change [live] or [broker] keys)".into(),
+        ));
+    }
+    let db = if path.is_dir() {
+        path.join("journal.db")
+    } else {
+        path.to_path_buf()
+    };
+    if !db.is_file() {
+        return Err(AppError::BadInput(format!(
+            "--resume: {}: no such journal",
+            db.display()
+        )));
+    }
+    let store = JournalStore::open_append(&db).map_err(runtime)?;
+    let rec = crate::journal_cmd::read_journal(&db)?;
+    let recorded = match rec.mode {
+        crate::journal_cmd::Mode::Paper => Mode::Paper,
+        crate::journal_cmd::Mode::Live => Mode::Live,
+    };
+    if recorded != mode {
+        return Err(AppError::BadInput(format!(
+            "--resume: {} is a {} session; resume it with `lockstep {}`",
+            db.display(),
+            recorded.as_str(),
+            recorded.as_str()
+        )));
+    }
+    let mut table = rec.table;
+    for s in &args.set {
+        crate::overrides::apply(&mut table, s)?;
+    }
+    let cfg = config::from_table(table, Some(&db))?;
+    let dir = db
+        .parent()
+        .map_or_else(|| PathBuf::from("."), std::path::Path::to_path_buf);
+    Ok(Opened {
+        cfg,
+        run_id: rec.run_id,
+        dir,
+        store,
+        records: Some(rec.records),
+    })
+}
+
+/// Rebuilds a resumed session from its journal records (nothing is sent while it
+/// rebuilds); a new session starts its strategies instead.
+fn start_or_resume<V: lockstep_engine::Venue, J: lockstep_engine::Journal>(
+    session: &mut Session<V, J>,
+    records: Option<Vec<lockstep_live::journal::Record>>,
+    store: JournalStore,
+    now: UnixNanos,
+    on_symbol: &mut dyn FnMut(lockstep_core::SymbolId, &str),
+    quiet: bool,
+) -> Result<(), AppError> {
+    match records {
+        None => {
+            session.attach(store);
+            session.begin(now).map_err(runtime)?;
+        }
+        Some(records) => {
+            let r = resume(session, &records, store, now.0, on_symbol).map_err(runtime)?;
+            if !quiet {
+                eprintln!(
+                    "resumed: {} inputs fed again, {} decisions matched, {} completed; {} orders working",
+                    r.inputs,
+                    r.decisions,
+                    r.completed,
+                    session.working_orders().len()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Runs a paper or live session to its stop and writes its report folder; returns the
+/// summary text. A session that stops because the broker's book differs from its journal
+/// returns an error carrying the difference (exit 1), and leaves the journal open for a
+/// later `--resume`.
+pub fn run_session(args: &SessionArgs, mode: Mode, argv: Vec<String>) -> Result<String, AppError> {
+    let started = Instant::now();
+    let started_utc = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
+    if !(args.speed.is_finite() && args.speed > 0.0) {
+        return Err(AppError::BadInput(
+            "--speed must be a positive number".into(),
+        ));
+    }
+    let start = match &args.clock_start {
+        Some(t) => parse_ts("--clock-start", t)?,
+        None => WarpClock::real().now(),
+    };
+    let keys = Keys::from_env().map_err(AppError::BadInput)?;
+    let opened = match (&args.resume, &args.config) {
+        (Some(path), _) => open_resumed(args, mode, path)?,
+        (None, Some(path)) => {
+            // Refuse a real-money session without --confirm-live before creating anything.
+            let (cfg, _) = config::load_with_table(Some(path), &args.set, |_| Ok(()))?;
+            trading_url(&cfg, args)?;
+            open_new(args, mode, path, start)?
+        }
+        (None, None) => {
+            return Err(AppError::BadInput(
+                "name a CONFIG file, or --resume a session's journal".into(),
+            ))
+        }
+    };
+    let Opened {
+        cfg,
+        run_id,
+        dir,
+        store,
+        records,
+    } = opened;
+    let trading = trading_url(&cfg, args)?;
+    let _account_lock = account_lock(&keys)?;
     let opts = data_options(&cfg)?;
     let symbols = if cfg.live.symbols.is_empty() {
         cfg.data.symbol.clone().into_iter().collect()
@@ -186,48 +291,37 @@ pub fn run_session(args: &SessionArgs, mode: Mode, argv: Vec<String>) -> Result<
             "data.interval: paper and live follow one-minute bars (1m)".into(),
         ));
     }
-    let grace = cfg
-        .live
-        .timer_grace_secs
-        .unwrap_or(rust_decimal::Decimal::from(2));
-    let grace_ns = (grace * rust_decimal::Decimal::from(1_000_000_000))
-        .trunc()
-        .try_into()
-        .map_err(|_| AppError::BadInput("live.timer_grace_secs is out of range".into()))?;
-    let start = match &args.clock_start {
-        Some(t) => parse_ts("--clock-start", t)?,
-        None => WarpClock::real().now(),
+    let secs = |d: rust_decimal::Decimal, key: &str| -> Result<i64, AppError> {
+        (d * rust_decimal::Decimal::from(1_000_000_000))
+            .trunc()
+            .try_into()
+            .map_err(|_| AppError::BadInput(format!("live.{key} is out of range")))
     };
+    let live_cfg = &cfg.live;
+    let grace_ns = secs(
+        live_cfg
+            .timer_grace_secs
+            .unwrap_or(rust_decimal::Decimal::from(2)),
+        "timer_grace_secs",
+    )?;
+    let check_every = secs(
+        rust_decimal::Decimal::from(live_cfg.check_every_secs.unwrap_or(300).max(1)),
+        "check_every_secs",
+    )?;
+    let external = live_cfg.external().map_err(AppError::BadInput)?;
+    let max_skew_ms = i64::try_from(live_cfg.max_clock_skew_ms.unwrap_or(2000))
+        .map_err(|_| AppError::BadInput("live.max_clock_skew_ms is out of range".into()))?;
     let until = args
         .until
         .as_deref()
         .map(|t| parse_ts("--until", t))
         .transpose()?;
     let clock: SharedTime = Arc::new(session_clock(start, args.speed)?);
-    let run_id = format!("{name}-{}", start.to_datetime().format("%Y%m%d%H%M%S"));
     let parts = engine_parts(&cfg, &run_id)?;
-    let dir = args
-        .out
-        .clone()
-        .unwrap_or_else(|| cfg.report.dir.join(&name));
-    let runtime = |e: String| AppError::Runtime(e);
-    std::fs::create_dir_all(&dir).map_err(|e| runtime(format!("{}: {e}", dir.display())))?;
     let db = dir.join("journal.db");
-    let config_text = toml::to_string(&table).map_err(|e| runtime(e.to_string()))?;
-    let store = JournalStore::create(
-        &db,
-        &[
-            ("mode", mode.as_str()),
-            ("run_id", &run_id),
-            ("config", &config_text),
-            ("clock_start", &start.to_iso()),
-            ("speed", &args.speed.to_string()),
-        ],
-    )
-    .map_err(|e| runtime(e.to_string()))?;
-    let report = ReportJournal::create(&dir).map_err(|e| runtime(e.to_string()))?;
+    let report = ReportJournal::create(&dir).map_err(runtime)?;
     let broker = &cfg.broker;
-    let feed = FeedConfig {
+    let mut feed = FeedConfig {
         stream_url: config_live::url(
             "APCA_API_STREAM_URL",
             &broker.data_stream_url,
@@ -240,6 +334,7 @@ pub fn run_session(args: &SessionArgs, mode: Mode, argv: Vec<String>) -> Result<
         crypto: cfg.live.crypto,
         clock: clock.clone(),
         backfill_from: start,
+        seen: Default::default(),
     };
     let driver = DriverSettings {
         clock: clock.clone(),
@@ -252,30 +347,74 @@ pub fn run_session(args: &SessionArgs, mode: Mode, argv: Vec<String>) -> Result<
         scale: opts.scale,
         interval: minute,
         status: !args.quiet,
+        control: Some(control_path(&db)),
+        check_every,
     };
-    let err = |e: lockstep_live::session::SessionError| runtime(e.to_string());
+    let sidecars = Sidecars {
+        name: run_id.clone(),
+        symbols: feed.symbols.clone(),
+        health: args.health,
+        control_token: std::env::var("LOCKSTEP_CONTROL_TOKEN").ok(),
+        alerts: lockstep_live::alerts::AlertConfig::from_env(),
+        stale_after: 3 * minute,
+    };
+    let err = |e: lockstep_live::session::SessionError| runtime(e);
     let (stop, stats, done) = match mode {
         Mode::Paper => {
-            let mut session = parts.session(report, Some(store));
-            session.begin(clock.now()).map_err(err)?;
-            let (stop, stats) = run_blocking(&mut session, feed, &driver).map_err(err)?;
+            let mut session = parts.session(report, None);
+            start_or_resume(
+                &mut session,
+                records,
+                store,
+                clock.now(),
+                &mut |_, _| {},
+                args.quiet,
+            )?;
+            feed.seen = session.last_bars();
+            let (stop, stats) =
+                run_blocking(&mut session, feed, &driver, &sidecars).map_err(err)?;
             (stop, stats, session.conclude(clock.now()).map_err(err)?)
         }
         Mode::Live => {
             let alpaca = AlpacaVenue::new();
-            let mut session = parts.session_on(alpaca.clone(), report, Some(store));
-            let broker = BrokerConfig {
-                trading_url: trading,
-                key_id: feed.key_id.clone(),
-                secret_key: feed.secret_key.clone(),
-                run_id: run_id.clone(),
-                clock: clock.clone(),
+            let mut session = parts.session_on(alpaca.clone(), report, None);
+            let mut name_symbol = |id, name: &str| alpaca.name_symbol(id, name);
+            let resuming = records.is_some();
+            start_or_resume(
+                &mut session,
+                records,
+                store,
+                clock.now(),
+                &mut name_symbol,
+                args.quiet,
+            )?;
+            feed.seen = session.last_bars();
+            let known = resuming.then(|| known_orders(&session));
+            if resuming {
+                lockstep_live::crash::point("resumed");
+            }
+            let live = LiveSettings {
+                broker: BrokerConfig {
+                    trading_url: trading,
+                    key_id: feed.key_id.clone(),
+                    secret_key: feed.secret_key.clone(),
+                    run_id: run_id.clone(),
+                    clock: clock.clone(),
+                    resumed: known,
+                },
+                settle: Duration::from_secs(2),
+                external,
+                max_skew_ms,
             };
-            session.begin(clock.now()).map_err(err)?;
-            let settle = Duration::from_secs(2);
             let (stop, stats) =
-                run_blocking_live(&mut session, alpaca, feed, broker, &driver, settle)
+                run_blocking_live(&mut session, alpaca, feed, live, &driver, &sidecars)
                     .map_err(err)?;
+            if let Stop::Unreconciled(diff) = &stop {
+                return Err(AppError::Runtime(format!(
+                    "reconciliation: the broker's positions differ from the journal's and the journal cannot explain it: {diff}. Nothing was sent. The difference is journaled in {}; fix the account, or set live.external_positions = \"ignore\" and --resume",
+                    db.display()
+                )));
+            }
             (stop, stats, session.conclude(clock.now()).map_err(err)?)
         }
     };
@@ -285,12 +424,13 @@ pub fn run_session(args: &SessionArgs, mode: Mode, argv: Vec<String>) -> Result<
         .finish(&done.outcome, || {
             run_facts(started, started_utc, bars, argv)
         })
-        .map_err(|e| runtime(e.to_string()))?;
+        .map_err(runtime)?;
     let why = match stop {
         Stop::Until => "--until reached",
         Stop::SessionClosed => "the session closed",
         Stop::Interrupted => "interrupted",
         Stop::FeedEnded => "the feed ended",
+        Stop::Unreconciled(_) => "the broker's book differs from the journal",
     };
     let ms = |q: f64| {
         stats.latency(q).map_or("-".to_string(), |d| {
@@ -312,4 +452,22 @@ pub fn run_session(args: &SessionArgs, mode: Mode, argv: Vec<String>) -> Result<
         stats.disconnects,
         summary_table(&paths.summary, &paths.dir, started.elapsed().as_secs_f64())
     ))
+}
+
+/// What the broker task must know of a resumed session's orders: the last order number
+/// and each working order's acknowledgement and fills so far.
+fn known_orders<J: lockstep_engine::Journal>(
+    session: &Session<AlpacaVenue, J>,
+) -> (u64, Vec<KnownOrder>) {
+    let working: Vec<KnownOrder> = session
+        .working_orders()
+        .iter()
+        .map(|o| KnownOrder {
+            id: o.id,
+            accepted: o.status() != lockstep_core::OrderStatus::New,
+            filled: o.filled_qty,
+            notional: o.filled_notional,
+        })
+        .collect();
+    (session.orders_created(), working)
 }

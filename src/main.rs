@@ -73,6 +73,20 @@ enum Command {
     /// decision; exit 3 at the first difference).
     #[command(subcommand)]
     Journal(lockstep::journal_cmd::JournalCommand),
+    /// Run-time kill switch for a running paper/live session: blocks new entries (its
+    /// working entries are withdrawn); --flatten also closes every position at market with
+    /// reason `manual`; --lift allows entries again. The session takes the request within
+    /// a second and journals it as an input, so a replay decides the same.
+    Kill {
+        /// The session's journal (`journal.db`) or its run folder.
+        session: std::path::PathBuf,
+        /// Also close every open position at market (reason `manual`).
+        #[arg(long, conflicts_with = "lift")]
+        flatten: bool,
+        /// Lift the kill switch: entries may go out again.
+        #[arg(long)]
+        lift: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -285,6 +299,35 @@ fn session(
     })
 }
 
+/// `lockstep kill`: leaves the request beside the session's journal.
+fn kill(session: &std::path::Path, flatten: bool, lift: bool) -> Result<(), AppError> {
+    use lockstep_live::health::Control;
+    let db = if session.is_dir() {
+        session.join("journal.db")
+    } else {
+        session.to_path_buf()
+    };
+    if !db.is_file() {
+        return Err(AppError::BadInput(format!(
+            "{}: no such session journal",
+            db.display()
+        )));
+    }
+    let request = if lift {
+        Control::Lift
+    } else {
+        Control::Kill { flatten }
+    };
+    let path = lockstep_live::driver::write_request(&db, request)
+        .map_err(|e| AppError::Runtime(e.to_string()))?;
+    println!(
+        "{} requested ({}); the session takes it within a second",
+        lockstep_live::driver::control_text(request),
+        path.display()
+    );
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -324,6 +367,11 @@ fn main() -> ExitCode {
             "sweep needs a CONFIG and --grid KEY=V1,V2,... (or `sweep merge DIR...`)".into(),
         )),
         Command::Calendar { name, from, to } => calendar(&name, from, to),
+        Command::Kill {
+            session,
+            flatten,
+            lift,
+        } => kill(&session, flatten, lift),
         Command::Journal(cmd) => match lockstep::journal_cmd::run(&cmd) {
             Ok(0) => Ok(()),
             Ok(c) => return ExitCode::from(c),

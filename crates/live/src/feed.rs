@@ -53,6 +53,9 @@ pub struct FeedConfig {
     pub clock: SharedTime,
     /// Backfill starts here on the first connect (later: after the last bar seen).
     pub backfill_from: UnixNanos,
+    /// Bars already consumed (a resumed session's journal): per symbol, the open time of
+    /// the last one; only later bars are handed on.
+    pub seen: BTreeMap<String, UnixNanos>,
 }
 
 impl std::fmt::Debug for FeedConfig {
@@ -118,7 +121,7 @@ pub async fn run_feed(cfg: FeedConfig, tx: mpsc::Sender<FeedEvent>) {
             .await;
         return;
     };
-    let mut seen = Seen::default();
+    let mut seen = Seen(cfg.seen.clone());
     let mut attempt = 0u32;
     loop {
         match session(&cfg, &http, &tx, &mut seen).await {

@@ -5,17 +5,22 @@
 //! Find the parts by name: [`time_source`] (wall and test clocks), [`wire`] (Alpaca's JSON
 //! shapes), [`journal`] (the SQLite write-ahead journal), [`records`] (what a session journals), [`session`]
 //! (the engine driven one input at a time, journaled), [`replay`] (journal -> replay
-//! parity), [`recorded_venue`] (the venue of a live journal's replay), [`fake`] (a loopback
-//! Alpaca fake for tests and demos).
+//! parity), [`resume`] (a session rebuilt from its journal after a restart), [`recorded_venue`] (the venue of a live journal's replay), [`health`] (readiness,
+//! metrics and the kill/lift endpoint), [`fake`] (a loopback
+//! Alpaca fake for tests and demos), [`alerts`] (the non-blocking outbound alert webhook).
 
+pub mod alerts;
 pub mod alpaca;
+pub mod crash;
 pub mod driver;
 pub mod fake;
 pub mod feed;
+pub mod health;
 pub mod journal;
 pub mod recorded_venue;
 pub mod records;
 pub mod replay;
+pub mod resume;
 pub mod session;
 pub mod time_source;
 pub mod wire;

@@ -50,10 +50,16 @@ pub fn input_record(input: &Input, symbols: &SymbolTable) -> NewRecord {
 }
 
 /// Every operator command.
-const COMMANDS: [Command; 3] = [
+const COMMANDS: [Command; 9] = [
     Command::CancelEntries,
     Command::PauseEntries,
     Command::ResumeEntries,
+    Command::Kill,
+    Command::KillFlatten,
+    Command::Lift,
+    Command::BrokerError,
+    Command::ClockSkewed,
+    Command::ClockAgrees,
 ];
 
 /// A command's journal name.
@@ -62,6 +68,12 @@ fn command_name(c: Command) -> &'static str {
         Command::CancelEntries => "cancel_entries",
         Command::PauseEntries => "pause_entries",
         Command::ResumeEntries => "resume_entries",
+        Command::Kill => "kill",
+        Command::KillFlatten => "kill_flatten",
+        Command::Lift => "lift",
+        Command::BrokerError => "broker_error",
+        Command::ClockSkewed => "clock_skewed",
+        Command::ClockAgrees => "clock_agrees",
     }
 }
 

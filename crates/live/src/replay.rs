@@ -58,24 +58,29 @@ pub enum ReplayError {
     NoBegin,
 }
 
-/// Replays `records` through `session` (built like the recorded one, with no store).
-/// Returns the comparison and, when the recording reached its end, the replay's totals
-/// and report writer.
-pub fn replay<V: Venue, J: Journal>(
+/// How feeding a journal's records through a session ended.
+pub(crate) enum Fed {
+    /// A decision differed (the report says where).
+    Diverged,
+    /// The session's end record was reached at this time.
+    Ended(i64),
+    /// The records ran out before an end record; the replay's decisions not in the
+    /// journal (those of the last input, if its decisions never became durable).
+    Open(VecDeque<String>),
+}
+
+/// Feeds `records` through `session` in order, comparing every decision with the recorded
+/// one; `on_symbol` hears each bar's symbol (a live venue needs the tickers).
+pub(crate) fn feed_records<V: Venue, J: Journal>(
     records: &[Record],
-    mut session: Session<V, J>,
-) -> Result<(ReplayReport, Option<(RunOutcome, J)>), ReplayError> {
-    let mut report = ReplayReport::default();
+    session: &mut Session<V, J>,
+    report: &mut ReplayReport,
+    on_symbol: &mut dyn FnMut(lockstep_core::SymbolId, &str),
+) -> Result<Fed, ReplayError> {
     let mut made: VecDeque<String> = VecDeque::new();
     let mut begun = false;
-    let mut ended = None;
     let mut symbols = lockstep_core::SymbolTable::new();
     for r in records {
-        let diverged = |made: &mut VecDeque<String>, recorded: Option<String>| Divergence {
-            seq: r.seq,
-            recorded,
-            replayed: made.pop_front(),
-        };
         match r.kind {
             RecordKind::Decision => match made.pop_front() {
                 Some(m) if m == r.body => report.decisions += 1,
@@ -85,12 +90,16 @@ pub fn replay<V: Venue, J: Journal>(
                         recorded: Some(r.body.clone()),
                         replayed: other,
                     });
-                    return Ok((report, None));
+                    return Ok(Fed::Diverged);
                 }
             },
             _ if !made.is_empty() => {
-                report.divergence = Some(diverged(&mut made, None));
-                return Ok((report, None));
+                report.divergence = Some(Divergence {
+                    seq: r.seq,
+                    recorded: None,
+                    replayed: made.pop_front(),
+                });
+                return Ok(Fed::Diverged);
             }
             RecordKind::Session if r.body.contains("\"begin\"") => {
                 made.extend(session.begin(UnixNanos(r.ts))?.into_iter().map(|d| d.1));
@@ -100,32 +109,47 @@ pub fn replay<V: Venue, J: Journal>(
                 if !begun {
                     return Err(ReplayError::NoBegin);
                 }
-                ended = Some(r.ts);
-                break;
+                return Ok(Fed::Ended(r.ts));
             }
             kind => {
-                let names = &mut symbols;
-                if let Some(input) = decode_input(r.seq, kind, &r.body, names)? {
+                if let Some(input) = decode_input(r.seq, kind, &r.body, &mut symbols)? {
                     if !begun {
                         return Err(ReplayError::NoBegin);
                     }
-                    let input = rebind(input, &symbols, &mut session);
+                    let input = rebind(input, &symbols, session);
+                    if let lockstep_engine::Input::Bar(b) = &input {
+                        on_symbol(b.symbol, symbols.name(b.symbol));
+                    }
                     made.extend(session.feed(input)?.into_iter().map(|d| d.1));
                     report.inputs += 1;
                 }
             }
         }
     }
-    let Some(at) = ended else {
-        if let Some(m) = made.pop_front() {
-            let seq = records.last().map_or(0, |r| r.seq);
-            report.divergence = Some(Divergence {
-                seq,
-                recorded: None,
-                replayed: Some(m),
-            });
+    Ok(Fed::Open(made))
+}
+
+/// Replays `records` through `session` (built like the recorded one, with no store).
+/// Returns the comparison and, when the recording reached its end, the replay's totals
+/// and report writer.
+pub fn replay<V: Venue, J: Journal>(
+    records: &[Record],
+    mut session: Session<V, J>,
+) -> Result<(ReplayReport, Option<(RunOutcome, J)>), ReplayError> {
+    let mut report = ReplayReport::default();
+    let at = match feed_records(records, &mut session, &mut report, &mut |_, _| {})? {
+        Fed::Diverged => return Ok((report, None)),
+        Fed::Open(mut made) => {
+            if let Some(m) = made.pop_front() {
+                report.divergence = Some(Divergence {
+                    seq: records.last().map_or(0, |r| r.seq),
+                    recorded: None,
+                    replayed: Some(m),
+                });
+            }
+            return Ok((report, None));
         }
-        return Ok((report, None));
+        Fed::Ended(at) => at,
     };
     let tail = records
         .iter()

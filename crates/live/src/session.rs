@@ -73,6 +73,8 @@ pub struct Session<V: Venue, J: Journal> {
     decisions: Rc<RefCell<Vec<(i64, String)>>>,
     store: Option<JournalStore>,
     inputs: u64,
+    last_at: UnixNanos,
+    last_bars: std::collections::BTreeMap<SymbolId, UnixNanos>,
 }
 
 impl<V: Venue, J: Journal> Session<V, J> {
@@ -90,6 +92,8 @@ impl<V: Venue, J: Journal> Session<V, J> {
             decisions,
             store,
             inputs: 0,
+            last_at: UnixNanos(i64::MIN),
+            last_bars: std::collections::BTreeMap::new(),
         }
     }
 
@@ -115,9 +119,34 @@ impl<V: Venue, J: Journal> Session<V, J> {
     pub fn feed(&mut self, input: Input) -> Result<Vec<(i64, String)>, SessionError> {
         let record = input_record(&input, self.engine.symbols());
         self.append(&[record])?;
+        // Crash points count only steps that are journaled (not a resume's rebuild).
+        let live = self.store.is_some();
+        if live {
+            crate::crash::point("input_durable");
+            if matches!(
+                input,
+                Input::Report(_, lockstep_engine::VenueReport::Fill { .. })
+            ) {
+                crate::crash::point("fill_durable");
+            }
+        }
         self.inputs += 1;
+        self.last_at = self.last_at.max(input.ts());
+        if let Input::Bar(b) = &input {
+            self.last_bars.insert(b.symbol, b.ts);
+        }
         self.engine.push(input)?;
-        self.flush_decisions()
+        if live {
+            crate::crash::point("decided");
+        }
+        let made = self.flush_decisions()?;
+        if live {
+            crate::crash::point("decisions_durable");
+            if made.iter().any(|(_, d)| d.starts_with("{\"eod\"")) {
+                crate::crash::point("eod_flatten");
+            }
+        }
+        Ok(made)
     }
 
     /// Journals something the loop does not consume (a raw frame, a bar correction) so it
@@ -139,9 +168,68 @@ impl<V: Venue, J: Journal> Session<V, J> {
         Ok(())
     }
 
+    /// Starts writing to `store` from now on (a resumed session, rebuilt from the journal
+    /// without writing, continues in it).
+    pub fn attach(&mut self, store: JournalStore) {
+        self.store = Some(store);
+    }
+
+    /// Journals decisions that were made while rebuilding but never became durable (the
+    /// last input's, when the process died between its input and its decisions).
+    pub(crate) fn append_decisions(
+        &mut self,
+        bodies: &[String],
+        ts: i64,
+    ) -> Result<(), SessionError> {
+        let records: Vec<NewRecord> = bodies
+            .iter()
+            .map(|b| NewRecord::new(ts, RecordKind::Decision, b.clone()))
+            .collect();
+        self.append(&records)
+    }
+
+    /// How many orders the engine has created (the last order number).
+    pub fn orders_created(&self) -> u64 {
+        self.engine.orders_created()
+    }
+
+    /// The engine's working orders (not finished), in id order.
+    pub fn working_orders(&self) -> Vec<lockstep_core::Order> {
+        self.engine.working_orders()
+    }
+
+    /// The book's open positions by symbol name.
+    pub fn open_positions(&self) -> std::collections::BTreeMap<String, lockstep_core::Qty> {
+        self.engine.open_positions()
+    }
+
+    /// Whether the operator's kill switch is on.
+    pub fn killed(&self) -> bool {
+        self.engine.killed()
+    }
+
+    /// Until when the venue breaker blocks entries, if it is tripped now.
+    pub fn breaker_until(&self) -> Option<UnixNanos> {
+        self.engine.breaker_until()
+    }
+
     /// When the loop must be ticked next (a queued timer), if ever.
     pub fn next_due(&self) -> Option<UnixNanos> {
         self.engine.next_due()
+    }
+
+    /// The latest time of an input consumed so far (inputs must not go back before it).
+    pub fn last_input_at(&self) -> UnixNanos {
+        self.last_at
+    }
+
+    /// Per symbol name, the open time of the last bar consumed.
+    pub fn last_bars(&self) -> std::collections::BTreeMap<String, UnixNanos> {
+        let names = self.engine.symbols();
+        self.last_bars
+            .iter()
+            .map(|(s, t)| (names.name(*s).to_string(), *t))
+            .collect()
     }
 
     /// Inputs consumed so far.

@@ -36,9 +36,17 @@ pub enum ReportError {
 }
 
 /// The session journal files a report folder carries over when a report replaces it: the
-/// SQLite journal of a paper/live session and the `-wal`/`-shm` files SQLite keeps next to
-/// it while it is open.
-pub const SESSION_JOURNAL_FILES: [&str; 3] = ["journal.db", "journal.db-wal", "journal.db-shm"];
+/// SQLite journal of a paper/live session, the `-wal`/`-shm` files SQLite keeps next to it
+/// while it is open, an operator's request not yet taken (`.control`), and the damaged
+/// originals a recovery kept (`.damaged`).
+pub const SESSION_JOURNAL_FILES: [&str; 6] = [
+    "journal.db",
+    "journal.db-wal",
+    "journal.db-shm",
+    "journal.db.control",
+    "journal.db.damaged",
+    "journal.db-wal.damaged",
+];
 
 fn io(path: &Path, e: impl std::fmt::Display) -> ReportError {
     ReportError::Io {

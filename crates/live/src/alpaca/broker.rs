@@ -3,8 +3,9 @@
 //! events into venue reports. A submit whose answer is lost is looked up by its client order
 //! id, and re-sent only under the same id when the broker provably never took it.
 
+use super::reconcile::{catch_up_open, check_book, check_clock, lookup, reconcile_order, Book};
 use super::rest::{CancelOutcome, SubmitOutcome, TradingClient};
-use super::updates::{engine_order_id, Translator};
+use super::updates::{engine_order_id, KnownOrder, Translator};
 use super::venue::Outgoing;
 use crate::feed::backoff;
 use crate::time_source::SharedTime;
@@ -34,6 +35,9 @@ pub struct BrokerConfig {
     pub run_id: String,
     /// The clock (report times when the broker gives none).
     pub clock: SharedTime,
+    /// After a restart: the last order number the journal knows and its working orders
+    /// (so nothing already booked is reported again); empty for a new session.
+    pub resumed: Option<(u64, Vec<KnownOrder>)>,
 }
 
 impl std::fmt::Debug for BrokerConfig {
@@ -63,9 +67,17 @@ pub enum BrokerEvent {
     },
     /// Something to journal and show a person.
     Alert(String),
+    /// A real broker error (5xx, timeout, 429, failed lookup or cancel): journaled, shown,
+    /// and counted toward the venue breaker.
+    Error(String),
+    /// The broker's positions and foreign open orders (answer to `CheckBook`).
+    Book(Book),
+    /// Our clock minus the broker's, in milliseconds (answer to `CheckClock`).
+    Clock(i64),
 }
 
-type Shared<T> = Arc<Mutex<T>>;
+/// State the broker task's parts share.
+pub(super) type Shared<T> = Arc<Mutex<T>>;
 
 fn stream_url(trading_url: &str) -> String {
     let base = trading_url.trim_end_matches('/');
@@ -147,7 +159,10 @@ pub async fn run_broker(
                 .await;
         }
     }
-    let translator: Shared<Translator> = Arc::default();
+    let translator: Shared<Translator> = Arc::new(Mutex::new(match &cfg.resumed {
+        Some((last, working)) => Translator::resumed(*last, working),
+        None => Translator::default(),
+    }));
     let ids: Shared<BTreeMap<OrderId, String>> = Arc::default();
     let mut requests = Some(requests);
     let mut attempt = 0u32;
@@ -202,34 +217,7 @@ impl Gap<'_> {
         cfg: &BrokerConfig,
         translator: &Shared<Translator>,
     ) -> Vec<BrokerEvent> {
-        let open: Vec<OrderId> = {
-            let t = lock(translator);
-            lock(self.ids)
-                .keys()
-                .copied()
-                .filter(|id| !t.is_done(*id))
-                .collect()
-        };
-        let mut out = Vec::new();
-        for id in open {
-            let cid = format!("{}-{}", cfg.run_id, id.0);
-            match self.client.by_client_id(&cid).await {
-                Ok(Some(o)) => {
-                    let now = cfg.clock.now();
-                    out.extend(
-                        lock(translator)
-                            .catch_up(&o, id, now)
-                            .into_iter()
-                            .map(|r| BrokerEvent::Report(now, r)),
-                    );
-                }
-                Ok(None) => out.push(BrokerEvent::Alert(format!(
-                    "catch-up: {cid} unknown at the broker"
-                ))),
-                Err(e) => out.push(BrokerEvent::Alert(format!("catch-up: {cid}: {e}"))),
-            }
-        }
-        out
+        catch_up_open(cfg, self.client, translator, self.ids).await
     }
 }
 
@@ -281,11 +269,14 @@ async fn updates(
             }
             Ok(StreamMessage::TradeUpdate(u)) => {
                 match engine_order_id(&u.order.client_order_id, &cfg.run_id) {
-                    Some(id) => lock(translator)
-                        .translate(&u, id, now)
-                        .into_iter()
-                        .map(|r| BrokerEvent::Report(now, r))
-                        .collect(),
+                    Some(id) => {
+                        let reports = lock(translator).translate(&u, id, now);
+                        crate::crash::point("update_received");
+                        reports
+                            .into_iter()
+                            .map(|r| BrokerEvent::Report(now, r))
+                            .collect()
+                    }
                     None => vec![BrokerEvent::Alert(format!(
                         "an update for an order this run did not place: {}",
                         u.order.client_order_id
@@ -306,7 +297,8 @@ async fn updates(
     Err("the stream ended".into())
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+/// Locks `m`, even if a holder panicked (the data is plain bookkeeping).
+pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
@@ -321,6 +313,43 @@ async fn send_requests(
 ) {
     while let Some(req) = rx.recv().await {
         let out = match &req {
+            Outgoing::Submit {
+                order_id,
+                client_order_id,
+                after_restart: true,
+                ..
+            } => match lookup(&cfg, &client, *order_id, client_order_id, &translator, &ids).await {
+                Ok(Some(events)) => events,
+                Ok(None) => {
+                    submit(
+                        &cfg,
+                        &client,
+                        &req,
+                        *order_id,
+                        client_order_id,
+                        &translator,
+                        &ids,
+                    )
+                    .await
+                }
+                Err(e) => {
+                    let mut out =
+                        vec![BrokerEvent::Error(format!("lookup {client_order_id}: {e}"))];
+                    out.extend(
+                        submit(
+                            &cfg,
+                            &client,
+                            &req,
+                            *order_id,
+                            client_order_id,
+                            &translator,
+                            &ids,
+                        )
+                        .await,
+                    );
+                    out
+                }
+            },
             Outgoing::Submit {
                 order_id,
                 client_order_id,
@@ -341,6 +370,16 @@ async fn send_requests(
                 order_id,
                 client_order_id,
             } => cancel(&client, *order_id, client_order_id, &ids).await,
+            Outgoing::Reconcile {
+                order_id,
+                client_order_id,
+            } => {
+                reconcile_order(&cfg, &client, *order_id, client_order_id, &translator, &ids).await
+            }
+            Outgoing::CheckBook { attempt } => {
+                check_book(&cfg, &client, *attempt, &translator, &ids).await
+            }
+            Outgoing::CheckClock => check_clock(&cfg, &client).await,
         };
         for e in out {
             if events.send(e).await.is_err() {
@@ -364,18 +403,26 @@ async fn submit(
     };
     let mut alerts = Vec::new();
     for _ in 0..6 {
+        crate::crash::point("before_post");
         match client.submit(&body).await {
             SubmitOutcome::Accepted(id) => {
+                crate::crash::point("after_post");
                 lock(ids).insert(order_id, id);
                 return alerts;
             }
-            SubmitOutcome::RateLimited(wait) => tokio::time::sleep(wait).await,
+            SubmitOutcome::RateLimited(wait) => {
+                alerts.push(BrokerEvent::Error(format!(
+                    "order {cid}: rate limited (429); waiting {} ms for the reset",
+                    wait.as_millis()
+                )));
+                tokio::time::sleep(wait).await
+            }
             SubmitOutcome::Refused { message, .. } if message.contains("must be unique") => {
-                // Our id is already there: the earlier attempt landed.
-                if let Ok(Some(o)) = client.by_client_id(cid).await {
-                    lock(ids).insert(order_id, o.id);
-                }
-                return alerts;
+                // Our id is already there: an earlier attempt (maybe before a restart)
+                // landed; report what it did meanwhile.
+                let mut out = alerts;
+                out.extend(reconcile_order(cfg, client, order_id, cid, translator, ids).await);
+                return out;
             }
             SubmitOutcome::Refused { status, message } => {
                 let now = cfg.clock.now();
@@ -390,7 +437,7 @@ async fn submit(
                 return out;
             }
             SubmitOutcome::Unknown(why) => {
-                alerts.push(BrokerEvent::Alert(format!(
+                alerts.push(BrokerEvent::Error(format!(
                     "order {cid}: {why}; looking it up by client order id"
                 )));
                 for _ in 0..3 {
@@ -430,6 +477,7 @@ async fn cancel(
             }
         },
     };
+    crate::crash::point("before_cancel");
     match client.cancel(&broker_id).await {
         Ok(CancelOutcome::Requested | CancelOutcome::NotCancelable) => Vec::new(),
         Ok(CancelOutcome::NotFound) => {
@@ -437,6 +485,6 @@ async fn cancel(
                 "cancel {cid}: not found at the broker"
             ))]
         }
-        Err(e) => vec![BrokerEvent::Alert(format!("cancel {cid}: {e}"))],
+        Err(e) => vec![BrokerEvent::Error(format!("cancel {cid}: {e}"))],
     }
 }

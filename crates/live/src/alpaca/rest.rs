@@ -181,6 +181,16 @@ impl TradingClient {
     pub async fn positions(&self) -> Result<Vec<Position>, String> {
         self.get("/v2/positions").await
     }
+
+    /// Open orders (at most 500, the broker's page limit).
+    pub async fn open_orders(&self) -> Result<Vec<Order>, String> {
+        self.get("/v2/orders?status=open&limit=500").await
+    }
+
+    /// The broker's clock.
+    pub async fn clock(&self) -> Result<crate::wire::Clock, String> {
+        self.get("/v2/clock").await
+    }
 }
 
 /// How long to wait on a 429: until the reset the broker named, at most 5 s, at least 0.2 s.

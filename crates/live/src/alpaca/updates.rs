@@ -26,7 +26,42 @@ pub struct Translator {
     notional: BTreeMap<OrderId, Decimal>,
 }
 
+/// What the journal says of an order still working when a session restarts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KnownOrder {
+    /// Engine order id.
+    pub id: OrderId,
+    /// Whether its acknowledgement was booked.
+    pub accepted: bool,
+    /// Quantity booked filled.
+    pub filled: Decimal,
+    /// Sum of price x qty booked.
+    pub notional: Decimal,
+}
+
 impl Translator {
+    /// A translator that knows what a restarted session already booked: orders `1..=last`
+    /// not in `working` are finished (nothing more is reported for them), and each working
+    /// order's acknowledgement and fills so far are not reported again.
+    pub fn resumed(last: u64, working: &[KnownOrder]) -> Self {
+        let mut t = Translator::default();
+        let open: BTreeSet<OrderId> = working.iter().map(|k| k.id).collect();
+        t.done = (1..=last)
+            .map(OrderId)
+            .filter(|id| !open.contains(id))
+            .collect();
+        for k in working {
+            if k.accepted {
+                t.accepted.insert(k.id);
+            }
+            if !k.filled.is_zero() {
+                t.filled.insert(k.id, k.filled);
+                t.notional.insert(k.id, k.notional);
+            }
+        }
+        t
+    }
+
     /// Whether `id` reached a terminal report.
     pub fn is_done(&self, id: OrderId) -> bool {
         self.done.contains(&id)

@@ -28,6 +28,9 @@ pub enum Outgoing {
         kind: OrderKind,
         /// Time in force.
         tif: TimeInForce,
+        /// Sent again after a restart: the broker may have it already, so it is looked up
+        /// by client id first and posted only if the broker never took it.
+        after_restart: bool,
     },
     /// Withdraw an order.
     Cancel {
@@ -36,6 +39,22 @@ pub enum Outgoing {
         /// Our id at the broker.
         client_order_id: String,
     },
+    /// After a restart: look up an order the journal knows by its client id and report
+    /// what happened to it while we were down.
+    Reconcile {
+        /// Engine order id.
+        order_id: OrderId,
+        /// Our id at the broker.
+        client_order_id: String,
+    },
+    /// Read the broker's positions and open orders (sent after the lookups, so the
+    /// answer reflects them); the `attempt`-th read waits a little first.
+    CheckBook {
+        /// 0 for the first read.
+        attempt: u32,
+    },
+    /// Read the broker's clock to measure the skew of ours.
+    CheckClock,
 }
 
 /// The venue the engine sees in live mode.
@@ -56,6 +75,11 @@ impl AlpacaVenue {
         self.names.borrow_mut().insert(id, name.to_string());
     }
 
+    /// The ticker of `id` (empty if never named).
+    pub fn name_of(&self, id: SymbolId) -> String {
+        self.names.borrow().get(&id).cloned().unwrap_or_default()
+    }
+
     /// A handle on the outbox (shared: the driver drains it after each step).
     pub fn outbox(&self) -> Rc<RefCell<Vec<Outgoing>>> {
         self.outbox.clone()
@@ -70,12 +94,7 @@ impl Venue for AlpacaVenue {
         _market: &MarketState,
         _out: &mut Vec<VenueReport>,
     ) {
-        let symbol = self
-            .names
-            .borrow()
-            .get(&order.symbol)
-            .cloned()
-            .unwrap_or_default();
+        let symbol = self.name_of(order.symbol);
         self.outbox.borrow_mut().push(Outgoing::Submit {
             order_id: order.id,
             client_order_id: order.client_order_id.0.clone(),
@@ -84,6 +103,7 @@ impl Venue for AlpacaVenue {
             qty: order.qty,
             kind: order.kind,
             tif: order.tif,
+            after_restart: false,
         });
     }
 

@@ -30,7 +30,7 @@ mod state;
 mod thread;
 mod trade_stream;
 
-pub use thread::FakeThread;
+pub use thread::{FakeEnd, FakeThread};
 
 pub use faults::{Fault, FaultScript};
 

@@ -3,14 +3,26 @@
 //! passes, whichever comes first, so no test leaves a server behind.
 
 use super::{spawn, FakeConfig, FakeError, FakeHandle, FakeStats};
+use crate::wire::{Order, Position};
 use std::sync::mpsc;
 use std::time::Duration;
+
+/// What a fake leaves when it stops.
+#[derive(Debug, Clone)]
+pub struct FakeEnd {
+    /// Its counters.
+    pub stats: FakeStats,
+    /// Every order it holds, in submission order.
+    pub orders: Vec<Order>,
+    /// The open positions.
+    pub positions: Vec<Position>,
+}
 
 /// A fake running on its own thread and runtime.
 pub struct FakeThread {
     base_url: String,
     data_stream_url: String,
-    stats: mpsc::Receiver<FakeStats>,
+    stats: mpsc::Receiver<FakeEnd>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -19,7 +31,7 @@ impl FakeThread {
     /// Starts the fake on 127.0.0.1 (ephemeral port); it serves at most `limit` of real time.
     pub fn start(cfg: FakeConfig, limit: Duration) -> Result<FakeThread, FakeError> {
         let (ready_tx, ready_rx) = mpsc::channel::<Result<(String, String), FakeError>>();
-        let (stats_tx, stats_rx) = mpsc::channel::<FakeStats>();
+        let (stats_tx, stats_rx) = mpsc::channel::<FakeEnd>();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
             let rt = match tokio::runtime::Builder::new_multi_thread()
@@ -43,7 +55,11 @@ impl FakeThread {
                 };
                 let _ = ready_tx.send(Ok((handle.base_url(), handle.data_stream_url())));
                 let _ = tokio::time::timeout(limit, stop_rx).await;
-                let _ = stats_tx.send(handle.stats());
+                let _ = stats_tx.send(FakeEnd {
+                    stats: handle.stats(),
+                    orders: handle.orders(),
+                    positions: handle.positions(),
+                });
                 handle.shutdown().await;
             });
         });
@@ -70,7 +86,12 @@ impl FakeThread {
     }
 
     /// Stops the fake and returns what it counted.
-    pub fn stop(mut self) -> Option<FakeStats> {
+    pub fn stop(self) -> Option<FakeStats> {
+        self.finish().map(|end| end.stats)
+    }
+
+    /// Stops the fake and returns its counters, orders and positions.
+    pub fn finish(mut self) -> Option<FakeEnd> {
         self.halt();
         self.stats.recv().ok()
     }

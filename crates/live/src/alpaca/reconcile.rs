@@ -1,0 +1,183 @@
+//! The broker task's side of reconciliation: after a restart, every order the journal knows
+//! is looked up by its client id and what it missed is reported (fills at their exact
+//! average, cancels, expiries), booked once because the translator sizes fills from the
+//! cumulative filled quantity. Then the broker's positions and open orders are read, and
+//! its clock, so the driver can compare them with the engine's book.
+
+use super::broker::{lock, BrokerConfig, BrokerEvent, Shared};
+use super::rest::TradingClient;
+use super::updates::{engine_order_id, Translator};
+use lockstep_core::OrderId;
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// Looks up order `id` (client id `cid`) and reports what it missed; remembers its broker id
+/// for later cancels. `Ok(None)`: the broker never took it.
+pub(super) async fn lookup(
+    cfg: &BrokerConfig,
+    client: &TradingClient,
+    id: OrderId,
+    cid: &str,
+    translator: &Shared<Translator>,
+    ids: &Shared<BTreeMap<OrderId, String>>,
+) -> Result<Option<Vec<BrokerEvent>>, String> {
+    crate::crash::point("reconcile");
+    let Some(o) = client.by_client_id(cid).await? else {
+        return Ok(None);
+    };
+    lock(ids).insert(id, o.id.clone());
+    let now = cfg.clock.now();
+    Ok(Some(
+        lock(translator)
+            .catch_up(&o, id, now)
+            .into_iter()
+            .map(|r| BrokerEvent::Report(now, r))
+            .collect(),
+    ))
+}
+
+/// As [`lookup`], for an order the journal holds as acknowledged: unknown at the broker is
+/// an alert, a failed lookup a broker error.
+pub(super) async fn reconcile_order(
+    cfg: &BrokerConfig,
+    client: &TradingClient,
+    id: OrderId,
+    cid: &str,
+    translator: &Shared<Translator>,
+    ids: &Shared<BTreeMap<OrderId, String>>,
+) -> Vec<BrokerEvent> {
+    match lookup(cfg, client, id, cid, translator, ids).await {
+        Ok(Some(events)) => events,
+        Ok(None) => vec![BrokerEvent::Alert(format!(
+            "reconcile: {cid} is in the journal as acknowledged but unknown at the broker"
+        ))],
+        Err(e) => vec![BrokerEvent::Error(format!("reconcile {cid}: {e}"))],
+    }
+}
+
+/// The broker's book as the driver compares it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Book {
+    /// Which read this is (0 first).
+    pub attempt: u32,
+    /// Signed quantity per symbol (shorts negative), flat symbols left out.
+    pub positions: BTreeMap<String, Decimal>,
+    /// Client ids of open orders this run did not place.
+    pub foreign_orders: Vec<String>,
+    /// Why the book could not be read (then it is empty and must be read again).
+    pub failed: Option<String>,
+}
+
+/// Re-reads every order placed and not known to be finished, by client order id, and
+/// reports what the stream has not (yet) delivered.
+pub(super) async fn catch_up_open(
+    cfg: &BrokerConfig,
+    client: &TradingClient,
+    translator: &Shared<Translator>,
+    ids: &Shared<BTreeMap<OrderId, String>>,
+) -> Vec<BrokerEvent> {
+    let open: Vec<OrderId> = {
+        let t = lock(translator);
+        lock(ids)
+            .keys()
+            .copied()
+            .filter(|id| !t.is_done(*id))
+            .collect()
+    };
+    let mut out = Vec::new();
+    for id in open {
+        let cid = format!("{}-{}", cfg.run_id, id.0);
+        match client.by_client_id(&cid).await {
+            Ok(Some(o)) => {
+                let now = cfg.clock.now();
+                out.extend(
+                    lock(translator)
+                        .catch_up(&o, id, now)
+                        .into_iter()
+                        .map(|r| BrokerEvent::Report(now, r)),
+                );
+            }
+            Ok(None) => out.push(BrokerEvent::Alert(format!(
+                "catch-up: {cid} unknown at the broker"
+            ))),
+            Err(e) => out.push(BrokerEvent::Error(format!("catch-up: {cid}: {e}"))),
+        }
+    }
+    out
+}
+
+/// Reads the broker's book: first the orders not known to be finished (their fills reach
+/// the loop before the book does, so a fill the stream has not delivered yet is no
+/// difference), then positions and open orders. The `attempt`-th read waits
+/// `attempt` × 100 ms first.
+pub(super) async fn check_book(
+    cfg: &BrokerConfig,
+    client: &TradingClient,
+    attempt: u32,
+    translator: &Shared<Translator>,
+    ids: &Shared<BTreeMap<OrderId, String>>,
+) -> Vec<BrokerEvent> {
+    if attempt > 0 {
+        tokio::time::sleep(Duration::from_millis(100) * attempt).await;
+    }
+    let mut out = catch_up_open(cfg, client, translator, ids).await;
+    let positions = match client.positions().await {
+        Ok(p) => p,
+        Err(e) => return failed(out, attempt, format!("positions: {e}")),
+    };
+    let open = match client.open_orders().await {
+        Ok(o) => o,
+        Err(e) => return failed(out, attempt, format!("open orders: {e}")),
+    };
+    let positions = positions
+        .into_iter()
+        .filter(|p| !p.qty.is_zero())
+        .map(|p| {
+            let signed = match p.side {
+                crate::wire::PositionSide::Short => -p.qty.abs(),
+                crate::wire::PositionSide::Long => p.qty.abs(),
+                crate::wire::PositionSide::Other(_) => p.qty,
+            };
+            (p.symbol, signed)
+        })
+        .collect();
+    let foreign_orders = open
+        .into_iter()
+        .map(|o| o.client_order_id)
+        .filter(|c| engine_order_id(c, &cfg.run_id).is_none())
+        .collect();
+    out.push(BrokerEvent::Book(Book {
+        attempt,
+        positions,
+        foreign_orders,
+        failed: None,
+    }));
+    out
+}
+
+/// The events of a book read that failed: the error (counted as a broker error) and a
+/// book that says it must be read again.
+fn failed(mut out: Vec<BrokerEvent>, attempt: u32, why: String) -> Vec<BrokerEvent> {
+    out.push(BrokerEvent::Error(format!("reconcile {why}")));
+    out.push(BrokerEvent::Book(Book {
+        attempt,
+        failed: Some(why),
+        ..Book::default()
+    }));
+    out
+}
+
+/// Reads the broker's clock: our clock minus the broker's, in milliseconds, measured at
+/// the middle of the request.
+pub(super) async fn check_clock(cfg: &BrokerConfig, client: &TradingClient) -> Vec<BrokerEvent> {
+    let before = cfg.clock.now();
+    match client.clock().await {
+        Ok(c) => {
+            let after = cfg.clock.now();
+            let mid = before.0 / 2 + after.0 / 2;
+            vec![BrokerEvent::Clock((mid - c.timestamp.0) / 1_000_000)]
+        }
+        Err(e) => vec![BrokerEvent::Error(format!("clock: {e}"))],
+    }
+}
