@@ -3,11 +3,14 @@
 //! risk, executor, exits, EOD and ledger are the engine's, unchanged.
 //!
 //! Find the parts by name: [`time_source`] (wall and test clocks), [`wire`] (Alpaca's JSON
-//! shapes), [`journal`] (the SQLite write-ahead journal), [`records`] (what a session journals), [`session`]
-//! (the engine driven one input at a time, journaled), [`replay`] (journal -> replay
-//! parity), [`resume`] (a session rebuilt from its journal after a restart), [`recorded_venue`] (the venue of a live journal's replay), [`health`] (readiness,
-//! metrics and the kill/lift endpoint), [`fake`] (a loopback
-//! Alpaca fake for tests and demos), [`alerts`] (the non-blocking outbound alert webhook).
+//! shapes), [`journal`] (the SQLite write-ahead journal), [`records`] (what a session
+//! journals), [`session`] (the engine driven one input at a time, journaled), [`replay`]
+//! (journal -> replay parity), [`resume`] (a session rebuilt from its journal after a
+//! restart), [`recorded_venue`] (the venue of a live journal's replay), [`alpaca`] (the
+//! broker venue, its task and reconciliation), [`driver`] (the clock-driven driver, its
+//! control file and its watch), [`health`] (readiness, metrics and the kill/lift endpoint),
+//! [`alerts`] (the non-blocking outbound alert webhook), [`crash`] (named crash points for
+//! fault campaigns), [`fake`] (a loopback Alpaca fake for tests and demos).
 
 pub mod alerts;
 pub mod alpaca;
