@@ -1,0 +1,380 @@
+//! Crash campaigns against the loopback fake: a live session is SIGKILLed at a named
+//! crash point (`LOCKSTEP_CRASH_AT`), the fake's clock is paused while it is down (so the
+//! market does not move on without it: the outcome can be compared with an uncrashed
+//! run), and `lockstep live --resume` continues it until a run completes.
+
+use super::sessions::{key, DATA, SECRET};
+use lockstep_core::UnixNanos;
+use lockstep_live::fake::{FakeConfig, FakeEnd, FakeThread};
+use lockstep_live::time_source::{system_nanos, SharedTime, TimeSource};
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// A warped clock a test can stop and start: while paused it reads the pause instant.
+/// `resume` returns the anchor a new process must be given to agree with it.
+#[derive(Debug)]
+pub struct PausableClock {
+    start: UnixNanos,
+    speed: f64,
+    state: Mutex<(i64, Option<UnixNanos>)>,
+}
+
+impl PausableClock {
+    /// A clock that read `start` at the system time `anchor` and runs `speed`x.
+    pub fn new(start: UnixNanos, speed: f64, anchor: i64) -> Self {
+        PausableClock {
+            start,
+            speed,
+            state: Mutex::new((anchor, None)),
+        }
+    }
+
+    fn read(&self, anchor: i64) -> UnixNanos {
+        let elapsed = (system_nanos() - anchor) as f64 * self.speed;
+        self.start.plus(elapsed as i64)
+    }
+
+    /// Stops the clock at the current time.
+    pub fn pause(&self) {
+        let mut s = self.state.lock().expect("clock");
+        if s.1.is_none() {
+            s.1 = Some(self.read(s.0));
+        }
+    }
+
+    /// Starts it again from where it stopped; returns the new anchor.
+    pub fn resume(&self) -> i64 {
+        let mut s = self.state.lock().expect("clock");
+        if let Some(at) = s.1.take() {
+            let behind = ((at.0 - self.start.0) as f64 / self.speed) as i64;
+            s.0 = system_nanos() - behind;
+        }
+        s.0
+    }
+}
+
+impl TimeSource for PausableClock {
+    fn now(&self) -> UnixNanos {
+        let s = self.state.lock().expect("clock");
+        s.1.unwrap_or_else(|| self.read(s.0))
+    }
+}
+
+/// How a campaign session is run.
+#[derive(Debug, Clone)]
+pub struct Setup {
+    /// The config file.
+    pub config: PathBuf,
+    /// The recorded minutes the fake serves.
+    pub data: PathBuf,
+    /// Clock start (RFC 3339).
+    pub start: String,
+    /// Clock speed.
+    pub speed: f64,
+    /// The fake's market-order grace (s).
+    pub grace_secs: i64,
+}
+
+/// What a crashed-and-resumed (or plain) session came to.
+pub struct Outcome {
+    /// Processes run (1 = no crash).
+    pub runs: usize,
+    /// Runs that died by SIGKILL.
+    pub killed: usize,
+    /// What the fake holds at the end.
+    pub end: FakeEnd,
+    /// stdout and stderr of every run.
+    pub outputs: Vec<(String, String)>,
+}
+
+fn start_ns(text: &str) -> UnixNanos {
+    let t = chrono::DateTime::parse_from_rfc3339(text).expect("start");
+    UnixNanos(t.timestamp_nanos_opt().expect("ns"))
+}
+
+fn base_cmd(setup: &Setup, fake: &FakeThread, anchor: i64) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_lockstep"));
+    c.args(["live", "--clock-start", &setup.start, "--speed"])
+        .arg(setup.speed.to_string())
+        .args(["--one-session", "--quiet"])
+        .env("APCA_API_KEY_ID", key())
+        .env("APCA_API_SECRET_KEY", SECRET)
+        .env("LOCKSTEP_CLOCK_ANCHOR_NS", anchor.to_string())
+        .env("APCA_API_BASE_URL", fake.base_url())
+        .env("APCA_API_DATA_URL", fake.base_url())
+        .env("APCA_API_STREAM_URL", fake.data_stream_url())
+        .env_remove("LOCKSTEP_CRASH_AT");
+    c
+}
+
+/// A plain HTTP/1.1 request to `addr` (host:port) with extra header lines; returns the
+/// status (0 when the connection fails) and the body.
+pub fn http_at(addr: &str, method: &str, path: &str, headers: &str, body: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let Ok(mut s) = std::net::TcpStream::connect(addr) else {
+        return (0, String::new());
+    };
+    s.set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{headers}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    if s.write_all(req.as_bytes()).is_err() {
+        return (0, String::new());
+    }
+    let mut text = String::new();
+    let _ = s.read_to_string(&mut text);
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = text.split("\r\n\r\n").nth(1).unwrap_or("").to_string();
+    (status, body)
+}
+
+/// One run of a campaign process.
+pub struct Run {
+    /// Whether it died by SIGKILL.
+    pub killed: bool,
+    /// Whether it exited 0.
+    pub ok: bool,
+    /// Its exit code, if it exited.
+    pub code: Option<i32>,
+    /// stdout.
+    pub stdout: String,
+    /// stderr.
+    pub stderr: String,
+}
+
+/// A fake on a pausable clock, and the sessions run against it.
+pub struct Campaign {
+    /// The fake.
+    pub fake: FakeThread,
+    /// Its clock (the sessions are given anchors that agree with it).
+    pub clock: Arc<PausableClock>,
+    setup: Setup,
+}
+
+impl Campaign {
+    /// Starts the fake for `setup`.
+    pub fn start(setup: &Setup) -> Campaign {
+        let anchor = system_nanos();
+        let clock = Arc::new(PausableClock::new(
+            start_ns(&setup.start),
+            setup.speed,
+            anchor,
+        ));
+        let shared: SharedTime = clock.clone();
+        let mut cfg = FakeConfig::new(key(), SECRET, setup.data.clone(), shared);
+        cfg.market_open_grace = setup.grace_secs * 1_000_000_000;
+        let fake = FakeThread::start(cfg, Duration::from_secs(240)).expect("fake");
+        Campaign {
+            fake,
+            clock,
+            setup: setup.clone(),
+        }
+    }
+
+    /// Runs `lockstep live` with `args` (a config and `--out`, or `--resume DIR`), killed at
+    /// `crash` if given; when it ends (killed or not) the fake's clock is paused until the
+    /// next run or [`Self::down_for`].
+    pub fn run(&self, args: &[&std::ffi::OsStr], crash: Option<&str>) -> Run {
+        let anchor = self.clock.resume();
+        let mut cmd = base_cmd(&self.setup, &self.fake, anchor);
+        cmd.args(args);
+        if let Some(point) = crash {
+            cmd.env("LOCKSTEP_CRASH_AT", point);
+        }
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let t0 = Instant::now();
+        let status = loop {
+            if let Some(s) = child.try_wait().expect("wait") {
+                break s;
+            }
+            if t0.elapsed() > Duration::from_secs(60) {
+                let _ = child.kill();
+                let o = child.wait_with_output().expect("output");
+                panic!(
+                    "a run hung: {args:?}\n{}\n{}",
+                    String::from_utf8_lossy(&o.stdout),
+                    String::from_utf8_lossy(&o.stderr)
+                );
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        };
+        // The market waits for the next run (whether this one was killed or stopped).
+        self.clock.pause();
+        let killed = status.signal() == Some(9);
+        let o = child.wait_with_output().expect("output");
+        Run {
+            killed,
+            ok: status.success(),
+            code: status.code(),
+            stdout: String::from_utf8_lossy(&o.stdout).to_string(),
+            stderr: String::from_utf8_lossy(&o.stderr).to_string(),
+        }
+    }
+
+    /// A first run: the config, into `out`.
+    pub fn first(&self, out: &Path, extra: &[&str], crash: Option<&str>) -> Run {
+        let mut args: Vec<&std::ffi::OsStr> = vec![self.setup.config.as_os_str()];
+        args.extend(["--out".as_ref(), out.as_os_str()]);
+        args.extend(extra.iter().map(std::ffi::OsStr::new));
+        self.run(&args, crash)
+    }
+
+    /// A resumed run of the session in `out`.
+    pub fn resume(&self, out: &Path, extra: &[&str], crash: Option<&str>) -> Run {
+        let mut args: Vec<&std::ffi::OsStr> = vec!["--resume".as_ref(), out.as_os_str()];
+        args.extend(extra.iter().map(std::ffi::OsStr::new));
+        self.run(&args, crash)
+    }
+
+    /// Lets the fake's clock run (real) `ms` milliseconds with no session attached.
+    pub fn down_for(&self, ms: u64) {
+        self.clock.resume();
+        std::thread::sleep(Duration::from_millis(ms));
+        self.clock.pause();
+    }
+
+    /// Sends an HTTP request to the fake's trading API with the test keys (an operator at
+    /// the broker's website); returns the status and body.
+    pub fn http(&self, method: &str, path: &str, body: &str) -> (u16, String) {
+        let addr = self
+            .fake
+            .base_url()
+            .trim_start_matches("http://")
+            .to_string();
+        let keys = format!(
+            "APCA-API-KEY-ID: {}\r\nAPCA-API-SECRET-KEY: {SECRET}\r\n",
+            key()
+        );
+        http_at(&addr, method, path, &keys, body)
+    }
+
+    /// A `lockstep live` command for this campaign's fake (the caller adds the rest).
+    pub fn command(&self) -> Command {
+        base_cmd(&self.setup, &self.fake, self.clock.resume())
+    }
+
+    /// Stops the fake: what it holds at the end.
+    pub fn finish(self) -> FakeEnd {
+        self.fake.finish().expect("fake end")
+    }
+}
+
+/// Runs a session in `out`, the `k`-th process crashing at `crashes[k]` (as
+/// `LOCKSTEP_CRASH_AT`), resuming after each SIGKILL until a process ends by itself.
+pub fn run_campaign(setup: &Setup, out: &Path, crashes: &[&str]) -> Outcome {
+    let c = Campaign::start(setup);
+    let (mut runs, mut killed, mut outputs) = (0, 0, Vec::new());
+    loop {
+        let crash = crashes.get(runs).copied();
+        let r = if runs == 0 {
+            c.first(out, &[], crash)
+        } else {
+            c.resume(out, &[], crash)
+        };
+        runs += 1;
+        outputs.push((r.stdout.clone(), r.stderr.clone()));
+        if !r.killed {
+            assert!(
+                r.ok,
+                "run {runs} failed after {crashes:?}:\n{:?}",
+                outputs.last()
+            );
+            break;
+        }
+        killed += 1;
+        assert!(runs < 6, "still crashing after {runs} runs");
+    }
+    Outcome {
+        runs,
+        killed,
+        end: c.finish(),
+        outputs,
+    }
+}
+
+/// The journal's `submitted` decisions: client order ids, in order.
+pub fn journaled_submissions(dir: &Path) -> Vec<String> {
+    decision_bodies(dir)
+        .into_iter()
+        .filter_map(|body| {
+            let v: serde_json::Value = serde_json::from_str(&body).ok()?;
+            Some(v.get("submitted")?.as_str()?.to_string())
+        })
+        .collect()
+}
+
+/// Every decision body in the journal, through the library's reader.
+fn decision_bodies(dir: &Path) -> Vec<String> {
+    let reader =
+        lockstep_live::journal::JournalReader::open(&dir.join("journal.db")).expect("journal");
+    let (records, _) = reader.read_all().expect("records");
+    records
+        .into_iter()
+        .filter(|r| r.kind == lockstep_live::journal::RecordKind::Decision)
+        .map(|r| r.body)
+        .collect()
+}
+
+/// `lockstep journal replay` of `dir` must report 0 differences.
+pub fn replays_exactly(dir: &Path) -> bool {
+    let out = Command::new(env!("CARGO_BIN_EXE_lockstep"))
+        .args(["journal", "replay"])
+        .arg(dir.join("journal.db"))
+        .output()
+        .expect("replay runs");
+    out.status.success() && String::from_utf8_lossy(&out.stdout).contains(": 0 differences")
+}
+
+/// 15:35:01 ET on 2013-10-04: the first bar fetched is 15:36's, and the session has a
+/// minute of clock time to reconcile before it closes.
+pub const SHORT_START: &str = "2013-10-04T19:35:01Z";
+
+/// The campaigns' session: SPY minutes from 15:36 ET on 2013-10-04 (24 bars, the EOD
+/// flatten at 15:55, the close) at 500x, two strategies, 8 fills when nothing goes wrong.
+pub fn short_session(dir: &Path) -> Setup {
+    let config = dir.join("crash.toml");
+    std::fs::write(
+        &config,
+        r#"[data]
+calendar = "nyse"
+
+[live]
+symbols = ["SPY"]
+
+[[strategies]]
+name = "sma_cross"
+fast = 2
+slow = 3
+qty = 10
+
+[[strategies]]
+name = "buy_and_hold"
+qty = 7
+reenter = true
+
+[eod]
+policy = "flatten"
+"#,
+    )
+    .expect("config");
+    Setup {
+        config,
+        data: PathBuf::from(DATA),
+        start: SHORT_START.into(),
+        speed: 500.0,
+        grace_secs: 59,
+    }
+}

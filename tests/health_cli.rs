@@ -1,0 +1,119 @@
+//! The health endpoint of a running live session against the loopback fake: `/readyz`
+//! turns ready once the session is reconciled, an operator's authenticated `POST /kill`
+//! flips it to not ready (reason `killed`) within 2 s and `POST /lift` back; a wrong token
+//! is refused; `/metrics` reports it; the kill and lift are journaled inputs, so the
+//! session's journal replays exactly.
+
+mod common;
+
+use common::crash::*;
+use common::sessions::one_at_a_time;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+const TOKEN: &str = "test-control-token-3b9f";
+
+/// Polls `/readyz` until `want` holds or 2 s pass; returns the last body.
+fn readyz_until(addr: &str, want: impl Fn(u16, &str) -> bool) -> (u16, String) {
+    let t0 = Instant::now();
+    loop {
+        let (status, body) = http_at(addr, "GET", "/readyz", "", "");
+        if want(status, &body) || t0.elapsed() > Duration::from_secs(2) {
+            return (status, body);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn readyz_follows_reconcile_kill_and_lift_and_metrics_say_so() {
+    let _serial = one_at_a_time();
+    let tmp = tempfile::tempdir().expect("tmp");
+    let mut setup = short_session(tmp.path());
+    setup.speed = 120.0;
+    let c = Campaign::start(&setup);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let out = tmp.path().join("s");
+    let mut cmd = c.command();
+    cmd.arg(&setup.config)
+        .arg("--out")
+        .arg(&out)
+        .args(["--health", &addr])
+        .env("LOCKSTEP_CONTROL_TOKEN", TOKEN);
+    let mut child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let t0 = Instant::now();
+    let up = loop {
+        let (status, body) = http_at(&addr, "GET", "/healthz", "", "");
+        if status == 200 {
+            break body;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "the endpoint never came up"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    assert!(up.contains("\"alive\":true"), "{up}");
+    let (status, body) = readyz_until(&addr, |s, _| s == 200);
+    assert_eq!(status, 200, "ready once reconciled: {body}");
+    assert!(body.contains("\"state\":\"done\""), "{body}");
+
+    let bearer = |t: &str| format!("Authorization: Bearer {t}\r\n");
+    let (status, _) = http_at(&addr, "POST", "/kill", &bearer("wrong"), "{}");
+    assert_eq!(status, 401, "a wrong token is refused");
+    let (status, _) = http_at(&addr, "POST", "/kill", &bearer(TOKEN), "{}");
+    assert_eq!(status, 202);
+    let (status, body) = readyz_until(&addr, |s, b| s == 503 && b.contains("killed"));
+    assert_eq!(status, 503, "not ready while killed: {body}");
+    assert!(body.contains("killed"), "{body}");
+    let (_, metrics) = http_at(&addr, "GET", "/metrics", "", "");
+    assert!(metrics.contains("lockstep_killed 1"), "{metrics}");
+    assert!(metrics.contains("lockstep_ready 0"), "{metrics}");
+
+    let (status, _) = http_at(&addr, "POST", "/lift", &bearer(TOKEN), "");
+    assert_eq!(status, 202);
+    let (status, body) = readyz_until(&addr, |s, _| s == 200);
+    assert_eq!(status, 200, "ready again after the lift: {body}");
+
+    let t0 = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s;
+        }
+        if t0.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("the session did not stop");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success());
+    drop(c);
+    let journal = lockstep_live::journal::JournalReader::open(&out.join("journal.db"))
+        .expect("journal")
+        .read_all()
+        .expect("records")
+        .0;
+    let commands: Vec<&str> = journal
+        .iter()
+        .filter(|r| r.kind == lockstep_live::journal::RecordKind::Command)
+        .filter_map(|r| {
+            ["\"kill\"", "\"lift\""]
+                .into_iter()
+                .find(|c| r.body.contains(c))
+        })
+        .collect();
+    assert_eq!(
+        commands,
+        vec!["\"kill\"", "\"lift\""],
+        "both journaled, in order"
+    );
+    assert!(replays_exactly(&out));
+}
