@@ -401,6 +401,7 @@ pub fn run_session(args: &SessionArgs, mode: Mode, argv: Vec<String>) -> Result<
                     run_id: run_id.clone(),
                     clock: clock.clone(),
                     resumed: known,
+                    budget_per_minute: None,
                 },
                 settle: Duration::from_secs(2),
                 external,

@@ -38,6 +38,9 @@ pub struct BrokerConfig {
     /// After a restart: the last order number the journal knows and its working orders
     /// (so nothing already booked is reported again); empty for a new session.
     pub resumed: Option<(u64, Vec<KnownOrder>)>,
+    /// Requests a minute the client allows itself (`None`: [`super::rest::BUDGET_PER_MINUTE`],
+    /// under Alpaca's 200).
+    pub budget_per_minute: Option<std::num::NonZeroU32>,
 }
 
 impl std::fmt::Debug for BrokerConfig {
@@ -135,7 +138,11 @@ pub async fn run_broker(
     requests: mpsc::Receiver<Outgoing>,
     events: mpsc::Sender<BrokerEvent>,
 ) {
-    let client = match TradingClient::new(&cfg.trading_url, &cfg.key_id, &cfg.secret_key) {
+    let made = match cfg.budget_per_minute {
+        Some(n) => TradingClient::with_budget(&cfg.trading_url, &cfg.key_id, &cfg.secret_key, n),
+        None => TradingClient::new(&cfg.trading_url, &cfg.key_id, &cfg.secret_key),
+    };
+    let client = match made {
         Ok(c) => Arc::new(c),
         Err(e) => {
             let _ = events

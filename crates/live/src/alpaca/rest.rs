@@ -65,11 +65,22 @@ fn message(body: &str) -> String {
 impl TradingClient {
     /// A client for `base` (e.g. `https://paper-api.alpaca.markets`).
     pub fn new(base: &str, key_id: &str, secret_key: &str) -> Result<Self, String> {
+        let per_minute = NonZeroU32::new(BUDGET_PER_MINUTE).ok_or("zero budget")?;
+        Self::with_budget(base, key_id, secret_key, per_minute)
+    }
+
+    /// As [`Self::new`] with a budget of `per_minute` requests (a broker that allows more,
+    /// or a loopback fake in a campaign).
+    pub fn with_budget(
+        base: &str,
+        key_id: &str,
+        secret_key: &str,
+        per_minute: NonZeroU32,
+    ) -> Result<Self, String> {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
             .build()
             .map_err(|e| e.to_string())?;
-        let per_minute = NonZeroU32::new(BUDGET_PER_MINUTE).ok_or("zero budget")?;
         Ok(TradingClient {
             http,
             base: base.trim_end_matches('/').to_string(),

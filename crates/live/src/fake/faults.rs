@@ -17,11 +17,29 @@ pub enum Fault {
     /// The next `n` valid orders are created (and go on to work and fill) but the response
     /// is lost: 504, so the client must look the order up by its client order id.
     LoseSubmitResponse(u32),
+    /// From now on each valid order is created but its response is lost (504) with
+    /// probability `percent` / 100: a pseudo-random draw from `seed` and the order's number
+    /// (1 for the fake's first order) decides, so the same seed loses the same orders.
+    LoseSubmitResponseRate {
+        /// Chance of losing a response, 0..=100.
+        percent: u32,
+        /// Seed of the draws.
+        seed: u64,
+    },
     /// Closes the listening trade-updates socket once (at the next tick that finds one).
     /// Events while nobody listens are lost, as on Alpaca (no replay).
     DropTradeStream,
     /// Closes the listening trade-updates socket once the clock reaches this time.
     DropTradeStreamAt(UnixNanos),
+    /// Closes the listening trade-updates socket once the clock reaches `at` (as
+    /// [`Fault::DropTradeStreamAt`]) and answers every trade-updates connection attempt
+    /// with HTTP 503 (no upgrade) while the clock is in `[at, at + clock_ns)`.
+    TradeStreamDownFor {
+        /// When the stream goes down.
+        at: UnixNanos,
+        /// For how long, in clock nanoseconds.
+        clock_ns: i64,
+    },
     /// The market-data sockets send no bar delivered at or after this clock time (a stale
     /// feed). REST bars are unaffected.
     StopBarsAt(UnixNanos),
@@ -46,10 +64,14 @@ pub(crate) struct FaultBook {
     pub http: VecDeque<(u16, u32)>,
     /// Order responses still to lose.
     pub lose_response: u32,
+    /// Lose responses at random: (percent, seed).
+    pub lose_rate: Option<(u32, u64)>,
     /// Trade-socket drops still to do.
     pub drop_trade_stream: u32,
     /// Clock times at which to drop the trade socket, earliest first.
     pub drop_trade_at: std::collections::BTreeSet<UnixNanos>,
+    /// Clock windows `[from, until)` in which trade-updates connections are refused.
+    pub trade_down: Vec<(UnixNanos, UnixNanos)>,
     /// No bar delivered at or after this time reaches a data socket.
     pub stop_bars_at: Option<UnixNanos>,
     /// Raw frames still to send on the trade socket.
@@ -75,9 +97,16 @@ impl FaultBook {
             Fault::LoseSubmitResponse(n) => {
                 self.lose_response = self.lose_response.saturating_add(n)
             }
+            Fault::LoseSubmitResponseRate { percent, seed } => {
+                self.lose_rate = Some((percent.min(100), seed))
+            }
             Fault::DropTradeStream => self.drop_trade_stream += 1,
             Fault::DropTradeStreamAt(t) => {
                 self.drop_trade_at.insert(t);
+            }
+            Fault::TradeStreamDownFor { at, clock_ns } => {
+                self.drop_trade_at.insert(at);
+                self.trade_down.push((at, at.plus(clock_ns.max(0))));
             }
             Fault::StopBarsAt(t) => {
                 self.stop_bars_at = Some(self.stop_bars_at.map_or(t, |x| x.min(t)))
@@ -102,6 +131,23 @@ impl FaultBook {
         Some(status)
     }
 
+    /// Whether the response to the fake's `n`-th order is lost, by a counted
+    /// [`Fault::LoseSubmitResponse`] (used up) or the draw of [`Fault::LoseSubmitResponseRate`].
+    pub fn lose_response(&mut self, n: u64) -> bool {
+        if Self::take(&mut self.lose_response) {
+            return true;
+        }
+        self.lose_rate
+            .is_some_and(|(percent, seed)| draw(seed, n) % 100 < u64::from(percent))
+    }
+
+    /// Whether trade-updates connections are refused at clock time `now`.
+    pub fn trade_stream_down(&self, now: UnixNanos) -> bool {
+        self.trade_down
+            .iter()
+            .any(|(from, until)| *from <= now && now < *until)
+    }
+
     /// Takes one unit of a counter; true if there was one.
     pub fn take(counter: &mut u32) -> bool {
         if *counter > 0 {
@@ -111,6 +157,14 @@ impl FaultBook {
             false
         }
     }
+}
+
+/// A well-mixed 64-bit value from `seed` and `n` (SplitMix64's finalizer).
+fn draw(seed: u64, n: u64) -> u64 {
+    let mut z = seed ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
 
 #[cfg(test)]
@@ -140,5 +194,33 @@ mod tests {
             Some(UnixNanos(10)),
             "the earliest stop wins"
         );
+    }
+
+    #[test]
+    fn lost_responses_by_rate_are_seeded_and_near_the_rate() {
+        let lost = |seed: u64| -> Vec<u64> {
+            let mut b = FaultBook::default();
+            b.add(Fault::LoseSubmitResponseRate { percent: 30, seed });
+            (1..=10_000).filter(|n| b.lose_response(*n)).collect()
+        };
+        let a = lost(7);
+        assert_eq!(a, lost(7), "the same seed loses the same orders");
+        assert_ne!(a, lost(8));
+        assert!((2_800..=3_200).contains(&a.len()), "{} of 10000", a.len());
+        let mut b = FaultBook::default();
+        b.add(Fault::LoseSubmitResponse(1));
+        assert!(
+            b.lose_response(1) && !b.lose_response(2),
+            "counted: used up"
+        );
+        b.add(Fault::TradeStreamDownFor {
+            at: UnixNanos(100),
+            clock_ns: 50,
+        });
+        assert_eq!(b.drop_trade_at.first(), Some(&UnixNanos(100)));
+        let down: Vec<bool> = [99, 100, 149, 150]
+            .map(|t| b.trade_stream_down(UnixNanos(t)))
+            .to_vec();
+        assert_eq!(down, [false, true, true, false]);
     }
 }

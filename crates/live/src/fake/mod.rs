@@ -112,11 +112,15 @@ pub struct FakeStats {
     pub rejected_orders: u64,
     /// Posts answered by [`Fault::Http`].
     pub http_faults: u64,
-    /// Orders whose response [`Fault::LoseSubmitResponse`] replaced by a 504.
+    /// Orders whose response [`Fault::LoseSubmitResponse`] or
+    /// [`Fault::LoseSubmitResponseRate`] replaced by a 504.
     pub lost_responses: u64,
+    /// `GET /v2/orders:by_client_order_id` count per client order id asked for.
+    pub lookups_by_client_id: BTreeMap<String, u64>,
     /// Trade-updates connections accepted.
     pub trade_stream_connections: u64,
-    /// Trade-updates connections refused (one at a time).
+    /// Trade-updates connections refused (one at a time, or 503 during
+    /// [`Fault::TradeStreamDownFor`]).
     pub trade_stream_refused: u64,
     /// Trade-updates sockets closed by [`Fault::DropTradeStream`].
     pub trade_stream_drops: u64,

@@ -202,7 +202,8 @@ pub(crate) async fn post_order(Ax(app): Ax<Arc<App>>, headers: HeaderMap, body: 
         st.finish(idx, OrderStatus::Rejected, now);
     }
     st.advance(now);
-    if FaultBook::take(&mut st.faults.lose_response) {
+    let n = st.stats.orders_accepted;
+    if st.faults.lose_response(n) {
         st.stats.lost_responses += 1;
         return fault_response(504, now);
     }
@@ -318,7 +319,11 @@ pub(crate) async fn get_by_client_id(
     let Some(cid) = q.get("client_order_id") else {
         return ApiErr::invalid("client_order_id is required").into_response();
     };
-    let st = app.current();
+    let mut st = app.current();
+    *st.stats
+        .lookups_by_client_id
+        .entry(cid.clone())
+        .or_default() += 1;
     match st.by_client.get(cid).and_then(|&i| st.orders.get(i)) {
         Some(o) => ok_json(&o.order),
         None => ApiErr::not_found("order not found").into_response(),

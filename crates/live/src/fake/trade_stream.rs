@@ -2,7 +2,7 @@
 //! `listen` → `listening`; server messages are JSON in binary frames, as paper sends them.
 //! One connection at a time: a second one is closed at once with code 1008.
 
-use super::http::App;
+use super::http::{ApiErr, App};
 use super::state::{Outbound, TradeConn, C_CONN};
 use crate::wire::{
     parse_stream_request, stream_message_json, Authorization, Listening, StreamMessage,
@@ -10,13 +10,28 @@ use crate::wire::{
 };
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State as Ax;
-use axum::response::Response;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt, StreamExt};
 use std::sync::Arc;
 use tokio::sync::mpsc;
 
-/// `GET /stream` with an upgrade.
+/// `GET /stream` with an upgrade; 503 without one while [`super::Fault::TradeStreamDownFor`]
+/// keeps the stream down.
 pub(crate) async fn upgrade(Ax(app): Ax<Arc<App>>, ws: WebSocketUpgrade) -> Response {
+    let now = app.now();
+    {
+        let mut st = app.lock();
+        if st.faults.trade_stream_down(now) {
+            st.stats.trade_stream_refused += 1;
+            return ApiErr::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                50310000,
+                "trade updates unavailable",
+            )
+            .into_response();
+        }
+    }
     ws.on_upgrade(move |socket| session(app, socket))
 }
 
