@@ -1,8 +1,9 @@
 //! The health endpoint of a running live session against the loopback fake: `/readyz`
 //! turns ready once the session is reconciled, an operator's authenticated `POST /kill`
 //! flips it to not ready (reason `killed`) within 2 s and `POST /lift` back; a wrong token
-//! is refused; `/metrics` reports it; the kill and lift are journaled inputs, so the
-//! session's journal replays exactly.
+//! is refused; `/metrics` reports it; the kill, the lift, the EOD run and the day's summary
+//! reach the alert webhook (a loopback receiver); the kill and lift are journaled inputs,
+//! so the session's journal replays exactly.
 
 mod common;
 
@@ -12,6 +13,48 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 const TOKEN: &str = "test-control-token-3b9f";
+
+/// A loopback webhook receiver: answers 200 to every POST and keeps the bodies.
+fn alert_receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let keep = got.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut stream = stream;
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            // Read the head, then as many body bytes as Content-Length says.
+            while let Ok(n) = stream.read(&mut chunk) {
+                if n == 0 {
+                    break;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+                let text = String::from_utf8_lossy(&buf).to_string();
+                if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                    let len = head
+                        .lines()
+                        .find_map(|l| {
+                            let (k, v) = l.split_once(':')?;
+                            k.eq_ignore_ascii_case("content-length")
+                                .then(|| v.trim().parse::<usize>().ok())?
+                        })
+                        .unwrap_or(0);
+                    if body.len() >= len {
+                        keep.lock().expect("alerts").push(body.to_string());
+                        break;
+                    }
+                }
+            }
+            let _ = stream
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        }
+    });
+    (format!("http://{addr}/hook/secret-path"), got)
+}
 
 /// Polls `/readyz` until `want` holds or 2 s pass; returns the last body.
 fn readyz_until(addr: &str, want: impl Fn(u16, &str) -> bool) -> (u16, String) {
@@ -38,12 +81,14 @@ fn readyz_follows_reconcile_kill_and_lift_and_metrics_say_so() {
         .port();
     let addr = format!("127.0.0.1:{port}");
     let out = tmp.path().join("s");
+    let (hook, alerts) = alert_receiver();
     let mut cmd = c.command();
     cmd.arg(&setup.config)
         .arg("--out")
         .arg(&out)
         .args(["--health", &addr])
-        .env("LOCKSTEP_CONTROL_TOKEN", TOKEN);
+        .env("LOCKSTEP_CONTROL_TOKEN", TOKEN)
+        .env("LOCKSTEP_ALERT_URL", &hook);
     let mut child = cmd
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -96,6 +141,24 @@ fn readyz_follows_reconcile_kill_and_lift_and_metrics_say_so() {
     };
     assert!(status.success());
     drop(c);
+    let kinds: Vec<String> = alerts
+        .lock()
+        .expect("alerts")
+        .iter()
+        .filter_map(|b| serde_json::from_str::<serde_json::Value>(b).ok())
+        .filter_map(|v| Some(v.get("kind")?.as_str()?.to_string()))
+        .collect();
+    for kind in ["kill", "eod_ran", "daily_summary"] {
+        assert!(
+            kinds.iter().any(|k| k == kind),
+            "no {kind} alert in {kinds:?}"
+        );
+    }
+    assert_eq!(
+        kinds.iter().filter(|k| *k == "kill").count(),
+        2,
+        "kill on, then lifted: {kinds:?}"
+    );
     let journal = lockstep_live::journal::JournalReader::open(&out.join("journal.db"))
         .expect("journal")
         .read_all()
