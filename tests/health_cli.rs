@@ -1,7 +1,8 @@
 //! The health endpoint of a running live session against the loopback fake: `/readyz`
 //! turns ready once the session is reconciled, an operator's authenticated `POST /kill`
 //! flips it to not ready (reason `killed`) within 2 s and `POST /lift` back; a wrong token
-//! is refused; `/metrics` reports it; the kill, the lift, the EOD run and the day's summary
+//! is refused; the broker's update stream going down for 90 s of clock time at 15:40 flips
+//! it (reason `trade_updates stream down`) and back once the stream is caught up; `/metrics` reports it; the kill, the lift, the EOD run and the day's summary
 //! reach the alert webhook (a loopback receiver); the kill and lift are journaled inputs,
 //! so the session's journal replays exactly.
 
@@ -74,6 +75,13 @@ fn readyz_follows_reconcile_kill_and_lift_and_metrics_say_so() {
     let tmp = tempfile::tempdir().expect("tmp");
     let mut setup = short_session(tmp.path());
     setup.speed = 120.0;
+    // 15:40 ET: the update stream drops and reconnects are refused for 90 s of clock time.
+    let at = lockstep_core::UnixNanos(1_380_915_600_000_000_000);
+    assert_eq!(at.to_iso(), "2013-10-04T19:40:00Z");
+    setup.faults = vec![lockstep_live::fake::Fault::TradeStreamDownFor {
+        at,
+        clock_ns: 90_000_000_000,
+    }];
     let c = Campaign::start(&setup);
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -128,6 +136,30 @@ fn readyz_follows_reconcile_kill_and_lift_and_metrics_say_so() {
     let (status, body) = readyz_until(&addr, |s, _| s == 200);
     assert_eq!(status, 200, "ready again after the lift: {body}");
 
+    let down = "trade_updates stream down";
+    let t0 = Instant::now();
+    let (status, body) = loop {
+        let (status, body) = http_at(&addr, "GET", "/readyz", "", "");
+        if (status == 503 && body.contains(down)) || t0.elapsed() > Duration::from_secs(8) {
+            break (status, body);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    assert!(
+        status == 503 && body.contains(down),
+        "the stream drop shows: {body}"
+    );
+    // 90 s of clock time is 0.75 s at 120x, then the reconnect (0.5 s backoff) and catch-up.
+    let t0 = Instant::now();
+    let (status, body) = loop {
+        let (status, body) = http_at(&addr, "GET", "/readyz", "", "");
+        if status == 200 || t0.elapsed() > Duration::from_secs(4) {
+            break (status, body);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    assert_eq!(status, 200, "ready again once the stream is back: {body}");
+
     let t0 = Instant::now();
     let status = loop {
         if let Some(s) = child.try_wait().expect("wait") {
@@ -148,7 +180,13 @@ fn readyz_follows_reconcile_kill_and_lift_and_metrics_say_so() {
         .filter_map(|b| serde_json::from_str::<serde_json::Value>(b).ok())
         .filter_map(|v| Some(v.get("kind")?.as_str()?.to_string()))
         .collect();
-    for kind in ["kill", "eod_ran", "daily_summary"] {
+    for kind in [
+        "kill",
+        "stream_down",
+        "stream_up",
+        "eod_ran",
+        "daily_summary",
+    ] {
         assert!(
             kinds.iter().any(|k| k == kind),
             "no {kind} alert in {kinds:?}"

@@ -76,6 +76,8 @@ pub struct Setup {
     pub speed: f64,
     /// The fake's market-order grace (s).
     pub grace_secs: i64,
+    /// Faults the fake starts with.
+    pub faults: lockstep_live::fake::FaultScript,
 }
 
 /// What a crashed-and-resumed (or plain) session came to.
@@ -172,6 +174,7 @@ impl Campaign {
         let shared: SharedTime = clock.clone();
         let mut cfg = FakeConfig::new(key(), SECRET, setup.data.clone(), shared);
         cfg.market_open_grace = setup.grace_secs * 1_000_000_000;
+        cfg.faults = setup.faults.clone();
         let fake = FakeThread::start(cfg, Duration::from_secs(240)).expect("fake");
         Campaign {
             fake,
@@ -376,5 +379,6 @@ policy = "flatten"
         start: SHORT_START.into(),
         speed: 500.0,
         grace_secs: 59,
+        faults: Vec::new(),
     }
 }
