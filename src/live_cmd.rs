@@ -251,6 +251,8 @@ pub fn run_session(args: &SessionArgs, mode: Mode, argv: Vec<String>) -> Result<
         None => WarpClock::real().now(),
     };
     let keys = Keys::from_env().map_err(AppError::BadInput)?;
+    // One process per account, checked before any journal is created or opened.
+    let _account_lock = account_lock(&keys)?;
     let opened = match (&args.resume, &args.config) {
         (Some(path), _) => open_resumed(args, mode, path)?,
         (None, Some(path)) => {
@@ -273,7 +275,6 @@ pub fn run_session(args: &SessionArgs, mode: Mode, argv: Vec<String>) -> Result<
         records,
     } = opened;
     let trading = trading_url(&cfg, args)?;
-    let _account_lock = account_lock(&keys)?;
     let opts = data_options(&cfg)?;
     let symbols = if cfg.live.symbols.is_empty() {
         cfg.data.symbol.clone().into_iter().collect()

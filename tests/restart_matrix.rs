@@ -335,6 +335,7 @@ fn resume_refuses_an_ended_session_a_config_and_a_busy_account() {
         "{}",
         r.stderr
     );
+    assert!(!other.exists(), "the refused run created nothing");
     drop(lock);
     let end = c.finish();
     assert_eq!(end.orders.len(), before, "the refused runs sent nothing");

@@ -158,8 +158,13 @@ pub async fn drive<V: Venue, J: Journal>(
     tokio::pin!(ctrl_c);
     let stop = loop {
         let mut bar_arrived: Option<Instant> = None;
+        // Until the broker's book is reconciled, bars wait in the feed's queue: a decision
+        // made on them would only be refused, so they are decided once trading may start.
+        let reconciling = broker
+            .as_deref()
+            .is_some_and(|b| b.reconcile == Reconcile::Pending);
         tokio::select! {
-            event = feed.recv() => {
+            event = feed.recv(), if !reconciling => {
                 let now = s.clock.now();
                 match event {
                     None => break Stop::FeedEnded,
