@@ -14,6 +14,8 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 const TOKEN: &str = "test-control-token-3b9f";
+/// How fast `/readyz` must follow a fault and its healing.
+const TWO_S: Duration = Duration::from_secs(2);
 
 /// A loopback webhook receiver: answers 200 to every POST and keeps the bodies.
 fn alert_receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
@@ -57,12 +59,12 @@ fn alert_receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
     (format!("http://{addr}/hook/secret-path"), got)
 }
 
-/// Polls `/readyz` until `want` holds or 2 s pass; returns the last body.
-fn readyz_until(addr: &str, want: impl Fn(u16, &str) -> bool) -> (u16, String) {
+/// Polls `/readyz` until `want` holds or `limit` passes; returns the last answer.
+fn readyz_until(addr: &str, limit: Duration, want: impl Fn(u16, &str) -> bool) -> (u16, String) {
     let t0 = Instant::now();
     loop {
         let (status, body) = http_at(addr, "GET", "/readyz", "", "");
-        if want(status, &body) || t0.elapsed() > Duration::from_secs(2) {
+        if want(status, &body) || t0.elapsed() > limit {
             return (status, body);
         }
         std::thread::sleep(Duration::from_millis(10));
@@ -115,7 +117,7 @@ fn readyz_follows_reconcile_kill_and_lift_and_metrics_say_so() {
         std::thread::sleep(Duration::from_millis(10));
     };
     assert!(up.contains("\"alive\":true"), "{up}");
-    let (status, body) = readyz_until(&addr, |s, _| s == 200);
+    let (status, body) = readyz_until(&addr, TWO_S, |s, _| s == 200);
     assert_eq!(status, 200, "ready once reconciled: {body}");
     assert!(body.contains("\"state\":\"done\""), "{body}");
 
@@ -124,7 +126,7 @@ fn readyz_follows_reconcile_kill_and_lift_and_metrics_say_so() {
     assert_eq!(status, 401, "a wrong token is refused");
     let (status, _) = http_at(&addr, "POST", "/kill", &bearer(TOKEN), "{}");
     assert_eq!(status, 202);
-    let (status, body) = readyz_until(&addr, |s, b| s == 503 && b.contains("killed"));
+    let (status, body) = readyz_until(&addr, TWO_S, |s, b| s == 503 && b.contains("killed"));
     assert_eq!(status, 503, "not ready while killed: {body}");
     assert!(body.contains("killed"), "{body}");
     let (_, metrics) = http_at(&addr, "GET", "/metrics", "", "");
@@ -133,44 +135,23 @@ fn readyz_follows_reconcile_kill_and_lift_and_metrics_say_so() {
 
     let (status, _) = http_at(&addr, "POST", "/lift", &bearer(TOKEN), "");
     assert_eq!(status, 202);
-    let (status, body) = readyz_until(&addr, |s, _| s == 200);
+    let (status, body) = readyz_until(&addr, TWO_S, |s, _| s == 200);
     assert_eq!(status, 200, "ready again after the lift: {body}");
 
     let down = "trade_updates stream down";
-    let t0 = Instant::now();
-    let (status, body) = loop {
-        let (status, body) = http_at(&addr, "GET", "/readyz", "", "");
-        if (status == 503 && body.contains(down)) || t0.elapsed() > Duration::from_secs(8) {
-            break (status, body);
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
+    // The drop comes at 15:40, a few seconds of real time after the start.
+    let (status, body) = readyz_until(&addr, Duration::from_secs(8), |s, b| {
+        s == 503 && b.contains(down)
+    });
     assert!(
         status == 503 && body.contains(down),
         "the stream drop shows: {body}"
     );
     // 90 s of clock time is 0.75 s at 120x, then the reconnect (0.5 s backoff) and catch-up.
-    let t0 = Instant::now();
-    let (status, body) = loop {
-        let (status, body) = http_at(&addr, "GET", "/readyz", "", "");
-        if status == 200 || t0.elapsed() > Duration::from_secs(4) {
-            break (status, body);
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
+    let (status, body) = readyz_until(&addr, Duration::from_secs(4), |s, _| s == 200);
     assert_eq!(status, 200, "ready again once the stream is back: {body}");
 
-    let t0 = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().expect("wait") {
-            break s;
-        }
-        if t0.elapsed() > Duration::from_secs(60) {
-            let _ = child.kill();
-            panic!("the session did not stop");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = wait_bounded(&mut child, Duration::from_secs(60)).expect("the session stops");
     assert!(status.success());
     drop(c);
     let kinds: Vec<String> = alerts

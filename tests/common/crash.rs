@@ -139,6 +139,25 @@ pub fn http_at(addr: &str, method: &str, path: &str, headers: &str, body: &str) 
     (status, body)
 }
 
+/// Waits (polling every millisecond, so a SIGKILL is seen at once) for `child` to end;
+/// kills it and returns `None` past `limit`.
+pub fn wait_bounded(
+    child: &mut std::process::Child,
+    limit: Duration,
+) -> Option<std::process::ExitStatus> {
+    let t0 = Instant::now();
+    loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            return Some(s);
+        }
+        if t0.elapsed() > limit {
+            let _ = child.kill();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
 /// One run of a campaign process.
 pub struct Run {
     /// Whether it died by SIGKILL.
@@ -198,21 +217,13 @@ impl Campaign {
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn");
-        let t0 = Instant::now();
-        let status = loop {
-            if let Some(s) = child.try_wait().expect("wait") {
-                break s;
-            }
-            if t0.elapsed() > Duration::from_secs(60) {
-                let _ = child.kill();
-                let o = child.wait_with_output().expect("output");
-                panic!(
-                    "a run hung: {args:?}\n{}\n{}",
-                    String::from_utf8_lossy(&o.stdout),
-                    String::from_utf8_lossy(&o.stderr)
-                );
-            }
-            std::thread::sleep(Duration::from_millis(1));
+        let Some(status) = wait_bounded(&mut child, Duration::from_secs(60)) else {
+            let o = child.wait_with_output().expect("output");
+            panic!(
+                "a run hung: {args:?}\n{}\n{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            );
         };
         // The market waits for the next run (whether this one was killed or stopped).
         self.clock.pause();

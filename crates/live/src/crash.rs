@@ -11,8 +11,8 @@
 //! is not reported), `before_cancel` (about to DELETE), `update_received` (a trade update
 //! is translated, not yet handed to the loop), `report_received` (the driver has a broker
 //! report, not journaled), `fill_durable` (a fill is journaled, not booked in the ledger),
-//! `eod_flatten` (the EOD flatten's closes are journaled, not sent), `reconcile` (a
-//! restarted session is reconciling with the broker), `resumed` (a restarted session is
+//! `eod_flatten` (the EOD flatten's closes are journaled, not sent), `reconcile` (an
+//! order is looked up at the broker: a restarted session reconciling, or a catch-up), `resumed` (a restarted session is
 //! rebuilt, reconciliation not started).
 
 use std::sync::atomic::{AtomicU64, Ordering};

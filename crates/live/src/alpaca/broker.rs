@@ -323,55 +323,18 @@ async fn send_requests(
             Outgoing::Submit {
                 order_id,
                 client_order_id,
-                after_restart: true,
-                ..
-            } => match lookup(&cfg, &client, *order_id, client_order_id, &translator, &ids).await {
-                Ok(Some(events)) => events,
-                Ok(None) => {
-                    submit(
-                        &cfg,
-                        &client,
-                        &req,
-                        *order_id,
-                        client_order_id,
-                        &translator,
-                        &ids,
-                    )
-                    .await
-                }
-                Err(e) => {
-                    let mut out =
-                        vec![BrokerEvent::Error(format!("lookup {client_order_id}: {e}"))];
-                    out.extend(
-                        submit(
-                            &cfg,
-                            &client,
-                            &req,
-                            *order_id,
-                            client_order_id,
-                            &translator,
-                            &ids,
-                        )
-                        .await,
-                    );
-                    out
-                }
-            },
-            Outgoing::Submit {
-                order_id,
-                client_order_id,
+                after_restart,
                 ..
             } => {
-                submit(
-                    &cfg,
-                    &client,
-                    &req,
-                    *order_id,
-                    client_order_id,
-                    &translator,
-                    &ids,
-                )
-                .await
+                let placed = Placing {
+                    cfg: &cfg,
+                    client: &client,
+                    translator: &translator,
+                    ids: &ids,
+                };
+                placed
+                    .place(&req, *order_id, client_order_id, *after_restart)
+                    .await
             }
             Outgoing::Cancel {
                 order_id,
@@ -393,6 +356,57 @@ async fn send_requests(
                 return;
             }
         }
+    }
+}
+
+/// What placing an order needs from the broker task.
+struct Placing<'a> {
+    cfg: &'a BrokerConfig,
+    client: &'a TradingClient,
+    translator: &'a Shared<Translator>,
+    ids: &'a Shared<BTreeMap<OrderId, String>>,
+}
+
+impl Placing<'_> {
+    /// Submits `req`; after a restart the order is first looked up by client id (the
+    /// broker may have it already) and posted only if the broker never took it.
+    async fn place(
+        &self,
+        req: &Outgoing,
+        order_id: OrderId,
+        cid: &str,
+        after_restart: bool,
+    ) -> Vec<BrokerEvent> {
+        let mut out = Vec::new();
+        if after_restart {
+            match lookup(
+                self.cfg,
+                self.client,
+                order_id,
+                cid,
+                self.translator,
+                self.ids,
+            )
+            .await
+            {
+                Ok(Some(events)) => return events,
+                Ok(None) => {}
+                Err(e) => out.push(BrokerEvent::Error(format!("lookup {cid}: {e}"))),
+            }
+        }
+        out.extend(
+            submit(
+                self.cfg,
+                self.client,
+                req,
+                order_id,
+                cid,
+                self.translator,
+                self.ids,
+            )
+            .await,
+        );
+        out
     }
 }
 

@@ -88,16 +88,8 @@ pub(super) async fn catch_up_open(
     let mut out = Vec::new();
     for id in open {
         let cid = format!("{}-{}", cfg.run_id, id.0);
-        match client.by_client_id(&cid).await {
-            Ok(Some(o)) => {
-                let now = cfg.clock.now();
-                out.extend(
-                    lock(translator)
-                        .catch_up(&o, id, now)
-                        .into_iter()
-                        .map(|r| BrokerEvent::Report(now, r)),
-                );
-            }
+        match lookup(cfg, client, id, &cid, translator, ids).await {
+            Ok(Some(events)) => out.extend(events),
             Ok(None) => out.push(BrokerEvent::Alert(format!(
                 "catch-up: {cid} unknown at the broker"
             ))),
