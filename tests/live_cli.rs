@@ -41,11 +41,17 @@ policy = "flatten"
     p
 }
 
+/// 14:30 ET: the later tests trade the day's last 90 minutes, a quarter of a whole session.
+const LATE_START: &str = "2013-10-04T18:30:00Z";
+/// 13:00 ET: three hours, enough trades to meet every scripted fault and more.
+const MIDDAY_START: &str = "2013-10-04T17:00:00Z";
+
 fn run(mode: &str, cfg: &Path, out: &Path) -> (String, String, lockstep_live::fake::FakeStats) {
-    run_with(mode, cfg, out, Vec::new())
+    run_with(START, mode, cfg, out, Vec::new())
 }
 
 fn run_with(
+    start: &str,
     mode: &str,
     cfg: &Path,
     out: &Path,
@@ -57,8 +63,8 @@ fn run_with(
         PAPER_SPEED
     };
     let anchor = anchor_now();
-    let fake = fake_with(speed, anchor, 55, faults);
-    let cmd = session(mode, cfg, out, &fake, speed, anchor);
+    let fake = fake_from(start, speed, anchor, 55, faults);
+    let cmd = session_from(start, mode, cfg, out, &fake, speed, anchor);
     let (ok, stdout, stderr) = run_bounded(cmd, Duration::from_secs(90));
     assert!(ok, "{mode} failed:\n{stdout}\n{stderr}");
     let stats = fake.stop().expect("stats");
@@ -104,7 +110,26 @@ fn live_against_the_fake_equals_paper_and_sends_each_order_once() {
     assert_no_secrets(&live_dir, &[&out, &err]);
     assert_replays_exactly(&paper_dir);
     assert_replays_exactly(&live_dir);
+}
 
+#[test]
+fn fills_made_while_the_update_stream_is_down_are_caught_up_and_booked_once() {
+    let _serial = one_at_a_time();
+    let tmp = tempfile::tempdir().expect("tmp");
+    let cfg = config(tmp.path());
+    let fills = |d: &Path| {
+        csv_rows(
+            &d.join("fills.csv"),
+            &["client_order_id", "order_id", "fill_id", "liquidity"],
+        )
+    };
+    let paper_dir = tmp.path().join("paper");
+    run_with(LATE_START, "paper", &cfg, &paper_dir, Vec::new());
+    let paper_fills = fills(&paper_dir);
+    assert!(
+        paper_fills.iter().any(|f| f.contains(",eod,")),
+        "the EOD flatten closes something: {paper_fills:?}"
+    );
     // The update stream drops at 15:54:30 ET: entries pause (venue_down), the EOD flatten
     // still goes out at 15:55, and its fills, made while the stream is down, are caught up
     // over REST on reconnect, each booked once.
@@ -112,10 +137,14 @@ fn live_against_the_fake_equals_paper_and_sends_each_order_once() {
     let at = lockstep_core::UnixNanos(1_380_916_470_000_000_000);
     assert_eq!(at.to_iso(), "2013-10-04T19:54:30Z");
     let drop = vec![lockstep_live::fake::Fault::DropTradeStreamAt(at)];
-    let (_, _, gap_stats) = run_with("live", &cfg, &gap_dir, drop);
+    let (_, _, gap_stats) = run_with(LATE_START, "live", &cfg, &gap_dir, drop);
     assert_eq!(gap_stats.trade_stream_drops, 1);
     assert_eq!(fills(&gap_dir), paper_fills, "same fills across the gap");
-    assert_eq!(summary(&gap_dir)["realized_pnl"], p["realized_pnl"]);
+    assert_eq!(
+        summary(&gap_dir)["realized_pnl"],
+        summary(&paper_dir)["realized_pnl"]
+    );
+    assert_eq!(gap_stats.fills as usize, paper_fills.len(), "booked once");
     assert_replays_exactly(&gap_dir);
 }
 
@@ -134,7 +163,7 @@ fn with_the_feed_stopped_at_1550_the_flatten_runs_at_1555_by_the_clock_at_market
         lockstep_live::fake::Fault::StopBarsAt(stop),
         lockstep_live::fake::Fault::MalformedFrame(bad.into()),
     ];
-    let (_, _, stats) = run_with("live", &cfg, &out, faults);
+    let (_, _, stats) = run_with(LATE_START, "live", &cfg, &out, faults);
     assert_replays_exactly(&out);
     let s = summary(&out);
     assert_eq!(s["eod_ran_at"]["2013-10-04"], "2013-10-04T19:55:00Z");
@@ -180,7 +209,7 @@ fn lost_answers_429s_and_5xx_still_place_each_order_exactly_once() {
         Fault::Http(429, 2),
         Fault::Http(503, 2),
     ];
-    let (_, _, stats) = run_with("live", &cfg, &live_dir, faults);
+    let (_, _, stats) = run_with(MIDDAY_START, "live", &cfg, &live_dir, faults);
     assert_eq!(stats.lost_responses, 4);
     assert_eq!(stats.duplicate_client_order_ids, 0);
     assert_eq!(stats.http_faults, 4, "two 429s and two 503s were served");

@@ -35,7 +35,18 @@ pub fn fake_with(
     market_open_grace_secs: i64,
     faults: lockstep_live::fake::FaultScript,
 ) -> FakeThread {
-    let start = chrono::DateTime::parse_from_rfc3339(START).expect("start");
+    fake_from(START, speed, anchor, market_open_grace_secs, faults)
+}
+
+/// As [`fake_with`], on a clock that read `start` (RFC 3339) at `anchor`.
+pub fn fake_from(
+    start: &str,
+    speed: f64,
+    anchor: i64,
+    market_open_grace_secs: i64,
+    faults: lockstep_live::fake::FaultScript,
+) -> FakeThread {
+    let start = chrono::DateTime::parse_from_rfc3339(start).expect("start");
     let start = lockstep_core::UnixNanos(start.timestamp_nanos_opt().expect("ns"));
     let clock: SharedTime = Arc::new(WarpClock::since(start, speed, anchor));
     let mut cfg = FakeConfig::new(key(), SECRET, PathBuf::from(DATA), clock);
@@ -67,12 +78,25 @@ pub fn session(
     speed: f64,
     anchor: i64,
 ) -> Command {
+    session_from(START, mode, config, out, fake, speed, anchor)
+}
+
+/// As [`session`], with the session's clock starting at `start` (RFC 3339).
+pub fn session_from(
+    start: &str,
+    mode: &str,
+    config: &Path,
+    out: &Path,
+    fake: &FakeThread,
+    speed: f64,
+    anchor: i64,
+) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_lockstep"));
     c.args([mode])
         .arg(config)
         .args([
             "--clock-start",
-            START,
+            start,
             "--speed",
             &speed.to_string(),
             "--one-session",
