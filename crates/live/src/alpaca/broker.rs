@@ -1,8 +1,10 @@
 //! The broker task: connects the `trade_updates` stream first (no order is sent before it
-//! is authorized and listening), then sends the loop's requests in order and turns stream
+//! is authorized and listening), then sends the loop's requests (closes, cancels and
+//! reconciliation ahead of waiting entries, see [`super::lanes`]) and turns stream
 //! events into venue reports. A submit whose answer is lost is looked up by its client order
 //! id, and re-sent only under the same id when the broker provably never took it.
 
+use super::lanes::Lanes;
 use super::reconcile::{catch_up_open, check_book, check_clock, lookup, reconcile_order, Book};
 use super::rest::{CancelOutcome, SubmitOutcome, TradingClient};
 use super::updates::{engine_order_id, KnownOrder, Translator};
@@ -309,7 +311,8 @@ pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// Sends requests one after another, in the loop's order.
+/// Sends requests one after another: in the loop's order within each of the [`Lanes`],
+/// closes, cancels and reconciliation ahead of new entries.
 async fn send_requests(
     cfg: BrokerConfig,
     client: Arc<TradingClient>,
@@ -318,7 +321,18 @@ async fn send_requests(
     translator: Shared<Translator>,
     ids: Shared<BTreeMap<OrderId, String>>,
 ) {
-    while let Some(req) = rx.recv().await {
+    let mut lanes = Lanes::default();
+    loop {
+        while let Ok(waiting) = rx.try_recv() {
+            lanes.push(waiting);
+        }
+        let req = match lanes.pop() {
+            Some(r) => r,
+            None => match rx.recv().await {
+                Some(r) => r,
+                None => return,
+            },
+        };
         let out = match &req {
             Outgoing::Submit {
                 order_id,
@@ -432,11 +446,12 @@ async fn submit(
                 return alerts;
             }
             SubmitOutcome::RateLimited(wait) => {
+                // Not placed; the client holds every request until the reset, then this
+                // order goes again under the same id.
                 alerts.push(BrokerEvent::Error(format!(
                     "order {cid}: rate limited (429); waiting {} ms for the reset",
                     wait.as_millis()
                 )));
-                tokio::time::sleep(wait).await
             }
             SubmitOutcome::Refused { message, .. } if message.contains("must be unique") => {
                 // Our id is already there: an earlier attempt (maybe before a restart)

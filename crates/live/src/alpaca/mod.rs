@@ -6,6 +6,7 @@
 //! rate budget and no automatic retries of order submission.
 
 pub mod broker;
+pub mod lanes;
 pub mod reconcile;
 pub mod rest;
 pub mod updates;

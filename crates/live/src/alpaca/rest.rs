@@ -1,11 +1,18 @@
 //! Alpaca's trading REST API as the live venue needs it: submit (never retried by itself),
 //! look up by client order id, cancel, account and positions. Every call waits its turn in
-//! one shared budget under Alpaca's 200 requests a minute. Keys go only into headers.
+//! one shared budget under Alpaca's 200 requests a minute, and after any 429 every call
+//! waits until the reset the broker named. Keys go only into headers.
 
 use crate::wire::{Account, ApiError, Order, OrderRequest, Position};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use std::num::NonZeroU32;
+use std::sync::Mutex;
 use std::time::Duration;
+use tokio::time::Instant;
+
+/// How many times a lookup, cancel or read meets a 429 before it gives up (a submit is
+/// never retried here: the broker task decides, under the same client order id).
+const TRIES_ON_429: u32 = 4;
 
 /// Requests per minute the client allows itself (Alpaca allows 200).
 pub const BUDGET_PER_MINUTE: u32 = 180;
@@ -46,6 +53,8 @@ pub struct TradingClient {
     key_id: String,
     secret_key: String,
     budget: DefaultDirectRateLimiter,
+    /// After a 429: no request leaves before this instant.
+    hold: Mutex<Option<Instant>>,
 }
 
 impl std::fmt::Debug for TradingClient {
@@ -87,7 +96,54 @@ impl TradingClient {
             key_id: key_id.to_string(),
             secret_key: secret_key.to_string(),
             budget: RateLimiter::direct(Quota::per_minute(per_minute)),
+            hold: Mutex::new(None),
         })
+    }
+
+    /// Waits for a place in the budget and until any 429 hold has passed.
+    async fn turn(&self) {
+        self.budget.until_ready().await;
+        loop {
+            let until = *self.hold.lock().unwrap_or_else(|e| e.into_inner());
+            match until {
+                Some(t) if t > Instant::now() => tokio::time::sleep_until(t).await,
+                _ => return,
+            }
+        }
+    }
+
+    /// After a 429: holds every request until the reset `resp` names; returns the wait.
+    fn hold_after(&self, resp: &reqwest::Response) -> Duration {
+        let reset = resp
+            .headers()
+            .get("X-RateLimit-Reset")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        let wait = wait_until(reset);
+        let until = Instant::now() + wait;
+        let mut hold = self.hold.lock().unwrap_or_else(|e| e.into_inner());
+        if hold.is_none_or(|h| h < until) {
+            *hold = Some(until);
+        }
+        wait
+    }
+
+    /// Sends the request `build` makes in its turn; on a 429 waits for the reset and sends
+    /// it again, at most [`TRIES_ON_429`] times (for requests that are safe to repeat).
+    async fn send(
+        &self,
+        build: impl Fn() -> reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, reqwest::Error> {
+        let mut tries = 0;
+        loop {
+            self.turn().await;
+            let resp = build().send().await?;
+            tries += 1;
+            if resp.status().as_u16() != 429 || tries >= TRIES_ON_429 {
+                return Ok(resp);
+            }
+            self.hold_after(&resp);
+        }
     }
 
     fn req(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
@@ -100,7 +156,7 @@ impl TradingClient {
     /// Sends the order once. Never retries: a lost answer is `Unknown`, to be resolved by
     /// [`Self::by_client_id`].
     pub async fn submit(&self, order: &OrderRequest) -> SubmitOutcome {
-        self.budget.until_ready().await;
+        self.turn().await;
         let sent = self
             .req(reqwest::Method::POST, "/v2/orders")
             .json(order)
@@ -111,18 +167,15 @@ impl TradingClient {
             Err(e) => return SubmitOutcome::Unknown(format!("no answer: {e}")),
         };
         let status = resp.status();
-        let reset = resp
-            .headers()
-            .get("X-RateLimit-Reset")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok());
+        if status.as_u16() == 429 {
+            return SubmitOutcome::RateLimited(self.hold_after(&resp));
+        }
         let body = resp.text().await.unwrap_or_default();
         match status.as_u16() {
             200..=299 => match serde_json::from_str::<Order>(&body) {
                 Ok(o) => SubmitOutcome::Accepted(o.id),
                 Err(e) => SubmitOutcome::Unknown(format!("unreadable answer: {e}")),
             },
-            429 => SubmitOutcome::RateLimited(wait_until(reset)),
             400..=499 => SubmitOutcome::Refused {
                 status: status.as_u16(),
                 message: message(&body),
@@ -133,11 +186,11 @@ impl TradingClient {
 
     /// The order with our id, `None` if the broker never took it.
     pub async fn by_client_id(&self, client_order_id: &str) -> Result<Option<Order>, String> {
-        self.budget.until_ready().await;
         let resp = self
-            .req(reqwest::Method::GET, "/v2/orders:by_client_order_id")
-            .query(&[("client_order_id", client_order_id)])
-            .send()
+            .send(|| {
+                self.req(reqwest::Method::GET, "/v2/orders:by_client_order_id")
+                    .query(&[("client_order_id", client_order_id)])
+            })
             .await
             .map_err(|e| format!("lookup: {e}"))?;
         match resp.status().as_u16() {
@@ -154,10 +207,9 @@ impl TradingClient {
 
     /// Asks the broker to cancel order `broker_id`.
     pub async fn cancel(&self, broker_id: &str) -> Result<CancelOutcome, String> {
-        self.budget.until_ready().await;
+        let path = format!("/v2/orders/{broker_id}");
         let resp = self
-            .req(reqwest::Method::DELETE, &format!("/v2/orders/{broker_id}"))
-            .send()
+            .send(|| self.req(reqwest::Method::DELETE, &path))
             .await
             .map_err(|e| format!("cancel: {e}"))?;
         match resp.status().as_u16() {
@@ -169,10 +221,8 @@ impl TradingClient {
     }
 
     async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, String> {
-        self.budget.until_ready().await;
         let resp = self
-            .req(reqwest::Method::GET, path)
-            .send()
+            .send(|| self.req(reqwest::Method::GET, path))
             .await
             .map_err(|e| format!("{path}: {e}"))?;
         let status = resp.status();
@@ -204,12 +254,16 @@ impl TradingClient {
     }
 }
 
-/// How long to wait on a 429: until the reset the broker named, at most 5 s, at least 0.2 s.
+/// How long to wait on a 429: until the reset the broker named (Unix seconds), at least
+/// 0.2 s and at most Alpaca's one-minute window; 3 s when it named none (as alpaca-py).
 fn wait_until(reset_epoch_secs: Option<u64>) -> Duration {
+    let Some(reset) = reset_epoch_secs else {
+        return Duration::from_secs(3);
+    };
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let secs = reset_epoch_secs.map_or(1, |r| r.saturating_sub(now));
-    Duration::from_secs(secs).clamp(Duration::from_millis(200), Duration::from_secs(5))
+        .unwrap_or_default();
+    Duration::from_secs(reset)
+        .saturating_sub(now)
+        .clamp(Duration::from_millis(200), Duration::from_secs(60))
 }

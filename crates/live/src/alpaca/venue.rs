@@ -31,6 +31,9 @@ pub enum Outgoing {
         /// Sent again after a restart: the broker may have it already, so it is looked up
         /// by client id first and posted only if the broker never took it.
         after_restart: bool,
+        /// It closes a position (an exit, the EOD flatten, a manual flatten): it goes to the
+        /// broker ahead of new entries still waiting.
+        closes: bool,
     },
     /// Withdraw an order.
     Cancel {
@@ -55,6 +58,23 @@ pub enum Outgoing {
     },
     /// Read the broker's clock to measure the skew of ours.
     CheckClock,
+}
+
+impl Outgoing {
+    /// The request placing `order`, whose ticker is `symbol`.
+    pub fn submit(order: &Order, symbol: String, after_restart: bool) -> Outgoing {
+        Outgoing::Submit {
+            order_id: order.id,
+            client_order_id: order.client_order_id.0.clone(),
+            symbol,
+            side: order.side,
+            qty: order.qty,
+            kind: order.kind,
+            tif: order.tif,
+            after_restart,
+            closes: order.exit_reason.is_some(),
+        }
+    }
 }
 
 /// The venue the engine sees in live mode.
@@ -95,16 +115,9 @@ impl Venue for AlpacaVenue {
         _out: &mut Vec<VenueReport>,
     ) {
         let symbol = self.name_of(order.symbol);
-        self.outbox.borrow_mut().push(Outgoing::Submit {
-            order_id: order.id,
-            client_order_id: order.client_order_id.0.clone(),
-            symbol,
-            side: order.side,
-            qty: order.qty,
-            kind: order.kind,
-            tif: order.tif,
-            after_restart: false,
-        });
+        self.outbox
+            .borrow_mut()
+            .push(Outgoing::submit(order, symbol, false));
     }
 
     fn cancel(&mut self, order: &Order) {

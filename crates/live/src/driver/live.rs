@@ -115,16 +115,7 @@ impl BrokerSide {
         for o in working {
             let cid = o.client_order_id.0.clone();
             if o.status() == OrderStatus::New {
-                self.queue(Outgoing::Submit {
-                    order_id: o.id,
-                    client_order_id: cid,
-                    symbol: self.venue.name_of(o.symbol),
-                    side: o.side,
-                    qty: o.qty,
-                    kind: o.kind,
-                    tif: o.tif,
-                    after_restart: true,
-                });
+                self.queue(Outgoing::submit(o, self.venue.name_of(o.symbol), true));
             } else {
                 self.queue(Outgoing::Reconcile {
                     order_id: o.id,

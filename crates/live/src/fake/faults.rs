@@ -50,6 +50,67 @@ pub enum Fault {
     DuplicateEvents,
     /// Sets the account's `trading_blocked` flag; while set, orders get 403.
     TradingBlocked(bool),
+    /// Alpaca's request budget: at most `per_window` trading requests (account, clock,
+    /// calendar, positions, orders) in each real-time window of `window_ms`, windows aligned
+    /// to the Unix epoch. A request over the budget gets 429 with `X-RateLimit-Limit`,
+    /// `X-RateLimit-Remaining: 0` and `X-RateLimit-Reset` (the window's end, Unix seconds,
+    /// exact when `window_ms` is whole seconds). Alpaca's is 200 per 60,000 ms.
+    RateLimit {
+        /// Requests allowed per window.
+        per_window: u32,
+        /// Window length in real milliseconds (at least 1).
+        window_ms: u64,
+    },
+    /// While the clock is in `[at, at + clock_ns)`, `GET /v2/clock` reads `offset_ms` ahead
+    /// of the fake's clock (negative: behind): the broker's clock disagrees with ours.
+    ClockOffsetFor {
+        /// When the disagreement starts.
+        at: UnixNanos,
+        /// For how long, in clock nanoseconds.
+        clock_ns: i64,
+        /// How far the broker's clock is off, in milliseconds.
+        offset_ms: i64,
+    },
+}
+
+/// A fixed-window request budget on real time (see [`Fault::RateLimit`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RateWindow {
+    per_window: u32,
+    window_ms: u64,
+    /// The window now counted (its index since the epoch) and its requests so far.
+    current: (u64, u32),
+}
+
+impl RateWindow {
+    /// A budget of `per_window` requests per `window_ms`.
+    pub fn new(per_window: u32, window_ms: u64) -> Self {
+        RateWindow {
+            per_window,
+            window_ms: window_ms.max(1),
+            current: (0, 0),
+        }
+    }
+
+    /// Counts a request at `now_ms` (real Unix milliseconds): `Ok(remaining)` if the budget
+    /// allows it, else `Err(reset)`, the Unix second the window ends (rounded up).
+    pub fn take(&mut self, now_ms: u64) -> Result<u32, u64> {
+        let index = now_ms / self.window_ms;
+        if self.current.0 != index {
+            self.current = (index, 0);
+        }
+        if self.current.1 >= self.per_window {
+            let end_ms = (index + 1) * self.window_ms;
+            return Err(end_ms.div_ceil(1000));
+        }
+        self.current.1 += 1;
+        Ok(self.per_window - self.current.1)
+    }
+
+    /// Requests allowed per window.
+    pub fn limit(&self) -> u32 {
+        self.per_window
+    }
 }
 
 /// The faults a fake starts with.
@@ -82,6 +143,11 @@ pub(crate) struct FaultBook {
     pub duplicate_events: bool,
     /// The account's `trading_blocked` flag.
     pub trading_blocked: bool,
+    /// The trading request budget, if limited.
+    pub rate: Option<RateWindow>,
+    /// Clock windows `[from, until)` in which the broker's clock reads off, with the offset
+    /// in milliseconds.
+    pub clock_offsets: Vec<(UnixNanos, UnixNanos, i64)>,
 }
 
 impl FaultBook {
@@ -117,7 +183,27 @@ impl FaultBook {
             }
             Fault::DuplicateEvents => self.duplicate_events = true,
             Fault::TradingBlocked(b) => self.trading_blocked = b,
+            Fault::RateLimit {
+                per_window,
+                window_ms,
+            } => self.rate = Some(RateWindow::new(per_window, window_ms)),
+            Fault::ClockOffsetFor {
+                at,
+                clock_ns,
+                offset_ms,
+            } => self
+                .clock_offsets
+                .push((at, at.plus(clock_ns.max(0)), offset_ms)),
         }
+    }
+
+    /// How far the broker's clock reads off at clock time `now`, in milliseconds.
+    pub fn clock_offset_ms(&self, now: UnixNanos) -> i64 {
+        self.clock_offsets
+            .iter()
+            .filter(|(from, until, _)| *from <= now && now < *until)
+            .map(|(_, _, off)| *off)
+            .sum()
     }
 
     /// Takes one HTTP fault for a `POST /v2/orders`, if any is pending.
@@ -194,6 +280,21 @@ mod tests {
             Some(UnixNanos(10)),
             "the earliest stop wins"
         );
+    }
+
+    #[test]
+    fn the_rate_window_allows_its_budget_then_names_the_window_end() {
+        let mut w = RateWindow::new(2, 3000);
+        // 1_000_000_000_500 ms is in the window [999_999_999_000, 1_000_000_002_000).
+        assert_eq!(w.take(1_000_000_000_500), Ok(1));
+        assert_eq!(w.take(1_000_000_000_600), Ok(0));
+        assert_eq!(w.take(1_000_000_001_999), Err(1_000_000_002));
+        assert_eq!(w.take(1_000_000_002_000), Ok(1), "a new window");
+        let mut odd = RateWindow::new(1, 1500);
+        assert_eq!(odd.take(1500), Ok(0));
+        assert_eq!(odd.take(1600), Err(3), "3000 ms is second 3");
+        assert_eq!(odd.take(3000), Ok(0));
+        assert_eq!(odd.take(3001), Err(5), "4500 ms rounds up to second 5");
     }
 
     #[test]

@@ -174,6 +174,64 @@ async fn not_found() -> Response {
     ApiErr::not_found("endpoint not found").into_response()
 }
 
+/// The endpoints that share Alpaca's trading request budget (market data has its own).
+const TRADING_PATHS: [&str; 5] = [
+    "/v2/account",
+    "/v2/clock",
+    "/v2/calendar",
+    "/v2/positions",
+    "/v2/orders",
+];
+
+/// Real Unix milliseconds (a rate limit is on the wall clock, not the market's).
+fn real_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// A 429 as Alpaca sends it: the budget, none left, and the Unix second it resets.
+pub(crate) fn too_many_requests(limit: u32, reset_secs: u64) -> Response {
+    let mut e = ApiErr::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        42910000,
+        "rate limit exceeded",
+    );
+    e.headers = vec![
+        ("x-ratelimit-limit", limit.to_string()),
+        ("x-ratelimit-remaining", "0".into()),
+        ("x-ratelimit-reset", reset_secs.to_string()),
+    ];
+    e.into_response()
+}
+
+/// A 429 for a scripted [`super::Fault::Http`]: resets at the next real second.
+pub(crate) fn scripted_429() -> Response {
+    too_many_requests(200, real_ms() / 1000 + 1)
+}
+
+/// Counts a trading request against [`super::Fault::RateLimit`]'s budget; over it, 429.
+async fn budget(
+    axum::extract::State(app): axum::extract::State<Arc<App>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let path = req.uri().path();
+    if TRADING_PATHS.iter().any(|p| path.starts_with(p)) {
+        let mut st = app.lock();
+        let verdict = st
+            .faults
+            .rate
+            .as_mut()
+            .map(|w| (w.limit(), w.take(real_ms())));
+        if let Some((limit, Err(reset))) = verdict {
+            st.stats.rate_limited += 1;
+            return too_many_requests(limit, reset);
+        }
+    }
+    next.run(req).await
+}
+
 /// Every route the fake serves.
 pub(crate) fn router(app: Arc<App>) -> Router {
     use axum::routing::post;
@@ -207,5 +265,9 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .route("/v2/stocks/{symbol}/bars", get(data_rest::symbol_bars))
         .route("/v1beta3/crypto/us/bars", get(data_rest::crypto_bars))
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&app),
+            budget,
+        ))
         .with_state(app)
 }

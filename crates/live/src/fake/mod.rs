@@ -122,6 +122,8 @@ pub struct FakeStats {
     /// Trade-updates connections refused (one at a time, or 503 during
     /// [`Fault::TradeStreamDownFor`]).
     pub trade_stream_refused: u64,
+    /// Trading requests refused 429 by the [`Fault::RateLimit`] budget.
+    pub rate_limited: u64,
     /// Trade-updates sockets closed by [`Fault::DropTradeStream`].
     pub trade_stream_drops: u64,
     /// Market-data connections accepted (after auth).

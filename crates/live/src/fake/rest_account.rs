@@ -178,10 +178,11 @@ pub(crate) async fn clock(Ax(app): Ax<Arc<App>>, headers: HeaderMap) -> Response
         return e.into_response();
     }
     let now = app.now();
+    let offset_ms = app.lock().faults.clock_offset_ms(now);
     let (is_open, next_open, next_close) = market_clock(now);
     let t = |x: Option<UnixNanos>| x.map_or(serde_json::Value::Null, |x| ny_rfc3339(x).into());
     let body = serde_json::json!({
-        "timestamp": ny_rfc3339(now),
+        "timestamp": ny_rfc3339(now.plus(offset_ms.saturating_mul(1_000_000))),
         "is_open": is_open,
         "next_open": t(next_open),
         "next_close": t(next_close),

@@ -119,25 +119,19 @@ fn create(st: &mut State, v: NewOrder, cid: String, now: UnixNanos) -> usize {
     idx
 }
 
-fn fault_response(status: u16, now: UnixNanos) -> Response {
+fn fault_response(status: u16) -> Response {
+    if status == 429 {
+        return super::http::scripted_429();
+    }
     let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut e = ApiErr::new(
+    let e = ApiErr::new(
         code,
         i64::from(status) * 100_000 + 10_000,
         match status {
-            429 => "rate limit exceeded",
             504 => "gateway timeout",
             _ => "internal server error",
         },
     );
-    if status == 429 {
-        let reset = now.0.div_euclid(1_000_000_000) + 1;
-        e.headers = vec![
-            ("x-ratelimit-limit", "200".into()),
-            ("x-ratelimit-remaining", "0".into()),
-            ("x-ratelimit-reset", reset.to_string()),
-        ];
-    }
     e.into_response()
 }
 
@@ -161,7 +155,7 @@ pub(crate) async fn post_order(Ax(app): Ax<Arc<App>>, headers: HeaderMap, body: 
     }
     if let Some(status) = st.faults.take_http() {
         st.stats.http_faults += 1;
-        return fault_response(status, now);
+        return fault_response(status);
     }
     let req = match parse_body(&body) {
         Ok(r) => r,
@@ -205,7 +199,7 @@ pub(crate) async fn post_order(Ax(app): Ax<Arc<App>>, headers: HeaderMap, body: 
     let n = st.stats.orders_accepted;
     if st.faults.lose_response(n) {
         st.stats.lost_responses += 1;
-        return fault_response(504, now);
+        return fault_response(504);
     }
     ok_json(&answer)
 }

@@ -125,5 +125,6 @@ pub fn buy(run_id: &str, n: u64, qty: u64, kind: OrderKind) -> Outgoing {
         kind,
         tif: TimeInForce::Day,
         after_restart: false,
+        closes: false,
     }
 }
