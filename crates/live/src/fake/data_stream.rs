@@ -260,13 +260,20 @@ async fn stream(app: &App, tx: &mut Tx, rx: &mut Rx) {
             }
             _ = ticker.tick() => {
                 let now = app.now();
-                let (stopped_at, malformed) = {
+                let (withheld, malformed) = {
                     let mut st = app.lock();
                     let m = if subs.any() { st.faults.malformed_data.pop_front() } else { None };
                     if m.is_some() {
                         st.stats.malformed_frames_sent += 1;
                     }
-                    (st.faults.stop_bars_at, m)
+                    let withheld: Vec<bool> = bars
+                        .bars
+                        .iter()
+                        .skip(cursor)
+                        .take_while(|b| b.end <= now)
+                        .map(|b| st.faults.bar_withheld(b.end))
+                        .collect();
+                    (withheld, m)
                 };
                 if let Some(text) = malformed {
                     if tx.send(Message::Text(text.into())).await.is_err() {
@@ -274,9 +281,10 @@ async fn stream(app: &App, tx: &mut Tx, rx: &mut Rx) {
                     }
                 }
                 let mut out = Vec::new();
-                while let Some(b) = bars.bars.get(cursor).filter(|b| b.end <= now) {
+                for withheld in withheld {
+                    let Some(b) = bars.bars.get(cursor) else { break };
                     cursor += 1;
-                    if stopped_at.is_some_and(|t| b.end >= t) {
+                    if withheld {
                         continue;
                     }
                     if let Some(name) = subs.wants(&b.symbol, b.end) {

@@ -43,6 +43,15 @@ pub enum Fault {
     /// The market-data sockets send no bar delivered at or after this clock time (a stale
     /// feed). REST bars are unaffected.
     StopBarsAt(UnixNanos),
+    /// The market-data sockets send no bar delivered in `[at, at + clock_ns)` (a feed that
+    /// stalls, then goes on with the next bar; the withheld ones are never sent). REST bars
+    /// are unaffected.
+    StallBarsFor {
+        /// When the stall starts.
+        at: UnixNanos,
+        /// For how long, in clock nanoseconds.
+        clock_ns: i64,
+    },
     /// This raw text is sent once on the trade-updates stream (binary frame, once a client
     /// listens) and once on a market-data stream (text frame, once a client subscribed).
     MalformedFrame(String),
@@ -135,6 +144,8 @@ pub(crate) struct FaultBook {
     pub trade_down: Vec<(UnixNanos, UnixNanos)>,
     /// No bar delivered at or after this time reaches a data socket.
     pub stop_bars_at: Option<UnixNanos>,
+    /// Clock windows `[from, until)` whose bars never reach a data socket.
+    pub bar_stalls: Vec<(UnixNanos, UnixNanos)>,
     /// Raw frames still to send on the trade socket.
     pub malformed_trade: VecDeque<String>,
     /// Raw frames still to send on a data socket.
@@ -176,6 +187,9 @@ impl FaultBook {
             }
             Fault::StopBarsAt(t) => {
                 self.stop_bars_at = Some(self.stop_bars_at.map_or(t, |x| x.min(t)))
+            }
+            Fault::StallBarsFor { at, clock_ns } => {
+                self.bar_stalls.push((at, at.plus(clock_ns.max(0))))
             }
             Fault::MalformedFrame(text) => {
                 self.malformed_trade.push_back(text.clone());
@@ -225,6 +239,15 @@ impl FaultBook {
         }
         self.lose_rate
             .is_some_and(|(percent, seed)| draw(seed, n) % 100 < u64::from(percent))
+    }
+
+    /// Whether a bar delivered at clock time `end` is withheld from the data sockets.
+    pub fn bar_withheld(&self, end: UnixNanos) -> bool {
+        self.stop_bars_at.is_some_and(|t| end >= t)
+            || self
+                .bar_stalls
+                .iter()
+                .any(|(from, until)| *from <= end && end < *until)
     }
 
     /// Whether trade-updates connections are refused at clock time `now`.
