@@ -10,9 +10,12 @@
 //! for a seeded 1..=300 s of clock time, during which the clock keeps moving: fills happen
 //! with nobody listening, and orders may be submitted. The broker task reconnects (real-time
 //! backoff) once the window is over, catches up every open order over REST and goes on.
-//! Once the clock is past the last fill: for every order of every session, the quantity
-//! booked from the broker task's fill reports equals the fake's `filled_qty` (which must be
-//! the ordered quantity); at least 40 sessions dropped the stream while one of their orders
+//! Every order of more than one share executes in two parts a cent apart
+//! (`Fault::SplitFills`). Once the clock is past the last fill: for every order of every
+//! session, the quantity booked from the broker task's fill reports equals the fake's
+//! `filled_qty` (which must be the ordered quantity), and the booked fills are the fake's
+//! executions, one by one at their prices (missed ones read from the account's `FILL`
+//! activities); at least 40 sessions dropped the stream while one of their orders
 //! was unfilled or its fill not yet booked, at least 40 had fills made during the gap, and
 //! the catch-up booked exactly those fills. The clock is manual because the reconnect
 //! backoff is real time (0.5 s at least): on a warped clock a gap could not be shorter than
@@ -94,6 +97,8 @@ impl Plan {
 #[derive(Debug, Default)]
 struct Seen {
     booked: BTreeMap<OrderId, Decimal>,
+    /// Each booked fill's (quantity, price), per order.
+    fills: BTreeMap<OrderId, Vec<(Decimal, Decimal)>>,
     downs: u32,
     ready_after_down: u32,
     in_gap: bool,
@@ -105,8 +110,17 @@ struct Seen {
 impl Seen {
     fn absorb(&mut self, ev: BrokerEvent) {
         match ev {
-            BrokerEvent::Report(_, VenueReport::Fill { order_id, qty, .. }) => {
+            BrokerEvent::Report(
+                _,
+                VenueReport::Fill {
+                    order_id,
+                    qty,
+                    price,
+                    ..
+                },
+            ) => {
                 *self.booked.entry(order_id).or_default() += qty;
+                self.fills.entry(order_id).or_default().push((qty, price));
                 if self.in_gap {
                     self.catch_up_fills += 1;
                 }
@@ -173,6 +187,7 @@ async fn session(seed: u64) -> Outcome {
         at: at(drop_at),
         clock_ns: plan.gap * SEC,
     });
+    h.inject(Fault::SplitFills);
     let mut seen = Seen::default();
     let mut next_order = 0usize;
     let mut dropped_while_pending = None;
@@ -276,11 +291,25 @@ async fn session(seed: u64) -> Outcome {
     // A fill at the drop instant still reaches the socket (the fake fills, then drops);
     // fills after it, up to the end of the gap, reach nobody.
     let (from, until) = (at(drop_at), at(gap_end));
-    let fills_in_gap = fake
+    let executions = h.activities();
+    let fills_in_gap = executions
         .iter()
-        .filter_map(|o| o.filled_at)
-        .filter(|f| from < *f && *f <= until)
+        .filter(|a| from < a.transaction_time && a.transaction_time <= until)
         .count();
+    for o in &fake {
+        let id = engine_order_id(&o.client_order_id, &run_id).expect("our order");
+        let executed: Vec<(Decimal, Decimal)> = executions
+            .iter()
+            .filter(|a| a.order_id == o.id)
+            .map(|a| (a.qty, a.price))
+            .collect();
+        assert_eq!(
+            seen.fills.get(&id).cloned().unwrap_or_default(),
+            executed,
+            "seed {seed}: {} booked execution by execution, at the broker's prices",
+            o.client_order_id
+        );
+    }
     broker.stop().await;
     h.shutdown().await;
     Outcome {

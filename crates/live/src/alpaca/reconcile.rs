@@ -1,16 +1,19 @@
 //! The broker task's side of reconciliation: after a restart, every order the journal knows
-//! is looked up by its client id and what it missed is reported (fills at their exact
-//! average, cancels, expiries), booked once because the translator sizes fills from the
-//! cumulative filled quantity. Then the broker's positions and open orders are read, and
+//! is looked up by its client id and what it missed is reported (each missed fill at its
+//! own price from the account's `FILL` activities, cancels, expiries), booked once because
+//! the translator sizes fills from the cumulative filled quantity. Then the broker's positions and open orders are read, and
 //! its clock, so the driver can compare them with the engine's book.
 
 use super::broker::{lock, BrokerConfig, BrokerEvent, Shared};
 use super::rest::TradingClient;
 use super::updates::{engine_order_id, Translator};
-use lockstep_core::OrderId;
+use lockstep_core::{OrderId, UnixNanos};
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 use std::time::Duration;
+
+/// How far before an order's submission its executions are searched for.
+const EXECUTION_MARGIN_NS: i64 = 600 * 1_000_000_000;
 
 /// Looks up order `id` (client id `cid`) and reports what it missed; remembers its broker id
 /// for later cancels. `Ok(None)`: the broker never took it.
@@ -27,14 +30,28 @@ pub(super) async fn lookup(
         return Ok(None);
     };
     lock(ids).insert(id, o.id.clone());
+    let mut out = Vec::new();
+    let mut execs = Vec::new();
+    if o.filled_qty > lock(translator).filled(id) {
+        // Fills were missed: their executions, from ten minutes before the order's
+        // submission on (an execution may be stamped with the time of the quote it took,
+        // and the two clocks may disagree).
+        let since = o.submitted_at.or(o.created_at).unwrap_or(UnixNanos(0));
+        match client.fills_since(since.plus(-EXECUTION_MARGIN_NS)).await {
+            Ok(all) => execs = all.into_iter().filter(|a| a.order_id == o.id).collect(),
+            Err(e) => out.push(BrokerEvent::Error(format!(
+                "activities for {cid}: {e}; its missed fills are booked at their average price"
+            ))),
+        }
+    }
     let now = cfg.clock.now();
-    Ok(Some(
+    out.extend(
         lock(translator)
-            .catch_up(&o, id, now)
+            .catch_up(&o, id, now, &execs)
             .into_iter()
-            .map(|r| BrokerEvent::Report(now, r))
-            .collect(),
-    ))
+            .map(|r| BrokerEvent::Report(now, r)),
+    );
+    Ok(Some(out))
 }
 
 /// As [`lookup`], for an order the journal holds as acknowledged: unknown at the broker is

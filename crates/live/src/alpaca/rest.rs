@@ -3,8 +3,9 @@
 //! one shared budget under Alpaca's 200 requests a minute, and after any 429 every call
 //! waits until the reset the broker named. Keys go only into headers.
 
-use crate::wire::{Account, ApiError, Order, OrderRequest, Position};
+use crate::wire::{Account, ApiError, FillActivity, Order, OrderRequest, Position};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use lockstep_core::UnixNanos;
 use std::num::NonZeroU32;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -246,6 +247,27 @@ impl TradingClient {
     /// Open orders (at most 500, the broker's page limit).
     pub async fn open_orders(&self) -> Result<Vec<Order>, String> {
         self.get("/v2/orders?status=open&limit=500").await
+    }
+
+    /// Every `FILL` activity after `after`, oldest first, page by page (100 a page).
+    pub async fn fills_since(&self, after: UnixNanos) -> Result<Vec<FillActivity>, String> {
+        const PAGE: usize = 100;
+        let mut out: Vec<FillActivity> = Vec::new();
+        loop {
+            let mut path = format!(
+                "/v2/account/activities/FILL?direction=asc&page_size={PAGE}&after={}",
+                after.to_iso()
+            );
+            if let Some(last) = out.last() {
+                path.push_str(&format!("&page_token={}", last.id));
+            }
+            let page: Vec<FillActivity> = self.get(&path).await?;
+            let full = page.len() >= PAGE;
+            out.extend(page);
+            if !full {
+                return Ok(out);
+            }
+        }
     }
 
     /// The broker's clock.

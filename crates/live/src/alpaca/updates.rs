@@ -3,7 +3,7 @@
 //! are deduplicated by execution id and sized from the order's cumulative filled quantity,
 //! and nothing follows a terminal event.
 
-use crate::wire::{OrderType, TradeEvent, TradeUpdate};
+use crate::wire::{FillActivity, OrderType, TradeEvent, TradeUpdate};
 use lockstep_core::{Liquidity, OrderId, UnixNanos};
 use lockstep_engine::VenueReport;
 use rust_decimal::Decimal;
@@ -159,17 +159,39 @@ impl Translator {
     }
 
     /// What the broker's current view of an order (read over REST after a stream gap) adds
-    /// to what was reported: the fills missed while the stream was down, as one fill at the
-    /// exact average price of the missed quantity, then its end if it ended.
+    /// to what was reported: the fills missed while the stream was down, then its end if it
+    /// ended. Each missed execution found in `execs` (the order's `FILL` activities) is
+    /// booked at its own price, quantity and time, in order, as long as each continues where
+    /// the booked quantity ends; what they do not cover is booked as one fill at the exact
+    /// average price of the rest.
     pub fn catch_up(
         &mut self,
         o: &crate::wire::Order,
         id: OrderId,
         now: UnixNanos,
+        execs: &[FillActivity],
     ) -> Vec<VenueReport> {
         let mut out = Vec::new();
         if self.done.contains(&id) {
             return out;
+        }
+        let liquidity = match o.kind() {
+            Some(OrderType::Limit) => Liquidity::Maker,
+            _ => Liquidity::Taker,
+        };
+        let mut sorted: Vec<&FillActivity> = execs.iter().filter(|a| a.order_id == o.id).collect();
+        sorted.sort_by_key(|a| a.cum_qty);
+        for a in sorted {
+            let before = self.filled(id);
+            if a.cum_qty <= before {
+                continue;
+            }
+            // Only an execution that continues exactly where the booked quantity ends (an
+            // earlier one missing from the list leaves the rest to the average).
+            if a.cum_qty - a.qty != before || a.cum_qty > o.filled_qty {
+                break;
+            }
+            self.book(id, a.qty, a.price, a.transaction_time, liquidity, &mut out);
         }
         let before = self.filled(id);
         let missed = o.filled_qty - before;
@@ -178,22 +200,7 @@ impl Translator {
             let done_notional = self.notional.get(&id).copied().unwrap_or_default();
             let price = ((total - done_notional) / missed).round_dp(8);
             let ts = o.filled_at.or(o.updated_at).unwrap_or(now);
-            self.accept(id, ts, &mut out);
-            self.filled.insert(id, o.filled_qty);
-            *self.notional.entry(id).or_default() += missed * price;
-            let liquidity = match o.kind() {
-                Some(OrderType::Limit) => Liquidity::Maker,
-                _ => Liquidity::Taker,
-            };
-            out.push(VenueReport::Fill {
-                order_id: id,
-                ts,
-                qty: missed,
-                price,
-                fee: Decimal::ZERO,
-                liquidity,
-                stale_price: false,
-            });
+            self.book(id, missed, price, ts, liquidity, &mut out);
         }
         let ts = o.updated_at.unwrap_or(now);
         match o.status {
@@ -216,6 +223,31 @@ impl Translator {
             _ => {}
         }
         out
+    }
+
+    /// Reports a fill of `qty` at `price` for order `id` found over REST, and counts it as
+    /// booked.
+    fn book(
+        &mut self,
+        id: OrderId,
+        qty: Decimal,
+        price: Decimal,
+        ts: UnixNanos,
+        liquidity: Liquidity,
+        out: &mut Vec<VenueReport>,
+    ) {
+        self.accept(id, ts, out);
+        *self.filled.entry(id).or_default() += qty;
+        *self.notional.entry(id).or_default() += qty * price;
+        out.push(VenueReport::Fill {
+            order_id: id,
+            ts,
+            qty,
+            price,
+            fee: Decimal::ZERO,
+            liquidity,
+            stale_price: false,
+        });
     }
 
     /// A refusal of the submit itself (HTTP 403/422): the order never existed.
@@ -254,6 +286,66 @@ mod tests {
             Ok(StreamMessage::TradeUpdate(u)) => *u,
             other => panic!("{other:?}"),
         }
+    }
+
+    fn activity(n: u32, qty: u32, cum: u32, price: &str) -> FillActivity {
+        serde_json::from_str(&format!(
+            r#"{{"id":"2024010214310000{n}::e{n}","activity_type":"FILL",
+            "transaction_time":"2024-01-02T14:31:0{n}Z","type":"partial_fill","price":"{price}",
+            "qty":"{qty}","side":"buy","symbol":"SPY","leaves_qty":"0","cum_qty":"{cum}",
+            "order_id":"b-1","order_status":"filled"}}"#
+        ))
+        .expect("activity")
+    }
+
+    #[test]
+    fn missed_executions_are_booked_at_their_own_prices_and_the_rest_at_the_average() {
+        // 4 @ 10.00 came on the stream; 3 @ 10.10 and 3 @ 10.20 were missed. The order
+        // reads 10 filled at an average of 10.09.
+        let mut t = Translator::default();
+        let now = UnixNanos(0);
+        let mut first = update("partial_fill", "e1", "4", "4");
+        first.price = Some(Decimal::from(10));
+        first.order.filled_avg_price = Some(Decimal::from(10));
+        t.translate(&first, OrderId(7), now);
+        let mut order = update("fill", "e3", "10", "3").order;
+        order.filled_avg_price = Some(Decimal::new(1009, 2));
+        let execs = [
+            activity(3, 3, 10, "10.20"),
+            activity(1, 4, 4, "10.00"),
+            activity(2, 3, 7, "10.10"),
+        ];
+        let fills = |r: &[VenueReport]| -> Vec<(String, String)> {
+            r.iter()
+                .filter_map(|r| match r {
+                    VenueReport::Fill { qty, price, .. } => {
+                        Some((qty.to_string(), price.normalize().to_string()))
+                    }
+                    _ => None,
+                })
+                .collect()
+        };
+        let mut exact = t.clone();
+        let got = exact.catch_up(&order, OrderId(7), now, &execs);
+        assert_eq!(
+            fills(&got),
+            [("3".into(), "10.1".into()), ("3".into(), "10.2".into())],
+            "each missed execution, none booked twice"
+        );
+        assert!(exact.is_done(OrderId(7)));
+        assert!(exact.catch_up(&order, OrderId(7), now, &execs).is_empty());
+        // Without the activities: one fill at the exact average of the missed 6.
+        let got = t.catch_up(&order, OrderId(7), now, &[]);
+        assert_eq!(fills(&got), [("6".into(), "10.15".into())]);
+        // Only the last execution known: the middle one at the rest's average.
+        let mut partial = Translator::default();
+        partial.translate(&first, OrderId(7), now);
+        let got = partial.catch_up(&order, OrderId(7), now, &execs[..1]);
+        assert_eq!(
+            fills(&got),
+            [("6".into(), "10.15".into())],
+            "the 10.20 execution starts at 7, not at the 4 booked: the 6 go at their average"
+        );
     }
 
     #[test]

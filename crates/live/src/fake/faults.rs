@@ -57,6 +57,9 @@ pub enum Fault {
     MalformedFrame(String),
     /// From now on every fill event is sent twice with the same `execution_id`.
     DuplicateEvents,
+    /// From now on an order filling more than one share executes in two parts: half
+    /// (rounded down) at the fill price (`partial_fill`), the rest one cent worse (`fill`).
+    SplitFills,
     /// Sets the account's `trading_blocked` flag; while set, orders get 403.
     TradingBlocked(bool),
     /// Alpaca's request budget: at most `per_window` trading requests (account, clock,
@@ -152,6 +155,8 @@ pub(crate) struct FaultBook {
     pub malformed_data: VecDeque<String>,
     /// Send every fill event twice.
     pub duplicate_events: bool,
+    /// Execute fills in two parts.
+    pub split_fills: bool,
     /// The account's `trading_blocked` flag.
     pub trading_blocked: bool,
     /// The trading request budget, if limited.
@@ -196,6 +201,7 @@ impl FaultBook {
                 self.malformed_data.push_back(text);
             }
             Fault::DuplicateEvents => self.duplicate_events = true,
+            Fault::SplitFills => self.split_fills = true,
             Fault::TradingBlocked(b) => self.trading_blocked = b,
             Fault::RateLimit {
                 per_window,

@@ -237,6 +237,10 @@ pub(crate) fn router(app: Arc<App>) -> Router {
     use axum::routing::post;
     Router::new()
         .route("/v2/account", get(rest_account::account))
+        .route(
+            "/v2/account/activities/{kind}",
+            get(super::activities::activities),
+        )
         .route("/v2/clock", get(rest_account::clock))
         .route("/v2/calendar", get(rest_account::calendar))
         .route("/v2/positions", get(rest_account::positions))

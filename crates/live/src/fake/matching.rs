@@ -2,7 +2,7 @@
 //! routing accepted orders at the open, fills against served bars, IOC/OPG/CLS remainders,
 //! day expiries at the close, and the session-close equity snapshot.
 //!
-//! Fill rules (bar by bar, full quantity, no partials):
+//! Fill rules (bar by bar, full quantity; partials only with `Fault::SplitFills`):
 //! - market: the open of the bar in progress if it opened at most 5 s before submission, else
 //!   of the first bar opening at or after submission, stamped with that bar's open time;
 //! - limit: a bar that trades through the limit (buy: low < limit) fills at the limit, or at
@@ -16,7 +16,7 @@
 use super::bars::StoredBar;
 use super::ids;
 use super::state::{next_close_after, Kind, State, C_EXEC};
-use crate::wire::{OrderStatus, TimeInForce, TradeEvent};
+use crate::wire::{FillActivity, OrderSide, OrderStatus, TimeInForce, TradeEvent};
 use lockstep_core::UnixNanos;
 use rust_decimal::Decimal;
 use std::sync::Arc;
@@ -209,30 +209,79 @@ impl State {
         }
     }
 
-    /// Fills the whole remainder of order `idx` at `price`.
+    /// Fills the whole remainder of order `idx` at `price`. With [`super::Fault::SplitFills`]
+    /// a remainder of more than one share executes in two parts at `t`: half (rounded
+    /// down) at `price`, then the rest one cent worse (higher for a buy).
     fn fill(&mut self, idx: usize, price: Decimal, t: UnixNanos) {
+        let Some((q, buy)) = self.orders.get(idx).map(|o| (o.remaining(), o.buy)) else {
+            return;
+        };
+        if self.faults.split_fills && q > Decimal::ONE {
+            let first = (q / Decimal::TWO).floor();
+            let cent = Decimal::new(1, 2);
+            self.execute(idx, first, price, t);
+            self.execute(
+                idx,
+                q - first,
+                if buy { price + cent } else { price - cent },
+                t,
+            );
+        } else {
+            self.execute(idx, q, price, t);
+        }
+    }
+
+    /// Executes `q` of order `idx` at `price`: its event (`partial_fill` or `fill`), the
+    /// position, the cash and a `FILL` activity.
+    fn execute(&mut self, idx: usize, q: Decimal, price: Decimal, t: UnixNanos) {
         let Some(o) = self.orders.get_mut(idx) else {
             return;
         };
-        let q = o.remaining();
         let before = o.order.filled_qty;
         let total = before + q;
         let avg = match o.order.filled_avg_price {
             Some(a) if !before.is_zero() => ((a * before + price * q) / total).round_dp(12),
             _ => price,
         };
+        let done = total >= o.qty;
         o.order.filled_qty = total;
         o.order.filled_avg_price = Some(avg.normalize());
-        o.order.filled_at = Some(t);
         o.order.updated_at = Some(t);
-        o.order.status = OrderStatus::Filled;
-        let (symbol, buy) = (o.symbol.clone(), o.buy);
-        self.open.remove(&idx);
+        if done {
+            o.order.filled_at = Some(t);
+            o.order.status = OrderStatus::Filled;
+        } else {
+            o.order.status = OrderStatus::PartiallyFilled;
+        }
+        let (symbol, buy, leaves) = (o.symbol.clone(), o.buy, o.qty - total);
+        let (order_id, status) = (o.order.id.clone(), o.order.status.clone());
+        if done {
+            self.open.remove(&idx);
+        }
         let pos = self.book_fill(&symbol, buy, q, price, t);
         self.stats.fills += 1;
         let n = self.next(C_EXEC);
         let exec = ids::uuid_like(ids::EXECUTION, n);
-        self.emit(idx, TradeEvent::Fill, t, Some((exec, price, q, pos)));
+        self.activities.push(FillActivity {
+            id: format!("{}::{exec}", t.to_datetime().format("%Y%m%d%H%M%S%3f")),
+            activity_type: "FILL".into(),
+            transaction_time: t,
+            fill_type: if done { "fill" } else { "partial_fill" }.into(),
+            price,
+            qty: q,
+            side: if buy { OrderSide::Buy } else { OrderSide::Sell },
+            symbol: symbol.clone(),
+            leaves_qty: leaves,
+            cum_qty: total,
+            order_id,
+            order_status: status.as_str().to_string(),
+        });
+        let event = if done {
+            TradeEvent::Fill
+        } else {
+            TradeEvent::PartialFill
+        };
+        self.emit(idx, event, t, Some((exec, price, q, pos)));
     }
 
     /// Ends order `idx` as canceled, expired or rejected at `t`, with its event.

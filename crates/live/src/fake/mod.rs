@@ -15,6 +15,7 @@
 //! WS `/v1beta3/crypto/us`, `GET /v2/stocks/bars`, `GET /v2/stocks/{symbol}/bars`,
 //! `GET /v1beta3/crypto/us/bars`.
 
+mod activities;
 mod bars;
 mod data_rest;
 mod data_stream;
@@ -196,6 +197,11 @@ impl FakeHandle {
             .iter()
             .map(|o| o.order.clone())
             .collect()
+    }
+
+    /// Every execution as a `FILL` activity, oldest first.
+    pub fn activities(&self) -> Vec<crate::wire::FillActivity> {
+        self.app.current().activities.clone()
     }
 
     /// The open positions now.

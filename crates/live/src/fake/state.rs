@@ -131,6 +131,8 @@ pub(crate) struct State {
     pub trade: Option<TradeConn>,
     /// Market-data socket slots by endpoint path.
     pub data_slots: BTreeMap<String, u64>,
+    /// Every execution as a `FILL` account activity, oldest first.
+    pub activities: Vec<crate::wire::FillActivity>,
     /// Counters for tests.
     pub stats: FakeStats,
     /// Pending faults.
@@ -179,6 +181,7 @@ impl State {
             counters: [0; 4],
             trade: None,
             data_slots: BTreeMap::new(),
+            activities: Vec::new(),
             stats: FakeStats::default(),
             faults: FaultBook::default(),
             now,

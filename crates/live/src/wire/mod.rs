@@ -8,6 +8,7 @@
 //! input is a [`WireError`] with a short reason so the caller can journal the raw frame.
 
 pub mod account;
+pub mod activity;
 pub mod codec;
 pub mod data;
 pub mod enums;
@@ -15,6 +16,7 @@ pub mod order;
 pub mod stream;
 
 pub use account::{Account, ApiError, Clock, Position};
+pub use activity::FillActivity;
 pub use data::{
     data_frame_json, parse_bars_response, parse_data_frame, parse_data_request,
     parse_symbol_bars_response, BarData, BarMsg, BarsResponse, Channels, DataMessage, DataRequest,
