@@ -111,6 +111,8 @@ pub(crate) enum Mode {
 pub(crate) struct Recorded {
     pub(crate) mode: Mode,
     pub(crate) run_id: String,
+    /// When the session's clock started (meta `clock_start`), if recorded and readable.
+    pub(crate) clock_start: Option<lockstep_core::UnixNanos>,
     pub(crate) cfg: config::Config,
     pub(crate) table: toml::Table,
     pub(crate) records: Vec<Record>,
@@ -141,6 +143,12 @@ pub(crate) fn read_journal(path: &Path) -> Result<Recorded, AppError> {
         }
     };
     let run_id = meta("run_id")?;
+    let clock_start = meta("clock_start").ok().and_then(|t| {
+        chrono::DateTime::parse_from_rfc3339(&t)
+            .ok()?
+            .timestamp_nanos_opt()
+            .map(lockstep_core::UnixNanos)
+    });
     let text = meta("config")?;
     let table = text.parse::<toml::Table>().map_err(|e| {
         AppError::BadInput(format!(
@@ -156,6 +164,7 @@ pub(crate) fn read_journal(path: &Path) -> Result<Recorded, AppError> {
     Ok(Recorded {
         mode,
         run_id,
+        clock_start,
         cfg,
         table,
         records,

@@ -94,6 +94,8 @@ impl Mode {
 struct Opened {
     cfg: config::Config,
     run_id: String,
+    /// When the session's clock first started (a resumed session: as its journal says).
+    session_start: UnixNanos,
     dir: PathBuf,
     store: JournalStore,
     /// The journal's records when resuming.
@@ -143,6 +145,7 @@ fn open_new(
     Ok(Opened {
         cfg,
         run_id,
+        session_start: start,
         dir,
         store,
         records: None,
@@ -150,11 +153,13 @@ fn open_new(
 }
 
 /// A resumed session: the journal at `path` (or `path/journal.db`), its torn tail cut,
-/// its recorded config (with `--set` on top) and run id.
+/// its recorded config (with `--set` on top), run id and clock start (`now` if it has
+/// none).
 fn open_resumed(
     args: &SessionArgs,
     mode: Mode,
     path: &std::path::Path,
+    now: UnixNanos,
 ) -> Result<Opened, AppError> {
     if args.config.is_some() {
         return Err(AppError::BadInput(
@@ -197,6 +202,7 @@ fn open_resumed(
     Ok(Opened {
         cfg,
         run_id: rec.run_id,
+        session_start: rec.clock_start.unwrap_or(now),
         dir,
         store,
         records: Some(rec.records),
@@ -254,7 +260,7 @@ pub fn run_session(args: &SessionArgs, mode: Mode, argv: Vec<String>) -> Result<
     // One process per account, checked before any journal is created or opened.
     let _account_lock = account_lock(&keys)?;
     let opened = match (&args.resume, &args.config) {
-        (Some(path), _) => open_resumed(args, mode, path)?,
+        (Some(path), _) => open_resumed(args, mode, path, start)?,
         (None, Some(path)) => {
             // Refuse a real-money session without --confirm-live before creating anything.
             let (cfg, _) = config::load_with_table(Some(path), &args.set, |_| Ok(()))?;
@@ -270,6 +276,7 @@ pub fn run_session(args: &SessionArgs, mode: Mode, argv: Vec<String>) -> Result<
     let Opened {
         cfg,
         run_id,
+        session_start,
         dir,
         store,
         records,
@@ -334,7 +341,9 @@ pub fn run_session(args: &SessionArgs, mode: Mode, argv: Vec<String>) -> Result<
         symbols,
         crypto: cfg.live.crypto,
         clock: clock.clone(),
-        backfill_from: start,
+        // The bar in progress when the session began is its first: a late (re)connect
+        // fetches it over REST instead of losing it.
+        backfill_from: UnixNanos(session_start.0 - session_start.0.rem_euclid(minute)),
         seen: Default::default(),
     };
     let driver = DriverSettings {
