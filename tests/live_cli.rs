@@ -1,8 +1,11 @@
 //! `lockstep live` end to end against the loopback Alpaca fake: orders go to the fake over
 //! REST, fills come back on its trade_updates stream. With exits that are market orders
 //! (signals and the EOD flatten), the fake fills a market order sent within 55 s of a bar's
-//! open at that open, as `next_open` fills an order decided at the previous bar's close, so the live session's fills, lots and realized P&L equal the paper
-//! session's; every client order id reaches the fake once; no output holds the keys.
+//! open at that open, as `next_open` fills an order decided at the previous bar's close, so
+//! a whole day's live session has the paper session's fills, lots and realized P&L; every
+//! client order id reaches the fake once; no output holds the keys. The fault tests (a
+//! stream gap at 15:54:30, the feed stopped at 15:50, lost answers, 429s and 5xx) trade
+//! from 14:30 or 13:00 ET, which is enough to reach each fault, in a fraction of the time.
 
 mod common;
 

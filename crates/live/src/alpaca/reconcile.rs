@@ -9,7 +9,7 @@ use super::rest::TradingClient;
 use super::updates::{engine_order_id, Translator};
 use lockstep_core::{OrderId, UnixNanos};
 use rust_decimal::Decimal;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 /// How far before an order's submission its executions are searched for.
@@ -87,21 +87,41 @@ pub struct Book {
 }
 
 /// Re-reads every order placed and not known to be finished, by client order id, and
-/// reports what the stream has not (yet) delivered.
+/// reports what the stream has not (yet) delivered. An order whose submit was answered
+/// while this ran is read too: it goes on until a pass finds no order it has not read.
 pub(super) async fn catch_up_open(
     cfg: &BrokerConfig,
     client: &TradingClient,
     translator: &Shared<Translator>,
     ids: &Shared<BTreeMap<OrderId, String>>,
 ) -> Vec<BrokerEvent> {
-    let open: Vec<OrderId> = {
-        let t = lock(translator);
-        lock(ids)
-            .keys()
-            .copied()
-            .filter(|id| !t.is_done(*id))
-            .collect()
-    };
+    let mut read = BTreeSet::new();
+    let mut out = Vec::new();
+    loop {
+        let open: Vec<OrderId> = {
+            let t = lock(translator);
+            lock(ids)
+                .keys()
+                .copied()
+                .filter(|id| !t.is_done(*id) && !read.contains(id))
+                .collect()
+        };
+        if open.is_empty() {
+            return out;
+        }
+        read.extend(open.iter().copied());
+        out.extend(catch_up_these(cfg, client, translator, ids, open).await);
+    }
+}
+
+/// Catches up the orders `open`, one lookup each.
+async fn catch_up_these(
+    cfg: &BrokerConfig,
+    client: &TradingClient,
+    translator: &Shared<Translator>,
+    ids: &Shared<BTreeMap<OrderId, String>>,
+    open: Vec<OrderId>,
+) -> Vec<BrokerEvent> {
     let mut out = Vec::new();
     for id in open {
         let cid = format!("{}-{}", cfg.run_id, id.0);
