@@ -14,6 +14,7 @@ pub mod order;
 pub mod order_kind;
 pub mod reason;
 pub mod side;
+pub mod signal;
 pub mod source;
 pub mod symbol;
 pub mod time;
@@ -33,6 +34,7 @@ pub use order::{
 pub use order_kind::{OrderKind, TimeInForce};
 pub use reason::{ExitReason, RejectCode};
 pub use rust_decimal::Decimal;
+pub use signal::{Direction, Signal};
 pub use source::{BarSource, SourceError};
 pub use symbol::{SymbolId, SymbolTable};
 pub use time::{Interval, TimeError, UnixNanos};

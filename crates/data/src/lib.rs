@@ -17,6 +17,7 @@ pub mod open;
 pub mod parquet_source;
 mod price_columns;
 pub mod quote_decode;
+pub mod signals;
 pub mod synth;
 pub mod time_window;
 pub mod timeparse;
