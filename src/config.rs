@@ -23,6 +23,7 @@ Config keys (TOML file or --set KEY=VALUE), with defaults:
   data.lenient                    false
   data.from / data.to             none (replay only bars opening in [from, to); ISO-8601, UTC)
   data.delivered_by               none (replay only bars delivered at or before this time)
+  data.signals                    [] (recorded signals, JSON Lines; relative to the config file)
   data.indexes                    [\"SPX\", \"NDX\", \"RUT\", \"VIX\", \"DJX\"] (price sources only: orders on
                                   them are refused not_tradable; option underlyings)
   strategy.name                   sma_cross  (or buy_and_hold; [[strategies]] for several)
@@ -145,6 +146,10 @@ pub struct DataSection {
     /// Replay only bars delivered (closed) at or before this time.
     #[serde(default)]
     pub delivered_by: Option<String>,
+    /// Recorded signal files (JSON Lines), merged into the event order as `Signal` events.
+    /// Relative paths are relative to the config file.
+    #[serde(default)]
+    pub signals: Vec<PathBuf>,
 }
 
 fn default_indexes() -> Vec<String> {
@@ -175,6 +180,7 @@ impl Default for DataSection {
             from: None,
             to: None,
             delivered_by: None,
+            signals: Vec::new(),
         }
     }
 }
@@ -506,6 +512,12 @@ pub fn load_with_table(
     }
     extra(&mut table)?;
     Ok((from_table(table.clone(), path)?, table))
+}
+
+/// The recorded signal files of `cfg` (relative ones resolved against the config file).
+pub fn signal_paths(cfg: &Config, config_path: Option<&Path>) -> Vec<PathBuf> {
+    let base = config_path.and_then(Path::parent).unwrap_or(Path::new(""));
+    cfg.data.signals.iter().map(|p| base.join(p)).collect()
 }
 
 /// Resolves data paths: config-relative for config entries, the bundled sample when none.

@@ -42,9 +42,14 @@ pub struct BacktestArgs {
     /// Run name (default: config file stem, or "default"); prefixes client order ids.
     #[arg(long, value_name = "RUN")]
     pub name: Option<String>,
-    /// Skip bad data rows (counted in summary.skipped_rows) instead of failing.
+    /// Skip bad data rows (counted in summary.skipped_rows) and bad signal lines (each
+    /// named on stderr) instead of failing.
     #[arg(long)]
     pub lenient: bool,
+    /// Recorded signals (JSON Lines: ts, symbol, direction, optional timeframe, id, price),
+    /// merged into the event order as Signal events; repeatable. Replaces data.signals.
+    #[arg(long = "signals", value_name = "FILE")]
+    pub signals: Vec<PathBuf>,
     /// No progress bar and no summary table.
     #[arg(long)]
     pub quiet: bool,
@@ -74,12 +79,25 @@ fn load_config(args: &BacktestArgs) -> Result<Config, AppError> {
                 s.insert("name".into(), toml::Value::String(name.clone()));
             }
         }
-        if args.lenient {
+        if args.lenient || !args.signals.is_empty() {
             let d = t
                 .entry("data")
                 .or_insert_with(|| toml::Value::Table(toml::Table::new()));
             if let toml::Value::Table(d) = d {
-                d.insert("lenient".into(), toml::Value::Boolean(true));
+                if args.lenient {
+                    d.insert("lenient".into(), toml::Value::Boolean(true));
+                }
+                if !args.signals.is_empty() {
+                    // Command-line paths are the caller's: made absolute, so they do not
+                    // resolve against the config file.
+                    let cwd = std::env::current_dir().unwrap_or_default();
+                    let files = args
+                        .signals
+                        .iter()
+                        .map(|p| toml::Value::String(cwd.join(p).display().to_string()))
+                        .collect();
+                    d.insert("signals".into(), toml::Value::Array(files));
+                }
             }
         }
         Ok(())
@@ -287,6 +305,24 @@ pub fn run_name(plan: &RunPlan) -> Result<String, AppError> {
     Ok(name)
 }
 
+/// The run's recorded signals, in time order; with `data.lenient` bad lines are skipped,
+/// each named on stderr (unless quiet).
+fn read_signals(cfg: &Config, plan: &RunPlan) -> Result<Vec<lockstep_core::Signal>, AppError> {
+    let mut all = Vec::new();
+    for path in config::signal_paths(cfg, plan.config_path.as_deref()) {
+        let file = lockstep_data::signals::read_signals(&path, cfg.data.lenient)
+            .map_err(|e| AppError::BadInput(e.to_string()))?;
+        if !plan.quiet {
+            for e in &file.skipped {
+                eprintln!("skipped: {e}");
+            }
+        }
+        all.extend(file.signals);
+    }
+    all.sort_by_key(|s| s.ts);
+    Ok(all)
+}
+
 /// Runs a planned backtest and writes its report folder.
 pub fn execute(plan: &RunPlan, argv: Vec<String>) -> Result<BacktestResult, AppError> {
     let started = Instant::now();
@@ -307,8 +343,12 @@ pub fn execute(plan: &RunPlan, argv: Vec<String>) -> Result<BacktestResult, AppE
         .clone()
         .unwrap_or_else(|| cfg.report.dir.join(&name));
     let journal = ReportJournal::create(&dir).map_err(|e| AppError::Runtime(e.to_string()))?;
+    let signals = read_signals(cfg, plan)?;
     let venue = std::mem::take(&mut parts.venue);
-    let engine = parts.engine_on(venue, journal);
+    let mut engine = parts.engine_on(venue, journal);
+    for s in signals {
+        engine.enqueue_signal(s);
+    }
     let [from, to, by] = data_bounds(cfg)?;
     let mut merged = TimeWindow::new(MergedSource::new(sources), from, to).delivered_by(by);
     let (outcome, journal) = match engine.run(&mut merged, &mut |n| pb.set_position(n)) {

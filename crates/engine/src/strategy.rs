@@ -6,7 +6,7 @@ use crate::market::MarketState;
 use crate::options::chain::{select_atm, select_by_delta, AtmRequest, DeltaRequest};
 use crate::options::instruments::Instruments;
 use lockstep_core::{
-    Bar, ExitReason, Fill, OrderIntent, OrderKind, Price, Qty, Side, StrategyId, SymbolId,
+    Bar, ExitReason, Fill, OrderIntent, OrderKind, Price, Qty, Side, Signal, StrategyId, SymbolId,
     SymbolTable, TimeInForce, UnixNanos,
 };
 
@@ -17,6 +17,8 @@ pub trait Strategy {
     fn on_start(&mut self, _ctx: &mut Context<'_>) {}
     /// Called for every delivered bar (at its close time), after venue matching.
     fn on_bar(&mut self, bar: &Bar, ctx: &mut Context<'_>);
+    /// Called for each external signal at its time; `symbol` is its ticker's id.
+    fn on_signal(&mut self, _signal: &Signal, _symbol: SymbolId, _ctx: &mut Context<'_>) {}
     /// Called for each fill of this strategy's orders.
     fn on_fill(&mut self, _fill: &Fill, _ctx: &mut Context<'_>) {}
     /// Called once after the last event.

@@ -1,6 +1,7 @@
 //! Built-in strategies, one small file each, and the registry that builds them from config.
 
 pub mod buy_and_hold;
+pub mod signal_follower;
 pub mod sma_cross;
 pub mod wsb_snake;
 
@@ -23,7 +24,7 @@ pub enum StrategyError {
 }
 
 /// Names of the built-in strategies.
-pub const KNOWN: [&str; 3] = ["sma_cross", "buy_and_hold", "wsb_snake"];
+pub const KNOWN: [&str; 4] = ["sma_cross", "buy_and_hold", "wsb_snake", "signal_follower"];
 
 /// Builds the built-in strategy `name` from its parameter table (without the `name` key).
 pub fn build(name: &str, params: toml::Table) -> Result<Box<dyn Strategy>, StrategyError> {
@@ -50,6 +51,14 @@ pub fn build(name: &str, params: toml::Table) -> Result<Box<dyn Strategy>, Strat
                 .try_into()
                 .map_err(|e: toml::de::Error| bad(e.message().to_string()))?;
             Ok(Box::new(wsb_snake::WsbSnake::new(p).map_err(bad)?))
+        }
+        "signal_follower" => {
+            let p: signal_follower::SignalFollowerParams = value
+                .try_into()
+                .map_err(|e: toml::de::Error| bad(e.message().to_string()))?;
+            Ok(Box::new(
+                signal_follower::SignalFollower::new(p).map_err(bad)?,
+            ))
         }
         other => Err(StrategyError::Unknown(other.to_string())),
     }

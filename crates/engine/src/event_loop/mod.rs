@@ -126,6 +126,8 @@ pub enum QueuedEvent {
     EodFlatten(chrono::NaiveDate, UnixNanos),
     /// A session's close.
     SessionClose(chrono::NaiveDate),
+    /// An external signal, handed to every strategy's `on_signal`.
+    Signal(Box<lockstep_core::Signal>),
 }
 
 /// An intent waiting for the risk engine, in the order it was asked for.
@@ -221,6 +223,17 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
         self.queue.push(ts, EventClass::VenueReport, event);
     }
 
+    /// Queues an external signal at its `ts`, in the `Signal` class: after bars, reports
+    /// and timers of the same instant, before later ones. Replay queues a whole recorded
+    /// file before `run`; every strategy sees each signal once, in time order.
+    pub fn enqueue_signal(&mut self, signal: lockstep_core::Signal) {
+        self.queue.push(
+            signal.ts,
+            EventClass::Signal,
+            QueuedEvent::Signal(Box::new(signal)),
+        );
+    }
+
     /// Runs to the end of `source` (replay: the loop pulls bars); `progress` is called with
     /// the bar count now and then. Returns the run's totals and the journal.
     pub fn run(
@@ -300,6 +313,12 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
                 }
                 QueuedEvent::EodFlatten(session, close) => self.eod_flatten(session, close)?,
                 QueuedEvent::SessionClose(session) => self.session_close(session)?,
+                QueuedEvent::Signal(signal) => {
+                    let symbol = self.symbols.intern(&signal.symbol);
+                    for k in 0..self.strategies.len() {
+                        self.call_strategy(k, |s, ctx| s.on_signal(&signal, symbol, ctx));
+                    }
+                }
             }
             self.process_intents()?;
         }
