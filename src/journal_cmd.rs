@@ -143,12 +143,9 @@ pub(crate) fn read_journal(path: &Path) -> Result<Recorded, AppError> {
         }
     };
     let run_id = meta("run_id")?;
-    let clock_start = meta("clock_start").ok().and_then(|t| {
-        chrono::DateTime::parse_from_rfc3339(&t)
-            .ok()?
-            .timestamp_nanos_opt()
-            .map(lockstep_core::UnixNanos)
-    });
+    let clock_start = meta("clock_start")
+        .ok()
+        .and_then(|t| crate::live_setup::parse_ts("clock_start", &t).ok());
     let text = meta("config")?;
     let table = text.parse::<toml::Table>().map_err(|e| {
         AppError::BadInput(format!(

@@ -305,8 +305,8 @@ pub fn run_name(plan: &RunPlan) -> Result<String, AppError> {
     Ok(name)
 }
 
-/// The run's recorded signals, in time order; with `data.lenient` bad lines are skipped,
-/// each named on stderr (unless quiet).
+/// The run's recorded signals, file by file (the engine's queue puts them in time order);
+/// with `data.lenient` bad lines are skipped, each named on stderr (unless quiet).
 fn read_signals(cfg: &Config, plan: &RunPlan) -> Result<Vec<lockstep_core::Signal>, AppError> {
     let mut all = Vec::new();
     for path in config::signal_paths(cfg, plan.config_path.as_deref()) {
@@ -319,7 +319,6 @@ fn read_signals(cfg: &Config, plan: &RunPlan) -> Result<Vec<lockstep_core::Signa
         }
         all.extend(file.signals);
     }
-    all.sort_by_key(|s| s.ts);
     Ok(all)
 }
 

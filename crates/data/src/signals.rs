@@ -1,7 +1,7 @@
 //! Recorded signals: JSON Lines, one object a line, as `backtest --signals FILE` reads them
 //! and paper/live sessions export them.
 //!
-//! Fields: `ts` (RFC 3339, when the signal was received; stored in UTC), `symbol` (or
+//! Fields: `ts` (ISO-8601, when the signal was received; UTC unless it names an offset), `symbol` (or
 //! `ticker`), `direction` (`long`/`short` and the words [`Direction::parse`] knows),
 //! optional `timeframe` (normalised by [`normalize_timeframe`]), `id` (text or number) and
 //! `price` (a positive number or numeric text). Any other field is kept as its JSON text.
@@ -78,16 +78,9 @@ fn text<'a>(obj: &'a Map<String, Value>, name: &str) -> Result<Option<&'a str>, 
 /// A signal from a JSON object (shared by recorded files and webhook bodies).
 pub fn parse_object(obj: &Map<String, Value>) -> Result<Signal, (String, String)> {
     let ts_text = text(obj, "ts")?.ok_or((field("ts"), "missing".into()))?;
-    let ts = chrono::DateTime::parse_from_rfc3339(ts_text.trim())
-        .ok()
-        .and_then(|t| t.timestamp_nanos_opt())
+    let ts = crate::timeparse::parse_ts_text(ts_text, None)
         .map(UnixNanos)
-        .ok_or_else(|| {
-            (
-                field("ts"),
-                format!("`{ts_text}` is not an RFC 3339 time (e.g. 2024-01-02T14:31:00Z)"),
-            )
-        })?;
+        .map_err(|e| (field("ts"), format!("{e} (e.g. 2024-01-02T14:31:00Z)")))?;
     let (symbol_key, symbol) = match text(obj, "symbol")? {
         Some(s) => ("symbol", s),
         None => (
@@ -269,7 +262,7 @@ mod tests {
             ),
             (
                 r#"{"ts":"yesterday","symbol":"SPY","direction":"long"}"#,
-                "line 2, field `ts`: `yesterday` is not an RFC 3339 time",
+                "line 2, field `ts`: `yesterday` is not an ISO-8601 timestamp",
             ),
             (
                 r#"{"ts":"2024-01-02T14:30:00Z","direction":"long"}"#,

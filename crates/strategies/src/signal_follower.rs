@@ -54,24 +54,17 @@ impl Strategy for SignalFollower {
             }
         }
         let have = ctx.position(symbol) + ctx.working(symbol);
+        let short = self.p.allow_short;
         match signal.direction {
-            Direction::Long if have <= Qty::ZERO => {
-                let covering = have < Qty::ZERO;
-                if covering && !self.p.allow_short {
-                    // Never short without allow_short: nothing to cover.
-                    return;
-                }
+            // Flat, or short when shorting is allowed (never short otherwise).
+            Direction::Long if have.is_zero() || (have < Qty::ZERO && short) => {
                 ctx.target_position(symbol, self.p.qty, None);
             }
             Direction::Short if have > Qty::ZERO => {
-                let target = if self.p.allow_short {
-                    -self.p.qty
-                } else {
-                    Qty::ZERO
-                };
+                let target = if short { -self.p.qty } else { Qty::ZERO };
                 ctx.target_position(symbol, target, Some(ExitReason::Signal));
             }
-            Direction::Short if have.is_zero() && self.p.allow_short => {
+            Direction::Short if have.is_zero() && short => {
                 ctx.target_position(symbol, -self.p.qty, None);
             }
             _ => {}

@@ -104,29 +104,9 @@ impl Translator {
                 // quantity is not this execution's), the exact average of what is new.
                 let price = match (u.price, u.qty) {
                     (Some(p), Some(q)) if q == qty => p,
-                    _ => {
-                        let total =
-                            u.order.filled_avg_price.unwrap_or_default() * u.order.filled_qty;
-                        let done = self.notional.get(&id).copied().unwrap_or_default();
-                        ((total - done) / qty).round_dp(8)
-                    }
+                    _ => self.average_of_rest(id, &u.order, qty),
                 };
-                self.accept(id, ts, &mut out);
-                self.filled.insert(id, u.order.filled_qty);
-                *self.notional.entry(id).or_default() += qty * price;
-                let liquidity = match u.order.kind() {
-                    Some(OrderType::Limit) => Liquidity::Maker,
-                    _ => Liquidity::Taker,
-                };
-                out.push(VenueReport::Fill {
-                    order_id: id,
-                    ts,
-                    qty,
-                    price,
-                    fee: Decimal::ZERO,
-                    liquidity,
-                    stale_price: false,
-                });
+                self.book(id, qty, price, ts, liquidity_of(&u.order), &mut out);
                 if u.order.status.is_terminal() {
                     self.done.insert(id);
                 }
@@ -175,10 +155,7 @@ impl Translator {
         if self.done.contains(&id) {
             return out;
         }
-        let liquidity = match o.kind() {
-            Some(OrderType::Limit) => Liquidity::Maker,
-            _ => Liquidity::Taker,
-        };
+        let liquidity = liquidity_of(o);
         let mut sorted: Vec<&FillActivity> = execs.iter().filter(|a| a.order_id == o.id).collect();
         sorted.sort_by_key(|a| a.cum_qty);
         for a in sorted {
@@ -196,9 +173,7 @@ impl Translator {
         let before = self.filled(id);
         let missed = o.filled_qty - before;
         if missed > Decimal::ZERO {
-            let total = o.filled_avg_price.unwrap_or_default() * o.filled_qty;
-            let done_notional = self.notional.get(&id).copied().unwrap_or_default();
-            let price = ((total - done_notional) / missed).round_dp(8);
+            let price = self.average_of_rest(id, o, missed);
             let ts = o.filled_at.or(o.updated_at).unwrap_or(now);
             self.book(id, missed, price, ts, liquidity, &mut out);
         }
@@ -225,8 +200,15 @@ impl Translator {
         out
     }
 
-    /// Reports a fill of `qty` at `price` for order `id` found over REST, and counts it as
-    /// booked.
+    /// The exact average price of the `qty` of order `id` not yet booked: the broker's
+    /// filled notional (average × filled quantity) less what was booked, over `qty`.
+    fn average_of_rest(&self, id: OrderId, o: &crate::wire::Order, qty: Decimal) -> Decimal {
+        let total = o.filled_avg_price.unwrap_or_default() * o.filled_qty;
+        let done = self.notional.get(&id).copied().unwrap_or_default();
+        ((total - done) / qty).round_dp(8)
+    }
+
+    /// Reports a fill of `qty` at `price` for order `id` and counts it as booked.
     fn book(
         &mut self,
         id: OrderId,
@@ -260,6 +242,14 @@ impl Translator {
             ts,
             reason,
         }]
+    }
+}
+
+/// A limit order's fills add liquidity; every other type takes it.
+fn liquidity_of(o: &crate::wire::Order) -> Liquidity {
+    match o.kind() {
+        Some(OrderType::Limit) => Liquidity::Maker,
+        _ => Liquidity::Taker,
     }
 }
 
