@@ -449,6 +449,9 @@ pub struct Config {
     /// `[live]`: the live driver (backtests ignore it).
     #[serde(default)]
     pub live: crate::config_live::LiveSection,
+    /// `[webhook]`: signal intake of `paper`/`live --webhook` (backtests ignore it).
+    #[serde(default)]
+    pub webhook: crate::config_live::WebhookSection,
 }
 
 /// Where a config came from, for messages.

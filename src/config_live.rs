@@ -72,6 +72,60 @@ impl LiveSection {
     }
 }
 
+/// `[webhook]`
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookSection {
+    /// A signal whose sender's time is more than this many seconds before it was received
+    /// is refused as stale (default 60; 0 = no age limit).
+    #[serde(default)]
+    pub max_age_secs: Option<u64>,
+    /// Same symbol, direction and timeframe within this many seconds is a duplicate
+    /// (default 60).
+    #[serde(default)]
+    pub dedup_secs: Option<u64>,
+    /// Signals received while the market is closed: `"queue"` (default: handled at the
+    /// next open) or `"refuse"` (422).
+    #[serde(default)]
+    pub outside_session: Option<String>,
+}
+
+impl WebhookSection {
+    /// The webhook at `addr` with these rules on `calendar`; the secret from
+    /// `LOCKSTEP_WEBHOOK_SECRET` (an error naming it when unset or empty).
+    pub fn config(
+        &self,
+        addr: std::net::SocketAddr,
+        calendar: lockstep_core::Calendar,
+    ) -> Result<lockstep_live::webhook::WebhookConfig, String> {
+        use lockstep_live::webhook::{IntakeRules, OutsideSession, WebhookConfig};
+        let secret = lockstep_live::webhook::secret_from_env()?;
+        let outside = match self.outside_session.as_deref() {
+            None => OutsideSession::Queue,
+            Some(name) => OutsideSession::from_name(name).ok_or_else(|| {
+                format!("webhook.outside_session: `{name}` is not one of queue, refuse")
+            })?,
+        };
+        let ns = |secs: u64, key: &str| {
+            i64::try_from(secs)
+                .ok()
+                .and_then(|s| s.checked_mul(1_000_000_000))
+                .ok_or_else(|| format!("webhook.{key}: {secs} is out of range"))
+        };
+        let max_age = ns(self.max_age_secs.unwrap_or(60), "max_age_secs")?;
+        Ok(WebhookConfig {
+            addr,
+            secret,
+            rules: IntakeRules {
+                dedup_window: ns(self.dedup_secs.unwrap_or(60), "dedup_secs")?,
+                max_age: Some(max_age).filter(|a| *a > 0),
+                outside_session: outside,
+                calendar,
+            },
+        })
+    }
+}
+
 /// The broker endpoint a session talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Endpoint {

@@ -64,6 +64,14 @@ pub struct SessionArgs {
     /// /kill (body {"flatten": true} to close positions) and /lift accept that bearer token.
     #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = "127.0.0.1:9464")]
     pub health: Option<std::net::SocketAddr>,
+    /// Take signals at POST http://ADDR/webhook (default 127.0.0.1:8787 when the flag is
+    /// given bare; off without it). Requests are authenticated by an X-Webhook-Signature
+    /// header (hex HMAC-SHA256 of the body) or a `secret` field in the body, both with the
+    /// secret in LOCKSTEP_WEBHOOK_SECRET. Answers {"status": "accepted" | "duplicate" |
+    /// "rejected", "id", "errors"}; [webhook] sets max_age_secs, dedup_secs and
+    /// outside_session. Received signals are exported to DIR/signals.jsonl.
+    #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = "127.0.0.1:8787")]
+    pub webhook: Option<std::net::SocketAddr>,
     /// Continue the session whose journal this is (a `journal.db`, or its run folder)
     /// after a crash or stop: rebuild the engine from the journal, reconcile with the
     /// broker, then trade on. The report folder is rewritten from the whole journal.
@@ -257,6 +265,9 @@ pub fn run_session(args: &SessionArgs, mode: Mode, argv: Vec<String>) -> Result<
         None => WarpClock::real().now(),
     };
     let keys = Keys::from_env().map_err(AppError::BadInput)?;
+    if args.webhook.is_some() {
+        lockstep_live::webhook::secret_from_env().map_err(AppError::BadInput)?;
+    }
     // One process per account, checked before any journal is created or opened.
     let _account_lock = account_lock(&keys)?;
     let opened = match (&args.resume, &args.config) {
@@ -367,9 +378,14 @@ pub fn run_session(args: &SessionArgs, mode: Mode, argv: Vec<String>) -> Result<
         control_token: std::env::var("LOCKSTEP_CONTROL_TOKEN").ok(),
         alerts: lockstep_live::alerts::AlertConfig::from_env(),
         stale_after: 3 * minute,
+        webhook: args
+            .webhook
+            .map(|addr| cfg.webhook.config(addr, opts.calendar))
+            .transpose()
+            .map_err(AppError::BadInput)?,
     };
     let err = |e: lockstep_live::session::SessionError| runtime(e);
-    let (stop, stats, done) = match mode {
+    let (stop, stats, signals, done) = match mode {
         Mode::Paper => {
             let mut session = parts.session(report, None);
             start_or_resume(
@@ -383,7 +399,13 @@ pub fn run_session(args: &SessionArgs, mode: Mode, argv: Vec<String>) -> Result<
             feed.seen = session.last_bars();
             let (stop, stats) =
                 run_blocking(&mut session, feed, &driver, &sidecars).map_err(err)?;
-            (stop, stats, session.conclude(clock.now()).map_err(err)?)
+            let signals = session.signals().to_vec();
+            (
+                stop,
+                stats,
+                signals,
+                session.conclude(clock.now()).map_err(err)?,
+            )
         }
         Mode::Live => {
             let alpaca = AlpacaVenue::new();
@@ -426,7 +448,13 @@ pub fn run_session(args: &SessionArgs, mode: Mode, argv: Vec<String>) -> Result<
                     db.display()
                 )));
             }
-            (stop, stats, session.conclude(clock.now()).map_err(err)?)
+            let signals = session.signals().to_vec();
+            (
+                stop,
+                stats,
+                signals,
+                session.conclude(clock.now()).map_err(err)?,
+            )
         }
     };
     let bars = stats.bars;
@@ -436,6 +464,9 @@ pub fn run_session(args: &SessionArgs, mode: Mode, argv: Vec<String>) -> Result<
             run_facts(started, started_utc, bars, argv)
         })
         .map_err(runtime)?;
+    if args.webhook.is_some() || !signals.is_empty() {
+        export_signals(&paths.dir.join("signals.jsonl"), &signals)?;
+    }
     let why = match stop {
         Stop::Until => "--until reached",
         Stop::SessionClosed => "the session closed",
@@ -454,8 +485,19 @@ pub fn run_session(args: &SessionArgs, mode: Mode, argv: Vec<String>) -> Result<
         ms(0.99),
         stats.bar_to_request.len()
     );
+    let webhook = if args.webhook.is_some() {
+        let n = |k: &str| stats.webhook.get(k).copied().unwrap_or(0);
+        format!(
+            "webhook: {} accepted, {} duplicate, {} rejected\n",
+            n("accepted"),
+            n("duplicate"),
+            n("rejected")
+        )
+    } else {
+        String::new()
+    };
     Ok(format!(
-        "{latency}{} session stopped: {why}; {} bars, {} malformed frames, {} corrections, {} feed disconnects\n{}",
+        "{latency}{webhook}{} session stopped: {why}; {} bars, {} malformed frames, {} corrections, {} feed disconnects\n{}",
         mode.as_str(),
         stats.bars,
         stats.malformed,
@@ -463,6 +505,20 @@ pub fn run_session(args: &SessionArgs, mode: Mode, argv: Vec<String>) -> Result<
         stats.disconnects,
         summary_table(&paths.summary, &paths.dir, started.elapsed().as_secs_f64())
     ))
+}
+
+/// Writes the signals a session received as recorded-signal JSON Lines (what
+/// `backtest --signals` reads), in the order the loop was fed them.
+fn export_signals(
+    path: &std::path::Path,
+    signals: &[lockstep_core::Signal],
+) -> Result<(), AppError> {
+    let mut text = String::new();
+    for s in signals {
+        text.push_str(&lockstep_data::signals::signal_line(s));
+        text.push('\n');
+    }
+    std::fs::write(path, text).map_err(|e| runtime(format!("{}: {e}", path.display())))
 }
 
 /// What the broker task must know of a resumed session's orders: the last order number

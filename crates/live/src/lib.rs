@@ -10,7 +10,8 @@
 //! broker venue, its task and reconciliation), [`driver`] (the clock-driven driver, its
 //! control file and its watch), [`health`] (readiness, metrics and the kill/lift endpoint),
 //! [`alerts`] (the non-blocking outbound alert webhook), [`crash`] (named crash points for
-//! fault campaigns), [`fake`] (a loopback Alpaca fake for tests and demos).
+//! fault campaigns), [`fake`] (a loopback Alpaca fake for tests and demos), [`webhook`]
+//! (signal intake: `POST /webhook`, authenticated, deduplicated, journaled).
 
 pub mod alerts;
 pub mod alpaca;
@@ -26,4 +27,5 @@ pub mod replay;
 pub mod resume;
 pub mod session;
 pub mod time_source;
+pub mod webhook;
 pub mod wire;

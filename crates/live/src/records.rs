@@ -4,7 +4,7 @@
 
 use crate::journal::{NewRecord, RecordKind};
 use lockstep_core::{
-    Bar, Liquidity, OrderId, Price, Qty, Quote, QuoteSide, RejectCode, Scale, SymbolTable,
+    Bar, Liquidity, OrderId, Price, Qty, Quote, QuoteSide, RejectCode, Scale, Signal, SymbolTable,
     UnixNanos,
 };
 use lockstep_engine::{Command, Entry, Input, Names, VenueReport};
@@ -45,6 +45,7 @@ pub fn input_record(input: &Input, symbols: &SymbolTable) -> NewRecord {
             RecordKind::Command,
             json!({"at": at.0, "command": command_name(*c)}),
         ),
+        Input::Signal(signal) => (RecordKind::Signal, signal_json(signal)),
     };
     NewRecord::new(input.ts().0, kind, body.to_string())
 }
@@ -183,7 +184,11 @@ pub fn decode_input(
     let bad = |reason: String| DecodeError { seq, reason };
     if !matches!(
         kind,
-        RecordKind::Bar | RecordKind::VenueReport | RecordKind::Timer | RecordKind::Command
+        RecordKind::Bar
+            | RecordKind::VenueReport
+            | RecordKind::Timer
+            | RecordKind::Command
+            | RecordKind::Signal
     ) {
         return Ok(None);
     }
@@ -217,6 +222,7 @@ pub fn decode_input(
             decode_report(field(&v, "report", seq)?, seq)?,
         ),
         RecordKind::Timer => Input::Tick(UnixNanos(int(&v, "at", seq)?)),
+        RecordKind::Signal => Input::Signal(Box::new(decode_signal(&v, seq)?)),
         _ => {
             let name = text(&v, "command", seq)?;
             let c = COMMANDS
@@ -227,6 +233,30 @@ pub fn decode_input(
         }
     };
     Ok(Some(input))
+}
+
+/// A signal's journal body: the signal as a recorded-signal line would hold it (exact
+/// receive time in nanoseconds beside it).
+pub fn signal_json(s: &Signal) -> Value {
+    let line: Value =
+        serde_json::from_str(&lockstep_data::signals::signal_line(s)).unwrap_or(Value::Null);
+    json!({"at": s.ts.0, "signal": line})
+}
+
+/// A signal from its journal body.
+pub fn decode_signal(v: &Value, seq: u64) -> Result<Signal, DecodeError> {
+    let Value::Object(obj) = field(v, "signal", seq)? else {
+        return Err(DecodeError {
+            seq,
+            reason: "field `signal` is not an object".into(),
+        });
+    };
+    let mut s = lockstep_data::signals::parse_object(obj).map_err(|(f, why)| DecodeError {
+        seq,
+        reason: format!("signal {f}: {why}"),
+    })?;
+    s.ts = UnixNanos(int(v, "at", seq)?);
+    Ok(s)
 }
 
 /// A venue report from its JSON.

@@ -75,6 +75,7 @@ pub struct Session<V: Venue, J: Journal> {
     inputs: u64,
     last_at: UnixNanos,
     last_bars: std::collections::BTreeMap<SymbolId, UnixNanos>,
+    signals: Vec<lockstep_core::Signal>,
 }
 
 impl<V: Venue, J: Journal> Session<V, J> {
@@ -94,6 +95,7 @@ impl<V: Venue, J: Journal> Session<V, J> {
             inputs: 0,
             last_at: UnixNanos(i64::MIN),
             last_bars: std::collections::BTreeMap::new(),
+            signals: Vec::new(),
         }
     }
 
@@ -132,8 +134,12 @@ impl<V: Venue, J: Journal> Session<V, J> {
         }
         self.inputs += 1;
         self.last_at = self.last_at.max(input.ts());
-        if let Input::Bar(b) = &input {
-            self.last_bars.insert(b.symbol, b.ts);
+        match &input {
+            Input::Bar(b) => {
+                self.last_bars.insert(b.symbol, b.ts);
+            }
+            Input::Signal(s) => self.signals.push((**s).clone()),
+            _ => {}
         }
         self.engine.push(input)?;
         if live {
@@ -147,6 +153,12 @@ impl<V: Venue, J: Journal> Session<V, J> {
             }
         }
         Ok(made)
+    }
+
+    /// Every signal the loop was fed, in the order it was fed (a resumed session's include
+    /// those of its journal): what `signals.jsonl` exports.
+    pub fn signals(&self) -> &[lockstep_core::Signal] {
+        &self.signals
     }
 
     /// Journals something the loop does not consume (a raw frame, a bar correction) so it

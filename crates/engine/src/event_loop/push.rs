@@ -48,6 +48,10 @@ pub enum Input {
     Tick(UnixNanos),
     /// An operator command at this time.
     Command(UnixNanos, Command),
+    /// An external signal (a webhook), stamped with when it was received (or, when it
+    /// waited for the session to open, the open). It is queued in the `Signal` class and
+    /// handled once the clock passes its time, as a recorded signal is in replay.
+    Signal(Box<lockstep_core::Signal>),
 }
 
 impl Input {
@@ -56,6 +60,7 @@ impl Input {
         match self {
             Input::Bar(b) => b.end,
             Input::Report(t, _) | Input::Tick(t) | Input::Command(t, _) => *t,
+            Input::Signal(s) => s.ts,
         }
     }
 }
@@ -84,6 +89,10 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
             Input::Tick(at) => {
                 self.arrive(at)?;
                 self.fire_queued(Some(at), true)
+            }
+            Input::Signal(signal) => {
+                self.enqueue_signal(*signal);
+                Ok(())
             }
             Input::Command(at, Command::CancelEntries) => {
                 self.arrive(at)?;

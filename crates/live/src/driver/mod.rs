@@ -20,6 +20,7 @@ use crate::health::Control;
 use crate::journal::RecordKind;
 use crate::session::{Session, SessionError};
 use crate::time_source::SharedTime;
+use crate::webhook::{Call, WebhookSide};
 use crate::wire::BarMsg;
 use lockstep_core::{Bar, Calendar, Scale, SessionLookup, UnixNanos};
 use lockstep_engine::Command;
@@ -82,6 +83,13 @@ async fn recv_control(c: &mut Option<mpsc::Receiver<Control>>) -> Option<Control
     }
 }
 
+async fn recv_call(w: &mut Option<&mut WebhookSide>) -> Option<Call> {
+    match w {
+        Some(w) => w.calls.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
 async fn recv_broker(b: &mut Option<&mut BrokerSide>) -> Option<BrokerEvent> {
     match b {
         Some(b) => b.events.recv().await,
@@ -132,6 +140,7 @@ pub async fn drive<V: Venue, J: Journal>(
     feed: &mut mpsc::Receiver<FeedEvent>,
     mut broker: Option<&mut BrokerSide>,
     mut control: Option<mpsc::Receiver<Control>>,
+    mut webhook: Option<&mut WebhookSide>,
     watch: &mut Watch,
     s: &DriverSettings,
 ) -> Result<(Stop, DriverStats), SessionError> {
@@ -277,6 +286,13 @@ pub async fn drive<V: Venue, J: Journal>(
                 let made = session.feed(Input::Command(at, command_of(request)))?;
                 stats.count(&made);
             }
+            call = recv_call(&mut webhook) => {
+                let (Some(call), Some(w)) = (call, webhook.as_deref_mut()) else {
+                    webhook = None;
+                    continue;
+                };
+                w.take(call, session, s.clock.now())?;
+            }
             _ = &mut ctrl_c => break Stop::Interrupted,
         }
         if let Some(b) = broker.as_deref_mut() {
@@ -289,6 +305,9 @@ pub async fn drive<V: Venue, J: Journal>(
         watch.notices(now, std::mem::take(&mut stats.notices));
         watch.observe(now, market_open, session, broker.as_deref(), &stats);
     };
+    if let Some(w) = webhook {
+        stats.webhook = w.counts.clone();
+    }
     watch.summary(s.clock.now(), &stats);
     if s.status {
         eprintln!();
@@ -318,6 +337,8 @@ pub struct Sidecars {
     pub alerts: Option<crate::alerts::AlertConfig>,
     /// A feed is stale after this many clock nanoseconds without a bar (market open).
     pub stale_after: i64,
+    /// Serve `POST /webhook` (signal intake) with this config.
+    pub webhook: Option<crate::webhook::WebhookConfig>,
 }
 
 /// The sidecars started on the session's runtime.
@@ -326,11 +347,18 @@ struct Running {
     control: Option<mpsc::Receiver<Control>>,
     server: Option<tokio::task::JoinHandle<()>>,
     alerts: Option<tokio::task::JoinHandle<crate::alerts::AlertStats>>,
+    webhook: Option<(WebhookSide, tokio::task::JoinHandle<()>)>,
 }
 
 impl Sidecars {
-    /// Starts them (inside the runtime); says where the health endpoint listens.
-    async fn start(&self, now: UnixNanos, status: bool) -> Result<Running, SessionError> {
+    /// Starts them (inside the runtime); says where the health endpoint and the webhook
+    /// listen. The webhook's intake knows `accepted` (a resumed session's signals).
+    async fn start(
+        &self,
+        now: UnixNanos,
+        status: bool,
+        accepted: &[lockstep_core::Signal],
+    ) -> Result<Running, SessionError> {
         let health = crate::health::Health::new(&self.name);
         let (alerter, alerts) = match &self.alerts {
             Some(cfg) => {
@@ -355,11 +383,25 @@ impl Sidecars {
             control = Some(rx);
             server = Some(task);
         }
+        let webhook = match &self.webhook {
+            Some(cfg) => {
+                let (tx, rx) = mpsc::channel(1024);
+                let (bound, task) = crate::webhook::server::serve(cfg.addr, cfg.secret.clone(), tx)
+                    .await
+                    .map_err(|e| SessionError::Runtime(format!("--webhook {}: {e}", cfg.addr)))?;
+                if status {
+                    eprintln!("webhook: http://{bound}/webhook");
+                }
+                Some((WebhookSide::new(cfg.rules.clone(), rx, accepted), task))
+            }
+            None => None,
+        };
         Ok(Running {
             watch,
             control,
             server,
             alerts,
+            webhook,
         })
     }
 }
@@ -369,6 +411,9 @@ impl Running {
     async fn stop(self) {
         if let Some(s) = self.server {
             s.abort();
+        }
+        if let Some((_, task)) = self.webhook {
+            task.abort();
         }
         drop(self.watch);
         if let Some(a) = self.alerts {
@@ -394,11 +439,14 @@ pub fn run_blocking<V: Venue, J: Journal>(
     sidecars: &Sidecars,
 ) -> Result<(Stop, DriverStats), SessionError> {
     runtime()?.block_on(async {
-        let mut side = sidecars.start(s.clock.now(), s.status).await?;
+        let mut side = sidecars
+            .start(s.clock.now(), s.status, session.signals())
+            .await?;
         let (tx, mut rx) = mpsc::channel(4096);
         let task = tokio::spawn(crate::feed::run_feed(feed, tx));
         let control = side.control.take();
-        let out = drive(session, &mut rx, None, control, &mut side.watch, s).await;
+        let webhook = side.webhook.as_mut().map(|(w, _)| w);
+        let out = drive(session, &mut rx, None, control, webhook, &mut side.watch, s).await;
         task.abort();
         side.stop().await;
         out
@@ -431,7 +479,9 @@ pub fn run_blocking_live<J: Journal>(
     sidecars: &Sidecars,
 ) -> Result<(Stop, DriverStats), SessionError> {
     runtime()?.block_on(async {
-        let mut side = sidecars.start(s.clock.now(), s.status).await?;
+        let mut side = sidecars
+            .start(s.clock.now(), s.status, session.signals())
+            .await?;
         let (tx, mut rx) = mpsc::channel(4096);
         let (req_tx, req_rx) = mpsc::channel(4096);
         let (ev_tx, ev_rx) = mpsc::channel(4096);
@@ -442,11 +492,13 @@ pub fn run_blocking_live<J: Journal>(
         let at = s.clock.now().plus(-s.grace).max(session.last_input_at());
         broker.pause_at_start(session, at)?;
         let control = side.control.take();
+        let webhook = side.webhook.as_mut().map(|(w, _)| w);
         let out = drive(
             session,
             &mut rx,
             Some(&mut broker),
             control,
+            webhook,
             &mut side.watch,
             s,
         )

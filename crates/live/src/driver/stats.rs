@@ -40,6 +40,8 @@ pub struct DriverStats {
     /// For each bar that led to orders: real time from the bar's arrival to the requests
     /// being handed to the broker task (journal writes included).
     pub bar_to_request: Vec<Duration>,
+    /// Webhook requests answered, by status (`accepted`, `duplicate`, `rejected`).
+    pub webhook: std::collections::BTreeMap<&'static str, u64>,
     /// EOD runs and engine alerts among the decisions, not yet told (the watch drains
     /// them).
     pub notices: Vec<Notice>,
