@@ -32,6 +32,7 @@ Config keys (TOML file or --set KEY=VALUE), with defaults:
   strategy.reenter                false           (buy_and_hold: buy again whenever flat)
   strategy.symbol                 every symbol
   execution.fill                  next_open  (or close)
+  ledger.books                    shared  (or per_strategy: a strategy closes only its own lots)
   execution.quote_fill            bid_ask (option market orders on quote bars: buy at the ask,
                                   sell at the bid; or mid). A missing side: rejected no_quote
   execution.commission.percent    none (0.001 = 0.1 % of notional per fill; taker rate)
@@ -104,6 +105,31 @@ impl Default for RunSection {
         RunSection {
             name: None,
             initial_cash: default_cash(),
+        }
+    }
+}
+
+/// `[ledger]`
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct LedgerSection {
+    /// `"shared"` (default: one FIFO book per instrument for all strategies, so one
+    /// strategy's sell can close another's lot) or `"per_strategy"` (each strategy closes
+    /// only its own lots; `lots.csv` gains a `strategy` column and `summary.json` a
+    /// `by_strategy` table).
+    #[serde(default)]
+    pub books: Option<String>,
+}
+
+impl LedgerSection {
+    /// Whether books are per strategy; an unknown value is an error naming the key.
+    pub fn per_strategy(&self) -> Result<bool, AppError> {
+        match self.books.as_deref() {
+            None | Some("shared") => Ok(false),
+            Some("per_strategy") => Ok(true),
+            Some(other) => Err(AppError::BadInput(format!(
+                "ledger.books: `{other}` is not one of shared, per_strategy"
+            ))),
         }
     }
 }
@@ -449,6 +475,9 @@ pub struct Config {
     /// `[live]`: the live driver (backtests ignore it).
     #[serde(default)]
     pub live: crate::config_live::LiveSection,
+    /// `[ledger]`: how fills become lots.
+    #[serde(default)]
+    pub ledger: LedgerSection,
     /// `[webhook]`: signal intake of `paper`/`live --webhook` (backtests ignore it).
     #[serde(default)]
     pub webhook: crate::config_live::WebhookSection,

@@ -256,8 +256,7 @@ pub fn replay_cmd(args: &ReplayArgs, argv: Vec<String>) -> Result<u8, AppError> 
             (report, done.map(|d| d.0), None)
         }
         Some(dir) => {
-            let journal =
-                ReportJournal::create(dir).map_err(|e| AppError::Runtime(e.to_string()))?;
+            let journal = parts.report(dir)?;
             let (report, done) = replay_mode(path, &rec, parts, journal)?;
             match done {
                 Some((outcome, journal)) => (report, Some(outcome), Some(journal)),

@@ -21,7 +21,6 @@ use lockstep_live::journal::JournalStore;
 use lockstep_live::resume::resume;
 use lockstep_live::session::Session;
 use lockstep_live::time_source::{SharedTime, TimeSource, WarpClock};
-use lockstep_report::ReportJournal;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -338,7 +337,7 @@ pub fn run_session(args: &SessionArgs, mode: Mode, argv: Vec<String>) -> Result<
     let clock: SharedTime = Arc::new(session_clock(start, args.speed)?);
     let parts = engine_parts(&cfg, &run_id)?;
     let db = dir.join("journal.db");
-    let report = ReportJournal::create(&dir).map_err(runtime)?;
+    let report = parts.report(&dir)?;
     let broker = &cfg.broker;
     let mut feed = FeedConfig {
         stream_url: config_live::url(

@@ -205,19 +205,38 @@ pub struct EngineParts {
     pub venue: SimVenue,
     /// The strategies with their names.
     pub strategies: Vec<NamedStrategy>,
+    /// `ledger.books = "per_strategy"`: each strategy closes only its own lots.
+    pub per_strategy_books: bool,
 }
 
 impl EngineParts {
     /// The engine on `venue` (the parts' own SimVenue for replay and paper, a broker for
     /// live), recording into `journal`, its clock set before any data.
     pub fn engine_on<V: Venue, J: Journal>(self, venue: V, journal: J) -> Engine<V, SimClock, J> {
-        Engine::new(
+        let engine = Engine::new(
             self.settings,
             venue,
             SimClock::new(UnixNanos(i64::MIN)),
             self.strategies,
             journal,
-        )
+        );
+        if self.per_strategy_books {
+            engine.with_per_strategy_books()
+        } else {
+            engine
+        }
+    }
+
+    /// The report folder `dir` of a run of these parts (its lots and summary per strategy
+    /// with per-strategy books).
+    pub fn report(&self, dir: &std::path::Path) -> Result<ReportJournal, AppError> {
+        let err = |e: lockstep_report::ReportError| AppError::Runtime(e.to_string());
+        let journal = ReportJournal::create(dir).map_err(err)?;
+        if self.per_strategy_books {
+            journal.with_per_strategy_books().map_err(err)
+        } else {
+            Ok(journal)
+        }
     }
 
     /// A journaled session of these parts on `venue` (`store`: none for a replay).
@@ -279,6 +298,7 @@ pub fn engine_parts(cfg: &Config, run_id: &str) -> Result<EngineParts, AppError>
         settings,
         venue,
         strategies,
+        per_strategy_books: cfg.ledger.per_strategy()?,
     })
 }
 
@@ -341,7 +361,7 @@ pub fn execute(plan: &RunPlan, argv: Vec<String>) -> Result<BacktestResult, AppE
         .out
         .clone()
         .unwrap_or_else(|| cfg.report.dir.join(&name));
-    let journal = ReportJournal::create(&dir).map_err(|e| AppError::Runtime(e.to_string()))?;
+    let journal = parts.report(&dir)?;
     let signals = read_signals(cfg, plan)?;
     let venue = std::mem::take(&mut parts.venue);
     let mut engine = parts.engine_on(venue, journal);

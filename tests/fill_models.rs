@@ -168,6 +168,88 @@ fn strategies_share_one_ledger() {
     let fills = csv_rows(&tmp.path().join("out"), "fills");
     let by: Vec<&str> = fills.iter().map(|f| f["strategy"].as_str()).collect();
     assert_eq!(by, ["buy_and_hold", "sma_cross", "sma_cross", "sma_cross"]);
+    assert!(s.get("by_strategy").is_none() && !lots[0].contains_key("strategy"));
+}
+
+/// The same two strategies with `ledger.books = "per_strategy"`: sma_cross's sell of 100 @
+/// 10 closes its own 100 @ 11 (net -100.00), and buy_and_hold's 50 @ 10 stays open. Lots
+/// name their book; the summary has a table per strategy.
+#[test]
+fn per_strategy_books_keep_buy_and_hold_lot_open() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("two.toml"),
+        "[[strategies]]\nname = \"sma_cross\"\nfast = 1\nslow = 2\n[[strategies]]\nname = \"buy_and_hold\"\nqty = 50\n",
+    )
+    .unwrap();
+    std::fs::write(tmp.path().join("bars.csv"), BARS).unwrap();
+    let o = lockstep(
+        tmp.path(),
+        &[
+            "backtest",
+            "two.toml",
+            "--quiet",
+            "--out",
+            "out",
+            "--data",
+            "bars.csv",
+            "--set",
+            "execution.fill=close",
+            "--set",
+            "ledger.books=\"per_strategy\"",
+        ],
+    );
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    let out = tmp.path().join("out");
+    let lots = csv_rows(&out, "lots");
+    assert_eq!(lots.len(), 1, "{lots:?}");
+    let lot = &lots[0];
+    assert_eq!(
+        [
+            &lot["open_price"],
+            &lot["close_price"],
+            &lot["qty"],
+            &lot["net_pnl"],
+            &lot["strategy"]
+        ],
+        ["11.00", "10.00", "100", "-100.00", "sma_cross"]
+    );
+    let s = summary(&out);
+    assert_eq!(s["realized_pnl"], "-100.00");
+    assert_eq!(s["open_positions"][0]["qty"], "150");
+    let bh = &s["by_strategy"]["buy_and_hold"];
+    assert_eq!(
+        (bh["fills"].as_u64(), bh["round_trips"].as_u64()),
+        (Some(1), Some(0))
+    );
+    assert_eq!(bh["realized_pnl"], "0.00");
+    let sma = &s["by_strategy"]["sma_cross"];
+    assert_eq!(
+        (sma["fills"].as_u64(), sma["round_trips"].as_u64()),
+        (Some(3), Some(1))
+    );
+    assert_eq!(
+        (&sma["gross_pnl"], &sma["realized_pnl"]),
+        (&"-100.00".into(), &"-100.00".into())
+    );
+    let bad = lockstep(
+        tmp.path(),
+        &[
+            "backtest",
+            "two.toml",
+            "--quiet",
+            "--out",
+            "o2",
+            "--data",
+            "bars.csv",
+            "--set",
+            "ledger.books=\"mine\"",
+        ],
+    );
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        common::stderr(&bad).contains("ledger.books: `mine` is not one of shared, per_strategy")
+    );
 }
 
 #[test]

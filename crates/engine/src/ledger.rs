@@ -6,8 +6,15 @@
 //! closes. Every split gives the remainder to the last part, so parts sum to the whole.
 //! Cash, P&L and marked value scale with each instrument's multiplier (100 for a standard
 //! option contract, 1 otherwise): prices stay per unit of the underlying.
+//!
+//! Books: by default every strategy shares one book per instrument, so one strategy's sell
+//! closes the oldest lot whoever opened it. With per-strategy books ([`Ledger::per_strategy`])
+//! a fill closes only lots its own strategy opened; cash, fees and P&L stay account-wide
+//! sums, and every allocation names its book.
 
-use lockstep_core::{ExitReason, Fill, FillId, Money, Price, Qty, Side, SymbolId, UnixNanos};
+use lockstep_core::{
+    ExitReason, Fill, FillId, Money, Price, Qty, Side, StrategyId, SymbolId, UnixNanos,
+};
 use std::collections::VecDeque;
 
 /// Decimal places of non-final fee parts (the last part takes the exact remainder).
@@ -28,6 +35,8 @@ pub struct Lot {
     pub price: Price,
     /// Part of the opening fee not yet released to allocations.
     pub fee_left: Money,
+    /// The strategy whose fill opened it.
+    pub owner: StrategyId,
 }
 
 /// One closed slice of a lot: the row of the `lots` report.
@@ -64,6 +73,9 @@ pub struct Allocation {
     pub holding_secs: i64,
     /// Why the closing fill happened.
     pub exit_reason: ExitReason,
+    /// The strategy whose book it was, with per-strategy books (`None` in a shared book,
+    /// where the opening and closing fills may belong to different strategies).
+    pub book: Option<StrategyId>,
 }
 
 /// The book of record: cash, lots and allocations. All money exact.
@@ -76,6 +88,7 @@ pub struct Ledger {
     lots: Vec<VecDeque<Lot>>,
     multipliers: Vec<Money>,
     closed: u64,
+    per_strategy: bool,
 }
 
 /// `total x part / whole`, rounded for all but the last part.
@@ -98,7 +111,20 @@ impl Ledger {
             lots: Vec::new(),
             multipliers: Vec::new(),
             closed: 0,
+            per_strategy: false,
         }
+    }
+
+    /// The same book with one FIFO queue per strategy and instrument: a fill closes only
+    /// lots of its own strategy. Call before the first fill.
+    pub fn per_strategy(mut self) -> Self {
+        self.per_strategy = true;
+        self
+    }
+
+    /// Whether each strategy has its own lots.
+    pub fn is_per_strategy(&self) -> bool {
+        self.per_strategy
     }
 
     /// Sets `symbol`'s multiplier (units of the underlying per unit traded), before its
@@ -135,22 +161,29 @@ impl Ledger {
             self.lots.resize_with(i + 1, VecDeque::new);
         }
         let buying = fill.side == Side::Buy;
+        let per_strategy = self.per_strategy;
         let book = &mut self.lots[i];
         let mut slices: Vec<(Lot, Qty, Money)> = Vec::new();
         let mut left = fill.qty;
-        while left > Qty::ZERO {
-            let Some(front) = book.front_mut() else { break };
-            if front.long == buying {
+        let mut at = 0;
+        while left > Qty::ZERO && at < book.len() {
+            let lot = &mut book[at];
+            if per_strategy && lot.owner != fill.strategy {
+                at += 1;
+                continue;
+            }
+            // One book's lots are all on one side: nothing further to close.
+            if lot.long == buying {
                 break;
             }
-            let q = left.min(front.qty);
-            let whole_lot = q == front.qty;
-            let open_fee = pro_rata(front.fee_left, q, front.qty, whole_lot, Money::ZERO);
-            let snapshot = front.clone();
-            front.fee_left -= open_fee;
-            front.qty -= q;
+            let q = left.min(lot.qty);
+            let whole_lot = q == lot.qty;
+            let open_fee = pro_rata(lot.fee_left, q, lot.qty, whole_lot, Money::ZERO);
+            let snapshot = lot.clone();
+            lot.fee_left -= open_fee;
+            lot.qty -= q;
             if whole_lot {
-                book.pop_front();
+                book.remove(at);
             }
             slices.push((snapshot, q, open_fee));
             left -= q;
@@ -192,6 +225,7 @@ impl Ledger {
                 net_pnl: net,
                 holding_secs: (fill.ts.0 - lot.open_ts.0).div_euclid(1_000_000_000),
                 exit_reason: reason,
+                book: per_strategy.then_some(fill.strategy),
             });
         }
         if left > Qty::ZERO {
@@ -202,6 +236,7 @@ impl Ledger {
                 qty: left,
                 price: fill.price,
                 fee_left: fill.fee - close_fee_total,
+                owner: fill.strategy,
             });
         }
         n

@@ -141,3 +141,52 @@ fn partial_closes_take_the_oldest_lot_first_and_split_fees_exactly() {
     assert_eq!(l.position(SymbolId(0)), Decimal::from(-2));
     assert_eq!(l.open_fees(), Decimal::new(2, 0));
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Per-strategy books: a fill closes only its own strategy's lots. Each strategy's lots
+    /// sum to its own position and point one way; every allocation pairs two fills of the
+    /// same strategy and names it; fees are allocated or still held, as in a shared book.
+    #[test]
+    fn per_strategy_books_never_cross(
+        spec in prop::collection::vec((0u32..3, 0u32..2, any::<bool>(), 1u32..60, 100u32..50_000, 0u32..5_000), 1..80),
+    ) {
+        let mut ledger = Ledger::new(Decimal::ZERO).per_strategy();
+        let mut allocations = Vec::new();
+        let mut position = std::collections::BTreeMap::<(u32, u32), Decimal>::new();
+        let mut owner = std::collections::BTreeMap::new();
+        let mut fees = Decimal::ZERO;
+        for (k, (strategy, sym, buy, qty, px, fee)) in spec.iter().enumerate() {
+            let mut f = fill(k as u64 + 1, *sym, *buy, *qty, *px, *fee);
+            f.strategy = StrategyId(*strategy);
+            owner.insert(f.fill_id, f.strategy);
+            fees += f.fee;
+            let before = position.get(&(*strategy, *sym)).copied().unwrap_or_default();
+            let closable = if *buy { (-before).max(Decimal::ZERO) } else { before.max(Decimal::ZERO) };
+            let n = allocations.len();
+            ledger.apply(&f, &mut allocations);
+            let closed: Decimal = allocations[n..].iter().map(|a| a.qty).sum();
+            prop_assert_eq!(closed, closable.min(f.qty));
+            for a in &allocations[n..] {
+                prop_assert_eq!(a.book, Some(f.strategy));
+                prop_assert_eq!(owner[&a.open_fill_id], f.strategy);
+            }
+            *position.entry((*strategy, *sym)).or_default() += if *buy { f.qty } else { -f.qty };
+        }
+        for sym in 0..2u32 {
+            let mut net = Decimal::ZERO;
+            for strategy in 0..3u32 {
+                let lots: Vec<_> = ledger.lots(SymbolId(sym)).filter(|l| l.owner == StrategyId(strategy)).collect();
+                let held: Decimal = lots.iter().map(|l| if l.long { l.qty } else { -l.qty }).sum();
+                let want = position.get(&(strategy, sym)).copied().unwrap_or_default();
+                prop_assert_eq!(held, want);
+                prop_assert!(lots.iter().all(|l| l.long == lots[0].long));
+                net += want;
+            }
+            prop_assert_eq!(ledger.position(SymbolId(sym)), net);
+        }
+        let allocated: Decimal = allocations.iter().map(|a| a.open_fee + a.close_fee).sum();
+        prop_assert_eq!(allocated + ledger.open_fees(), fees);
+    }
+}

@@ -159,6 +159,15 @@ impl ReportJournal {
         })
     }
 
+    /// The same report for a run with per-strategy books: `lots.csv` gains the book's
+    /// `strategy` column and `summary.json` a `by_strategy` table. Call before any entry.
+    pub fn with_per_strategy_books(mut self) -> Result<Self, ReportError> {
+        self.lots =
+            CsvTable::create(&self.tmp, tables::LOTS_PER_STRATEGY).map_err(|e| io(&self.tmp, e))?;
+        self.summary.per_strategy();
+        Ok(self)
+    }
+
     /// Completes the report of a run with totals `outcome`: closes the CSVs, writes the
     /// summary with its hash and the Parquet twins, then `run.json` from `facts` (called
     /// last so its timings include the report), and renames the folder into place. A
@@ -278,7 +287,10 @@ impl Journal for ReportJournal {
                 .orders
                 .write(&tables::order_row(o, names))
                 .map_err(jerr),
-            Entry::Fill(f) => self.fills.write(&tables::fill_row(f, names)).map_err(jerr),
+            Entry::Fill(f) => {
+                self.summary.fill(f);
+                self.fills.write(&tables::fill_row(f, names)).map_err(jerr)
+            }
             Entry::Allocation(a) => {
                 self.summary.allocation(a);
                 self.lots.write(&tables::lot_row(a, names)).map_err(jerr)

@@ -31,6 +31,21 @@ pub struct ReasonRow {
     pub net_pnl: String,
 }
 
+/// One strategy's book (per-strategy books only).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct StrategyRow {
+    /// Its fills.
+    pub fills: u64,
+    /// Allocations closed in its book.
+    pub round_trips: u64,
+    /// Their gross P&L.
+    pub gross_pnl: String,
+    /// Their net P&L.
+    pub realized_pnl: String,
+    /// Allocations with net P&L > 0.
+    pub wins: u64,
+}
+
 fn is_zero(n: &u64) -> bool {
     *n == 0
 }
@@ -77,6 +92,10 @@ pub struct Summary {
     pub open_positions: Vec<OpenPositionRow>,
     /// Allocations by exit reason.
     pub exit_reasons: BTreeMap<String, ReasonRow>,
+    /// Each strategy's book, by strategy name (written only with per-strategy books; in a
+    /// shared book one strategy may close another's lot, so P&L has no owner).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub by_strategy: BTreeMap<String, StrategyRow>,
     /// Rejections by code.
     pub rejections: BTreeMap<String, u64>,
     /// Performance metrics.
@@ -102,6 +121,18 @@ pub struct SummaryBuilder {
     metrics: MetricsAcc,
     eod_ran_at: BTreeMap<String, String>,
     alerts: Vec<String>,
+    /// Per-strategy books, by strategy index.
+    books: Option<BTreeMap<u32, BookAcc>>,
+}
+
+/// One strategy's book so far.
+#[derive(Debug, Clone, Copy, Default)]
+struct BookAcc {
+    fills: u64,
+    round_trips: u64,
+    gross: Decimal,
+    net: Decimal,
+    wins: u64,
 }
 
 impl SummaryBuilder {
@@ -112,8 +143,27 @@ impl SummaryBuilder {
             .push(format!("{} {symbol}: {}", a.ts.to_iso(), a.detail));
     }
 
+    /// Keeps a table per strategy (per-strategy books).
+    pub fn per_strategy(&mut self) {
+        self.books.get_or_insert_with(BTreeMap::new);
+    }
+
+    /// Adds a fill.
+    pub fn fill(&mut self, f: &lockstep_core::Fill) {
+        if let Some(books) = self.books.as_mut() {
+            books.entry(f.strategy.0).or_default().fills += 1;
+        }
+    }
+
     /// Adds an allocation.
     pub fn allocation(&mut self, a: &Allocation) {
+        if let (Some(books), Some(book)) = (self.books.as_mut(), a.book) {
+            let b = books.entry(book.0).or_default();
+            b.round_trips += 1;
+            b.gross += a.gross_pnl;
+            b.net += a.net_pnl;
+            b.wins += u64::from(a.net_pnl > Decimal::ZERO);
+        }
         self.round_trips += 1;
         self.gross += a.gross_pnl;
         let e = self
@@ -188,6 +238,25 @@ impl SummaryBuilder {
                     )
                 })
                 .collect(),
+            by_strategy: self
+                .books
+                .map(|books| {
+                    (0u32..)
+                        .zip(&o.strategies)
+                        .map(|(k, name)| {
+                            let b = books.get(&k).copied().unwrap_or_default();
+                            let row = StrategyRow {
+                                fills: b.fills,
+                                round_trips: b.round_trips,
+                                gross_pnl: money(b.gross),
+                                realized_pnl: money(b.net),
+                                wins: b.wins,
+                            };
+                            (name.clone(), row)
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
             rejections: self.rejections,
             metrics: self.metrics.finish(o.initial_cash),
             eod_ran_at: self.eod_ran_at,

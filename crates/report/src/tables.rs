@@ -71,6 +71,28 @@ pub const LOTS: TableSpec = TableSpec {
     ],
 };
 
+/// `lots` with per-strategy books: the same columns, then the book's `strategy`.
+pub const LOTS_PER_STRATEGY: TableSpec = TableSpec {
+    name: "lots",
+    columns: &[
+        ("symbol", Str),
+        ("open_fill_id", Int),
+        ("close_fill_id", Int),
+        ("qty", Dec),
+        ("open_ts", Ts),
+        ("close_ts", Ts),
+        ("open_price", Dec),
+        ("close_price", Dec),
+        ("open_fee", Dec),
+        ("close_fee", Dec),
+        ("gross_pnl", Dec),
+        ("net_pnl", Dec),
+        ("holding_secs", Int),
+        ("exit_reason", Str),
+        ("strategy", Str),
+    ],
+};
+
 /// `equity`: one row per session close (or per bar).
 pub const EQUITY: TableSpec = TableSpec {
     name: "equity",
@@ -145,9 +167,10 @@ pub fn order_row(o: &Order, n: &Names<'_>) -> Vec<String> {
     ]
 }
 
-/// A `lots` row.
+/// A `lots` row ([`LOTS`]; with the book's strategy last when the allocation has one,
+/// [`LOTS_PER_STRATEGY`]).
 pub fn lot_row(a: &Allocation, n: &Names<'_>) -> Vec<String> {
-    vec![
+    let mut row = vec![
         n.symbols.name(a.symbol).to_string(),
         a.open_fill_id.0.to_string(),
         a.close_fill_id.0.to_string(),
@@ -162,7 +185,11 @@ pub fn lot_row(a: &Allocation, n: &Names<'_>) -> Vec<String> {
         money(a.net_pnl),
         a.holding_secs.to_string(),
         a.exit_reason.as_str().to_string(),
-    ]
+    ];
+    if let Some(book) = a.book {
+        row.push(n.strategy(book).to_string());
+    }
+    row
 }
 
 /// An `equity` row.

@@ -218,6 +218,13 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
         }
     }
 
+    /// The same engine with per-strategy books ([`Ledger::per_strategy`]): a strategy's
+    /// fill closes only lots that strategy opened. Call before the run starts.
+    pub fn with_per_strategy_books(mut self) -> Self {
+        self.ledger = self.ledger.per_strategy();
+        self
+    }
+
     /// Queues an asynchronous event at `ts` (live venue reports arrive this way).
     pub fn enqueue(&mut self, ts: UnixNanos, event: QueuedEvent) {
         self.queue.push(ts, EventClass::VenueReport, event);
