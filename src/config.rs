@@ -1,7 +1,7 @@
 //! The run configuration (TOML). Unknown keys are errors naming the file and the key path.
 //! Every default is listed in `lockstep backtest --help` and the README.
 
-use crate::config_safety::{ExitsSection, FaultsSection, SlippageSection};
+use crate::config_safety::{ExitsSection, FaultsSection, RiskSection, SlippageSection};
 use crate::error::AppError;
 use crate::overrides;
 use lockstep_core::dec_serde;
@@ -50,6 +50,13 @@ Config keys (TOML file or --set KEY=VALUE), with defaults:
   risk.max_daily_entry_notional   none
   risk.daily_loss_limit           none (realized + unrealized, per session)
   risk.kill_switch                false (blocks entries; exits still go through)
+  risk.profile                    none (safe_defaults: every unset limit gets a conservative value)
+  risk.buying_power               none (1 = cash account: no entry the account cannot pay for)
+  risk.no_short                   false (cash accounts, spot crypto: no entry goes short)
+  risk.max_position_pct           none (percent of equity per symbol)
+  risk.max_total_exposure         none (open lots at marks + working entries)
+  risk.max_positions_per_symbol   none (strategies holding a symbol; options count under the underlying)
+  risk.reentry_cooldown_secs      none (after any exit fill in a symbol, no strategy re-enters it)
   risk.stale_after_secs           none (refuse entries on older data)
   risk.loss_streak                none (N losing round trips in a row pause entries for the session)
   risk.loss_streak_pause_secs     none (pause this long instead of the rest of the session)
@@ -291,67 +298,6 @@ pub struct ExecutionSection {
     pub faults: FaultsSection,
 }
 
-/// `[risk]`
-#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
-#[serde(deny_unknown_fields)]
-pub struct RiskSection {
-    /// Largest order notional at the latest close.
-    #[serde(default, deserialize_with = "dec_serde::opt_decimal")]
-    pub max_order_notional: Option<Decimal>,
-    /// Largest absolute position per symbol.
-    #[serde(default, deserialize_with = "dec_serde::opt_decimal")]
-    pub max_position_qty: Option<Decimal>,
-    /// Most symbols with an open position at once.
-    #[serde(default)]
-    pub max_open_positions: Option<u32>,
-    /// Most entries per session.
-    #[serde(default)]
-    pub max_daily_trades: Option<u32>,
-    /// Largest total entry notional per session.
-    #[serde(default, deserialize_with = "dec_serde::opt_decimal")]
-    pub max_daily_entry_notional: Option<Decimal>,
-    /// Entries stop once the session's loss (realized + unrealized) reaches this.
-    #[serde(default, deserialize_with = "dec_serde::opt_decimal")]
-    pub daily_loss_limit: Option<Decimal>,
-    /// Block every entry (exits still go through).
-    #[serde(default)]
-    pub kill_switch: bool,
-    /// Refuse entries when the instrument's last bar is older than this many seconds.
-    #[serde(default)]
-    pub stale_after_secs: Option<u64>,
-    /// After this many losing round trips in a row, pause entries for the session.
-    #[serde(default)]
-    pub loss_streak: Option<u32>,
-    /// Pause length after a losing streak (default: rest of the session).
-    #[serde(default)]
-    pub loss_streak_pause_secs: Option<u64>,
-    /// Consecutive venue errors that block entries.
-    #[serde(default)]
-    pub venue_breaker_errors: Option<u32>,
-    /// How long the venue breaker blocks entries (default 300 s).
-    #[serde(default)]
-    pub venue_breaker_cooldown_secs: Option<u64>,
-    /// No new entries from this exchange time ("HH:MM").
-    #[serde(default)]
-    pub entry_cutoff: Option<String>,
-    /// Exchange-time ranges `HH:MM-HH:MM` in which no entry is approved.
-    #[serde(default)]
-    pub entry_blackout: Vec<String>,
-    /// Length of the close-change patterns of `entry_pattern_blocked` (default 3).
-    #[serde(default = "three")]
-    pub entry_pattern_bars: usize,
-    /// Patterns of `U`/`D`/`F` close changes in which no entry is approved.
-    #[serde(default)]
-    pub entry_pattern_blocked: Vec<String>,
-    /// Weights of the 1-, 5- and 20-bar returns; entries scoring below
-    /// `entry_score_min` are refused.
-    #[serde(default)]
-    pub entry_score_weights: Option<Vec<f64>>,
-    /// Lowest entry score (default 0).
-    #[serde(default)]
-    pub entry_score_min: f64,
-}
-
 /// `eod.policy`
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "snake_case")]
@@ -378,10 +324,6 @@ pub struct EodSection {
     /// true); `false` leaves them to cash settlement at the close.
     #[serde(default = "yes")]
     pub flatten_expiring: bool,
-}
-
-fn three() -> usize {
-    3
 }
 
 fn yes() -> bool {

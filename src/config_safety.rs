@@ -1,9 +1,98 @@
-//! Config sections of the safety core: `[exits]` (also per strategy), slippage,
+//! Config sections of the safety core: `[risk]`, `[exits]` (also per strategy), slippage,
 //! participation and injected venue faults under `[execution]`.
 
 use lockstep_core::dec_serde;
 use rust_decimal::Decimal;
 use serde::Deserialize;
+
+/// `[risk]`
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RiskSection {
+    /// Largest order notional at the latest close.
+    #[serde(default, deserialize_with = "dec_serde::opt_decimal")]
+    pub max_order_notional: Option<Decimal>,
+    /// Largest absolute position per symbol.
+    #[serde(default, deserialize_with = "dec_serde::opt_decimal")]
+    pub max_position_qty: Option<Decimal>,
+    /// Most symbols with an open position at once.
+    #[serde(default)]
+    pub max_open_positions: Option<u32>,
+    /// Most entries per session.
+    #[serde(default)]
+    pub max_daily_trades: Option<u32>,
+    /// Largest total entry notional per session.
+    #[serde(default, deserialize_with = "dec_serde::opt_decimal")]
+    pub max_daily_entry_notional: Option<Decimal>,
+    /// Entries stop once the session's loss (realized + unrealized) reaches this.
+    #[serde(default, deserialize_with = "dec_serde::opt_decimal")]
+    pub daily_loss_limit: Option<Decimal>,
+    /// Block every entry (exits still go through).
+    #[serde(default)]
+    pub kill_switch: bool,
+    /// Refuse entries when the instrument's last bar is older than this many seconds.
+    #[serde(default)]
+    pub stale_after_secs: Option<u64>,
+    /// After this many losing round trips in a row, pause entries for the session.
+    #[serde(default)]
+    pub loss_streak: Option<u32>,
+    /// Pause length after a losing streak (default: rest of the session).
+    #[serde(default)]
+    pub loss_streak_pause_secs: Option<u64>,
+    /// Consecutive venue errors that block entries.
+    #[serde(default)]
+    pub venue_breaker_errors: Option<u32>,
+    /// How long the venue breaker blocks entries (default 300 s).
+    #[serde(default)]
+    pub venue_breaker_cooldown_secs: Option<u64>,
+    /// No new entries from this exchange time ("HH:MM").
+    #[serde(default)]
+    pub entry_cutoff: Option<String>,
+    /// Exchange-time ranges `HH:MM-HH:MM` in which no entry is approved.
+    #[serde(default)]
+    pub entry_blackout: Vec<String>,
+    /// Length of the close-change patterns of `entry_pattern_blocked` (default 3).
+    #[serde(default = "three")]
+    pub entry_pattern_bars: usize,
+    /// Patterns of `U`/`D`/`F` close changes in which no entry is approved.
+    #[serde(default)]
+    pub entry_pattern_blocked: Vec<String>,
+    /// Weights of the 1-, 5- and 20-bar returns; entries scoring below
+    /// `entry_score_min` are refused.
+    #[serde(default)]
+    pub entry_score_weights: Option<Vec<f64>>,
+    /// Lowest entry score (default 0).
+    #[serde(default)]
+    pub entry_score_min: f64,
+    /// `"safe_defaults"`: every limit left unset gets a conservative value (see
+    /// `safety::safe_defaults`); keys set explicitly keep their values.
+    #[serde(default)]
+    pub profile: Option<String>,
+    /// Buying power as a multiple of equity (1 = cash account): no entry the account
+    /// cannot pay for.
+    #[serde(default, deserialize_with = "dec_serde::opt_decimal")]
+    pub buying_power: Option<Decimal>,
+    /// No entry may go short (cash accounts, spot crypto).
+    #[serde(default)]
+    pub no_short: Option<bool>,
+    /// Largest position per symbol, percent of equity.
+    #[serde(default, deserialize_with = "dec_serde::opt_decimal")]
+    pub max_position_pct: Option<Decimal>,
+    /// Largest total exposure (open lots at marks + working entries + the entry).
+    #[serde(default, deserialize_with = "dec_serde::opt_decimal")]
+    pub max_total_exposure: Option<Decimal>,
+    /// Most positions under one symbol (an option counts under its underlying).
+    #[serde(default)]
+    pub max_positions_per_symbol: Option<u32>,
+    /// After an exit fill in a symbol, no entry in it for this many seconds (every
+    /// strategy).
+    #[serde(default)]
+    pub reentry_cooldown_secs: Option<u64>,
+}
+
+fn three() -> usize {
+    3
+}
 
 /// `exits.intrabar`
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]

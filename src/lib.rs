@@ -11,6 +11,7 @@ pub mod live_cmd;
 pub mod live_setup;
 pub mod overrides;
 pub mod parquet_out;
+pub mod risk_profile;
 pub mod run;
 pub mod safety;
 pub mod scenario;

@@ -164,7 +164,10 @@ fn hh_mm(key: &str, text: &str) -> Result<chrono::NaiveTime, AppError> {
 /// The risk engine's limits from `[risk]`; the entry cutoff is read in the calendar's
 /// time zone (New York for `nyse`, UTC for `24x7`).
 pub fn risk_limits(cfg: &Config) -> Result<RiskLimits, AppError> {
-    let r = &cfg.risk;
+    let sessions = lockstep_core::Calendar::from_name(&cfg.data.calendar)
+        == Some(lockstep_core::Calendar::Nyse);
+    let r = &crate::risk_profile::effective(&cfg.risk, cfg.run.initial_cash, sessions)?;
+    crate::risk_profile::check(r)?;
     let venue_breaker = match (r.venue_breaker_errors, r.venue_breaker_cooldown_secs) {
         (Some(0), _) => {
             return Err(AppError::BadInput(
@@ -259,6 +262,14 @@ pub fn risk_limits(cfg: &Config) -> Result<RiskLimits, AppError> {
         entry_blackout,
         entry_patterns,
         entry_score,
+        account: lockstep_engine::AccountLimits {
+            buying_power: r.buying_power,
+            no_short: r.no_short.unwrap_or(false),
+            max_position_pct: r.max_position_pct,
+            max_total_exposure: r.max_total_exposure,
+            max_positions_per_symbol: r.max_positions_per_symbol,
+            reentry_cooldown_secs: r.reentry_cooldown_secs,
+        },
     })
 }
 

@@ -122,11 +122,25 @@ pub enum RejectCode {
     /// Our clock and the broker's disagree by more than the allowed skew: entries wait
     /// until they agree again (exits and the EOD flatten still go out).
     ClockSkew,
+    /// `risk.buying_power`: the account cannot pay for the entry (equity x leverage, less
+    /// open and working exposure).
+    BuyingPower,
+    /// `risk.no_short`: a cash account or spot crypto cannot go short.
+    ShortNotAllowed,
+    /// `risk.max_position_pct`: the position would be a larger share of equity.
+    MaxPositionPct,
+    /// `risk.max_total_exposure`: open and working exposure would exceed the cap.
+    MaxTotalExposure,
+    /// `risk.max_positions_per_symbol`: the symbol (an option's underlying) already holds
+    /// that many positions.
+    MaxPositionsPerSymbol,
+    /// `risk.reentry_cooldown_secs`: the symbol was exited too recently.
+    ReentryCooldown,
 }
 
 impl RejectCode {
     /// Every code, in declaration order.
-    pub const ALL: [RejectCode; 25] = [
+    pub const ALL: [RejectCode; 31] = [
         RejectCode::InvalidQty,
         RejectCode::NoMarketData,
         RejectCode::MaxOrderNotional,
@@ -152,6 +166,12 @@ impl RejectCode {
         RejectCode::EntryScore,
         RejectCode::VenueDown,
         RejectCode::ClockSkew,
+        RejectCode::BuyingPower,
+        RejectCode::ShortNotAllowed,
+        RejectCode::MaxPositionPct,
+        RejectCode::MaxTotalExposure,
+        RejectCode::MaxPositionsPerSymbol,
+        RejectCode::ReentryCooldown,
     ];
 
     /// The code whose report name is `name`.
@@ -187,6 +207,12 @@ impl RejectCode {
             RejectCode::EntryScore => "entry_score",
             RejectCode::VenueDown => "venue_down",
             RejectCode::ClockSkew => "clock_skew",
+            RejectCode::BuyingPower => "buying_power",
+            RejectCode::ShortNotAllowed => "short_not_allowed",
+            RejectCode::MaxPositionPct => "max_position_pct",
+            RejectCode::MaxTotalExposure => "max_total_exposure",
+            RejectCode::MaxPositionsPerSymbol => "max_positions_per_symbol",
+            RejectCode::ReentryCooldown => "reentry_cooldown",
         }
     }
 }

@@ -42,8 +42,8 @@ pub use journal::{
 };
 pub use ledger::{Allocation, Ledger};
 pub use risk::{
-    EngineExit, EntryBlackout, EntryCutoff, EntryPatterns, EntryScore, RiskEngine, RiskLimits,
-    VenueBreaker,
+    AccountLimits, EngineExit, EntryBlackout, EntryCutoff, EntryPatterns, EntryScore, RiskEngine,
+    RiskLimits, VenueBreaker,
 };
 pub use sim::settings::{FillModel, QuoteFill, SimSettings};
 pub use sim::sim_faults::FaultSettings;

@@ -389,6 +389,11 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
             .classify(bar.symbol, self.symbols.name(bar.symbol))
         {
             let option = matches!(instrument, lockstep_core::Instrument::Option(_));
+            let group = match instrument {
+                lockstep_core::Instrument::Option(c) => c.underlying.clone(),
+                _ => self.symbols.name(bar.symbol).to_string(),
+            };
+            self.risk.set_group(bar.symbol, &group);
             self.ledger
                 .set_multiplier(bar.symbol, instrument.multiplier());
             if let Some(sim) = self.venue.simulator() {

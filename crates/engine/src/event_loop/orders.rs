@@ -177,6 +177,9 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
                     self.record(Entry::Fill(&fill))?;
                     let position = self.executor.strategy_position(fill.strategy, fill.symbol);
                     self.exits.on_fill(&fill, position);
+                    if !allocations.is_empty() {
+                        self.risk.on_exit_fill(fill.symbol, fill.ts);
+                    }
                     for a in allocations.drain(..) {
                         self.risk.on_round_trip(a.net_pnl, fill.ts);
                         self.record(Entry::Allocation(&a))?;

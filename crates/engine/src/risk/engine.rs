@@ -5,6 +5,7 @@
 //! ([`RiskEngine::check`]); only an [`EngineExit`] skips the entry checks
 //! ([`RiskEngine::approve_exit`]).
 
+use super::account::{AccountLimits, AccountState, EntryView};
 use super::approval::{opened_by, ApprovedIntent, EngineExit, Reservation};
 use super::limits::RiskLimits;
 use crate::executor::Executor;
@@ -37,6 +38,11 @@ pub struct RiskEngine {
     venue_down: Option<String>,
     clock_skew: Option<String>,
     killed: Option<String>,
+    /// When each symbol last had a closing fill (re-entry cooldown).
+    last_exit: std::collections::BTreeMap<lockstep_core::SymbolId, UnixNanos>,
+    /// The symbol each instrument counts under for positions per symbol: its own name,
+    /// an option's underlying.
+    groups: std::collections::BTreeMap<lockstep_core::SymbolId, String>,
 }
 
 impl RiskEngine {
@@ -54,7 +60,60 @@ impl RiskEngine {
             venue_down: None,
             clock_skew: None,
             killed: None,
+            last_exit: std::collections::BTreeMap::new(),
+            groups: std::collections::BTreeMap::new(),
         }
+    }
+
+    /// A fill in `symbol` closed (part of) a position at `now`: the re-entry cooldown of
+    /// `risk.reentry_cooldown_secs` starts, for every strategy.
+    pub fn on_exit_fill(&mut self, symbol: lockstep_core::SymbolId, now: UnixNanos) {
+        self.last_exit.insert(symbol, now);
+    }
+
+    /// `symbol` counts under the symbol named `group` (its own name; an option's
+    /// underlying) for `risk.max_positions_per_symbol`.
+    pub fn set_group(&mut self, symbol: lockstep_core::SymbolId, group: &str) {
+        self.groups.insert(symbol, group.to_string());
+    }
+
+    /// The group of `symbol`: its registered name, or itself by id when never registered.
+    fn group(
+        &self,
+        symbol: lockstep_core::SymbolId,
+    ) -> (Option<&str>, Option<lockstep_core::SymbolId>) {
+        match self.groups.get(&symbol) {
+            Some(name) => (Some(name.as_str()), None),
+            None => (None, Some(symbol)),
+        }
+    }
+
+    /// Positions (a strategy's holding or working entry in an instrument) under `symbol`'s
+    /// group, other than `except`'s own.
+    fn positions_in_group(
+        &self,
+        symbol: lockstep_core::SymbolId,
+        except: lockstep_core::StrategyId,
+        executor: &Executor,
+    ) -> u32 {
+        let group = self.group(symbol);
+        let mut held: std::collections::BTreeSet<_> = executor
+            .strategy_positions()
+            .into_iter()
+            .filter(|(_, _, q)| !q.is_zero())
+            .map(|(k, s, _)| (k, s))
+            .collect();
+        held.extend(
+            executor
+                .live_where(|o| o.exit_reason.is_none())
+                .into_iter()
+                .map(|o| (o.strategy, o.symbol)),
+        );
+        let n = held
+            .into_iter()
+            .filter(|(k, s)| self.group(*s) == group && !(*k == except && *s == symbol))
+            .count();
+        u32::try_from(n).unwrap_or(u32::MAX)
     }
 
     /// `order` was created from an approved entry holding `reserved`.
@@ -427,6 +486,32 @@ impl RiskEngine {
                     RejectCode::DailyLossLimit,
                     format!("session loss {loss} reached daily_loss_limit {limit}"),
                 ));
+            }
+        }
+        let account = &self.limits.account;
+        if *account != AccountLimits::default() {
+            let view = EntryView {
+                symbol: intent.symbol,
+                side: intent.side,
+                account_after: after,
+                own_after: own + signed(intent.qty),
+                own_before: !own.is_zero(),
+                unit,
+                notional,
+                now,
+            };
+            let state = AccountState {
+                ledger,
+                market,
+                working_exposure: self.reservations.values().map(|r| r.qty * r.unit).sum(),
+                positions_in_group: match account.max_positions_per_symbol {
+                    Some(_) => self.positions_in_group(intent.symbol, intent.strategy, executor),
+                    None => 0,
+                },
+                last_exit: &self.last_exit,
+            };
+            if let Err((code, detail)) = super::account::check(account, &view, &state) {
+                return Err(reject(code, detail));
             }
         }
         self.session.entries += 1;

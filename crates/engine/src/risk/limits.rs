@@ -41,6 +41,9 @@ pub struct RiskLimits {
     pub entry_patterns: Option<EntryPatterns>,
     /// No new entries whose feature score is below a minimum.
     pub entry_score: Option<EntryScore>,
+    /// Account-level limits (buying power, no shorts, % of equity, exposure, positions per
+    /// symbol, re-entry cooldown).
+    pub account: super::account::AccountLimits,
 }
 
 /// Patterns of the last `bars` close changes (`U`/`D`/`F`, see
