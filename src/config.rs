@@ -77,6 +77,9 @@ Config keys (TOML file or --set KEY=VALUE), with defaults:
   exits.trailing_min_pct / trailing_max_pct           none (bounds on the trailing distance)
   exits.max_hold_secs             none (market order once held this long)
   exits.signal_only_in_profit     false (hold a strategy's own exits while losing)
+  exits.min_dte                   none (options: close at market once expiry is this many days away)
+  exits.partials                  [] ([{ gain_pct = 0.5, fraction = 0.5 }]: tiered partial take profits)
+  exits.trailing_suppresses_signal  false (an active trailing stop holds signal exits)
   exits.intrabar                  pessimistic (or optimistic: target before stop in one bar)
   [[strategies]] exits = {...}    per-strategy exit keys over [exits]; eod = \"hold\"|\"flatten\"
   eod.flatten_at                  15:55 (exchange time; nyse calendar only)

@@ -152,6 +152,27 @@ pub struct ExitsSection {
     /// Stop or target first inside one bar (global only).
     #[serde(default)]
     pub intrabar: Option<IntrabarSetting>,
+    /// Close option positions at market once expiry is this many days away or fewer.
+    #[serde(default)]
+    pub min_dte: Option<u32>,
+    /// Tiered take profit: `[{ gain_pct = 0.5, fraction = 0.5 }, ...]`, in order.
+    #[serde(default)]
+    pub partials: Option<Vec<PartialSection>>,
+    /// While the trailing stop is active, hold the strategy's signal exits.
+    #[serde(default)]
+    pub trailing_suppresses_signal: Option<bool>,
+}
+
+/// One tier of `exits.partials`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PartialSection {
+    /// Gain fraction of the entry price that takes the slice.
+    #[serde(deserialize_with = "dec_serde::decimal")]
+    pub gain_pct: Decimal,
+    /// Fraction of the largest position held that the slice closes.
+    #[serde(deserialize_with = "dec_serde::decimal")]
+    pub fraction: Decimal,
 }
 
 impl ExitsSection {
@@ -185,6 +206,11 @@ impl ExitsSection {
             max_hold_secs: over.max_hold_secs.or(self.max_hold_secs),
             signal_only_in_profit: over.signal_only_in_profit.or(self.signal_only_in_profit),
             intrabar: self.intrabar,
+            min_dte: over.min_dte.or(self.min_dte),
+            partials: over.partials.clone().or_else(|| self.partials.clone()),
+            trailing_suppresses_signal: over
+                .trailing_suppresses_signal
+                .or(self.trailing_suppresses_signal),
         }
     }
 }

@@ -6,8 +6,8 @@ use crate::config_safety::{ExitsSection, IntrabarSetting};
 use crate::error::AppError;
 use lockstep_engine::{
     CommissionModel, EntryBlackout, EntryCutoff, EntryPatterns, EntryScore, ExitRules,
-    ExitSettings, FaultSettings, FillModel, Intrabar, NamedStrategy, QuoteFill, RiskLimits,
-    SimSettings, Slippage, TrailDistance, Trailing, VenueBreaker,
+    ExitSettings, FaultSettings, FillModel, Intrabar, NamedStrategy, PartialTier, QuoteFill,
+    RiskLimits, SimSettings, Slippage, TrailDistance, Trailing, VenueBreaker,
 };
 use rust_decimal::Decimal;
 
@@ -138,7 +138,50 @@ fn exit_rules(e: &ExitsSection) -> Result<ExitRules, AppError> {
             .max_hold_secs
             .map(|s| i64::try_from(s).unwrap_or(i64::MAX)),
         signal_only_in_profit: e.signal_only_in_profit.unwrap_or(false),
+        min_dte: e.min_dte,
+        partials: partial_tiers(e)?,
+        trailing_suppresses_signal: e.trailing_suppresses_signal.unwrap_or(false),
     })
+}
+
+/// `exits.partials`: each gain positive and above the one before, each fraction in (0, 1],
+/// the fractions together at most 1.
+fn partial_tiers(e: &ExitsSection) -> Result<Vec<PartialTier>, AppError> {
+    let tiers: Vec<PartialTier> = e
+        .partials
+        .iter()
+        .flatten()
+        .map(|p| PartialTier {
+            gain_pct: p.gain_pct,
+            fraction: p.fraction,
+        })
+        .collect();
+    let bad = |why: String| Err(AppError::BadInput(format!("exits.partials: {why}")));
+    let mut last = Decimal::ZERO;
+    for (k, t) in tiers.iter().enumerate() {
+        if t.gain_pct <= last {
+            return bad(format!(
+                "tier {}: gain_pct {} must be positive and above the tier before",
+                k + 1,
+                t.gain_pct
+            ));
+        }
+        if t.fraction <= Decimal::ZERO || t.fraction > Decimal::ONE {
+            return bad(format!(
+                "tier {}: fraction {} must be in (0, 1]",
+                k + 1,
+                t.fraction
+            ));
+        }
+        last = t.gain_pct;
+    }
+    let total: Decimal = tiers.iter().map(|t| t.fraction).sum();
+    if total > Decimal::ONE {
+        return bad(format!(
+            "the fractions add up to {total}, more than the position"
+        ));
+    }
+    Ok(tiers)
 }
 
 /// The exit manager's settings: `[exits]` with each strategy's own keys over it.

@@ -188,3 +188,47 @@ fn an_index_is_a_price_source_that_no_order_can_trade() {
     assert!(o.status.success(), "{}", common::stderr(&o));
     assert_eq!(summary(&tmp2.path().join("out"))["fills"], 1);
 }
+
+/// `exits.min_dte = 0` on the 0DTE GOOG profile without its stop, target and max hold:
+/// every contract (all expire the day they are bought) is closed by the min-DTE rule at
+/// market on the first bar it is judged, so each round trip lasts one minute, unless the
+/// next bar has no bid to sell at (the close is withdrawn `no_quote` and asked again).
+#[test]
+fn min_dte_closes_options_within_their_days_to_expiry() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let profile =
+        std::fs::read_to_string(repo().join("scenarios/profiles/wsb_snake_0dte_goog.toml"))
+            .expect("profile");
+    let data = repo().join("data");
+    let cfg = profile
+        .replace("../../data", data.to_str().expect("utf-8"))
+        .replace(
+            "take_profit_pct = 0.12\nhard_stop_pct = 0.08\nmax_hold_secs = 720",
+            "min_dte = 0",
+        );
+    let cfg = &cfg[..cfg.find("[invariants]").expect("invariants")];
+    std::fs::write(tmp.path().join("dte.toml"), cfg).expect("config");
+    let o = lockstep(
+        tmp.path(),
+        &["backtest", "dte.toml", "--quiet", "--out", "out"],
+    );
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    let out = tmp.path().join("out");
+    let lots = csv_rows(&out, "lots");
+    assert!(lots.len() > 10, "{} round trips", lots.len());
+    assert!(
+        lots.iter().all(|l| l["exit_reason"] == "min_dte"),
+        "{lots:?}"
+    );
+    let s = summary(&out);
+    let longer = lots.iter().filter(|l| l["holding_secs"] != "60").count() as u64;
+    let no_quote = s["rejections"]["no_quote"].as_u64().unwrap_or(0);
+    assert!(
+        longer <= no_quote,
+        "{longer} held over a minute, {no_quote} no_quote"
+    );
+    assert_eq!(
+        s["exit_reasons"]["min_dte"]["count"].as_u64(),
+        Some(lots.len() as u64)
+    );
+}

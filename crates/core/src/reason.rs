@@ -28,6 +28,8 @@ pub enum ExitReason {
     Risk,
     /// Manual intervention.
     Manual,
+    /// One slice of a tiered take profit (the rest of the position stays open).
+    PartialTakeProfit,
 }
 
 impl ExitReason {
@@ -52,6 +54,7 @@ impl ExitReason {
             ExitReason::Expiry => "expiry",
             ExitReason::Risk => "risk",
             ExitReason::Manual => "manual",
+            ExitReason::PartialTakeProfit => "partial_take_profit",
         }
     }
 }
@@ -122,6 +125,9 @@ pub enum RejectCode {
     /// Our clock and the broker's disagree by more than the allowed skew: entries wait
     /// until they agree again (exits and the EOD flatten still go out).
     ClockSkew,
+    /// `exits.trailing_suppresses_signal`: the position's trailing stop is active, so the
+    /// strategy's signal exit is held and the trail decides (seed 004).
+    ExitHeldTrailing,
     /// `risk.buying_power`: the account cannot pay for the entry (equity x leverage, less
     /// open and working exposure).
     BuyingPower,
@@ -140,7 +146,7 @@ pub enum RejectCode {
 
 impl RejectCode {
     /// Every code, in declaration order.
-    pub const ALL: [RejectCode; 31] = [
+    pub const ALL: [RejectCode; 32] = [
         RejectCode::InvalidQty,
         RejectCode::NoMarketData,
         RejectCode::MaxOrderNotional,
@@ -166,6 +172,7 @@ impl RejectCode {
         RejectCode::EntryScore,
         RejectCode::VenueDown,
         RejectCode::ClockSkew,
+        RejectCode::ExitHeldTrailing,
         RejectCode::BuyingPower,
         RejectCode::ShortNotAllowed,
         RejectCode::MaxPositionPct,
@@ -207,6 +214,7 @@ impl RejectCode {
             RejectCode::EntryScore => "entry_score",
             RejectCode::VenueDown => "venue_down",
             RejectCode::ClockSkew => "clock_skew",
+            RejectCode::ExitHeldTrailing => "exit_held_trailing",
             RejectCode::BuyingPower => "buying_power",
             RejectCode::ShortNotAllowed => "short_not_allowed",
             RejectCode::MaxPositionPct => "max_position_pct",

@@ -35,7 +35,7 @@ pub use commission::CommissionModel;
 pub use event_loop::{Command, Engine, EngineError, EngineSettings, EquityMode, Input};
 pub use exits::eod_guard::{EodGuard, EodSettings};
 pub use exits::exit_manager::{ExitManager, ExitSettings};
-pub use exits::exit_rules::{ExitRules, Intrabar, TrailDistance, Trailing};
+pub use exits::exit_rules::{ExitRules, Intrabar, PartialTier, TrailDistance, Trailing};
 pub use journal::{
     Alert, Entry, EquityPoint, Journal, JournalError, MemoryJournal, Names, OpenPosition,
     Rejection, RunOutcome,

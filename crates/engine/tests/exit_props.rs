@@ -137,6 +137,7 @@ proptest! {
             trail: at(trail, -1),
             target: at(target, 1),
             max_hold_reached: max_hold,
+            min_dte_reached: false,
         };
         let intrabar = if optimistic { Intrabar::Optimistic } else { Intrabar::Pessimistic };
         let got = decide(&levels, Direction { long: true }, &b, intrabar).map(|f| f.reason);

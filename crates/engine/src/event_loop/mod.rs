@@ -390,7 +390,11 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
         {
             let option = matches!(instrument, lockstep_core::Instrument::Option(_));
             let group = match instrument {
-                lockstep_core::Instrument::Option(c) => c.underlying.clone(),
+                lockstep_core::Instrument::Option(c) => {
+                    let expiry = crate::options::instruments::expiry_session(c.occ.expiry);
+                    self.exits.set_expiry(bar.symbol, expiry);
+                    c.underlying.clone()
+                }
                 _ => self.symbols.name(bar.symbol).to_string(),
             };
             self.risk.set_group(bar.symbol, &group);

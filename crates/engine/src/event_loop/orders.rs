@@ -52,13 +52,8 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
                     self.record(Entry::Rejection(&rej))?;
                     continue;
                 }
-                if let Some(detail) = self.exits.held_signal_exit(&intent, &self.market) {
-                    let rej = Rejection::of(
-                        &intent,
-                        self.clock.now(),
-                        RejectCode::ExitNotInProfit,
-                        detail,
-                    );
+                if let Some((code, detail)) = self.exits.held_signal_exit(&intent, &self.market) {
+                    let rej = Rejection::of(&intent, self.clock.now(), code, detail);
                     self.record(Entry::Rejection(&rej))?;
                     continue;
                 }

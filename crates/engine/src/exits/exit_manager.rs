@@ -11,7 +11,7 @@
 use crate::executor::Executor;
 use crate::exits::exit_rules::TrailDistance;
 use crate::exits::exit_rules::{
-    decide, next_trail, Band, Direction, ExitRules, Fired, Intrabar, Levels,
+    decide, next_trail, partial_fill, timed, Band, Direction, ExitRules, Fired, Intrabar, Levels,
 };
 use crate::market::MarketState;
 use crate::risk::EngineExit;
@@ -60,6 +60,10 @@ struct Watched {
     best_m: Option<i64>,
     /// An exit the venue refused: asked again at market on the next bar.
     retry: Option<ExitReason>,
+    /// The largest position held (partial tiers are fractions of it).
+    peak: Qty,
+    /// Partial tiers already taken.
+    tiers_done: usize,
 }
 
 impl Watched {
@@ -76,6 +80,8 @@ impl Watched {
             band: None,
             best_m: None,
             retry: None,
+            peak: qty,
+            tiers_done: 0,
         }
     }
 }
@@ -119,6 +125,8 @@ pub struct ExitManager {
     atr_periods: Vec<usize>,
     positions: BTreeMap<(SymbolId, StrategyId), Watched>,
     atr: BTreeMap<(SymbolId, usize), Atr>,
+    /// Each option's expiry session (minimum days to expiry).
+    expiries: BTreeMap<SymbolId, chrono::NaiveDate>,
 }
 
 impl ExitManager {
@@ -140,7 +148,13 @@ impl ExitManager {
             atr_periods,
             positions: BTreeMap::new(),
             atr: BTreeMap::new(),
+            expiries: BTreeMap::new(),
         }
+    }
+
+    /// `symbol` is an option expiring at the close of session `date`.
+    pub fn set_expiry(&mut self, symbol: SymbolId, date: chrono::NaiveDate) {
+        self.expiries.insert(symbol, date);
     }
 
     /// False when no strategy has a rule: the loop skips the manager entirely.
@@ -173,6 +187,7 @@ impl ExitManager {
                 let added = qty - w.qty;
                 w.entry = (w.entry * w.qty + fill.price * added) / qty;
                 w.qty = qty;
+                w.peak = w.peak.max(qty);
                 w.fixed = None;
                 w.trail_stale = true;
                 w.band = None;
@@ -227,6 +242,17 @@ impl ExitManager {
                     at(rules.take_profit_pct, lockstep_core::Decimal::ONE),
                 ]
             });
+            let min_dte_reached = match (rules.min_dte, self.expiries.get(&symbol)) {
+                (Some(days), Some(expiry)) => {
+                    let today = bar
+                        .ts
+                        .to_datetime()
+                        .with_timezone(&chrono_tz::America::New_York)
+                        .date_naive();
+                    (*expiry - today).num_days() <= i64::from(days)
+                }
+                _ => false,
+            };
             let levels = Levels {
                 hard,
                 soft,
@@ -235,29 +261,54 @@ impl ExitManager {
                 max_hold_reached: rules
                     .max_hold_secs
                     .is_some_and(|s| bar.end.0 - w.opened.0 >= s.saturating_mul(1_000_000_000)),
+                min_dte_reached,
             };
             let band = *w
                 .band
                 .get_or_insert_with(|| Band::of(&levels, w.dir, bar.scale));
-            let quiet = !levels.max_hold_reached && !band.may_fire(w.dir, bar);
+            let timed_out = levels.max_hold_reached || levels.min_dte_reached;
+            let quiet = !timed_out && !band.may_fire(w.dir, bar);
             let fired = if !quoted {
-                levels.max_hold_reached.then_some(Fired {
-                    reason: ExitReason::MaxHold,
-                    at: None,
-                })
+                timed(&levels)
             } else if quiet {
                 None
             } else {
                 decide(&levels, w.dir, bar, intrabar)
             };
             let retry = w.retry.take().map(|reason| Fired { reason, at: None });
-            if let Some(Fired { reason, at }) = fired.or(retry) {
+            // The next partial tier, when nothing closes the whole position on this bar.
+            let partial = match rules.partials.get(w.tiers_done) {
+                Some(tier) if quoted && fired.is_none() && retry.is_none() => {
+                    let level = w.dir.offset(w.entry, tier.gain_pct, dp);
+                    partial_fill(level, w.dir, bar).map(|at| {
+                        w.tiers_done += 1;
+                        // In the position's own units: whole shares stay whole.
+                        let slice = (w.peak * tier.fraction).round_dp_with_strategy(
+                            w.peak.scale(),
+                            rust_decimal::RoundingStrategy::ToZero,
+                        );
+                        (
+                            Fired {
+                                reason: ExitReason::PartialTakeProfit,
+                                at: Some(at),
+                            },
+                            level,
+                            slice,
+                        )
+                    })
+                }
+                _ => None,
+            };
+            let slice = partial.map(|(_, _, q)| q);
+            let partial_level = partial.map(|(_, l, _)| l);
+            if let Some(Fired { reason, at }) = fired.or(retry).or(partial.map(|(f, _, _)| f)) {
                 // Sized by the filled position; the loop withdraws the strategy's other
                 // working orders in the symbol first, so the close cannot over- or
                 // under-shoot. A position already being closed is not asked twice.
                 let open = executor.strategy_position(strategy, symbol);
                 let closing = executor.closing(strategy, symbol);
-                if !closing && !open.is_zero() && open.is_sign_positive() == w.dir.long {
+                let sized = slice.is_none_or(|s| s > Qty::ZERO);
+                if sized && !closing && !open.is_zero() && open.is_sign_positive() == w.dir.long {
                     let side = exit_side;
                     // The order is recorded as what it stands for: a stop at the stop's
                     // level, a limit at the target (both filled inside this bar), a market
@@ -269,10 +320,13 @@ impl ExitManager {
                         ExitReason::TakeProfit => {
                             levels.target.map(|limit| OrderKind::Limit { limit })
                         }
+                        ExitReason::PartialTakeProfit => {
+                            partial_level.map(|limit| OrderKind::Limit { limit })
+                        }
                         _ => None,
                     };
-                    let intent =
-                        OrderIntent::market(strategy, symbol, side, open.abs(), Some(reason));
+                    let qty = slice.map_or(open.abs(), |s| s.min(open.abs()));
+                    let intent = OrderIntent::market(strategy, symbol, side, qty, Some(reason));
                     out.push(ExitOrder {
                         exit: EngineExit::new(OrderIntent {
                             kind: kind.unwrap_or_default(),
@@ -325,32 +379,46 @@ impl ExitManager {
     /// Why a strategy's own exit must wait, under `signal_only_in_profit`: the intent
     /// closes or reduces the strategy's watched position while its P&L at the latest mark
     /// is below zero (break-even exits pass). `None` lets it through.
-    pub fn held_signal_exit(&self, intent: &OrderIntent, market: &MarketState) -> Option<String> {
+    pub fn held_signal_exit(
+        &self,
+        intent: &OrderIntent,
+        market: &MarketState,
+    ) -> Option<(lockstep_core::RejectCode, String)> {
         if !matches!(intent.exit_reason, None | Some(ExitReason::Signal)) {
             return None;
         }
-        if !self.rules(intent.strategy)?.signal_only_in_profit {
-            return None;
-        }
+        let rules = self.rules(intent.strategy)?;
         let w = self.positions.get(&(intent.symbol, intent.strategy))?;
         let closes = (intent.side == Side::Sell) == w.dir.long;
+        if let Some(trail) = w
+            .trail
+            .filter(|_| rules.trailing_suppresses_signal && closes)
+        {
+            return Some((
+                lockstep_core::RejectCode::ExitHeldTrailing,
+                format!("signal exit held: the trailing stop at {trail} is active and decides"),
+            ));
+        }
+        if !rules.signal_only_in_profit {
+            return None;
+        }
         let mark = market.mark(intent.symbol)?;
         let losing = w.dir.worse(mark, w.entry) && mark != w.entry;
         (closes && losing).then(|| {
-            format!(
+            let why = format!(
                 "signal exit held: mark {mark} is at a loss against entry {}",
                 w.entry.round_dp(8).normalize()
-            )
+            );
+            (lockstep_core::RejectCode::ExitNotInProfit, why)
         })
     }
 
     /// The venue refused `order`: if it was one of the manager's exits, the position is
     /// asked to close again (at market) on its next bar.
     pub fn on_rejected(&mut self, order: &lockstep_core::Order) {
-        let Some(reason) = order
-            .exit_reason
-            .filter(|r| order.is_engine_exit() && *r != ExitReason::Eod)
-        else {
+        let Some(reason) = order.exit_reason.filter(|r| {
+            order.is_engine_exit() && !matches!(r, ExitReason::Eod | ExitReason::PartialTakeProfit)
+        }) else {
             return;
         };
         if let Some(w) = self.positions.get_mut(&(order.symbol, order.strategy)) {

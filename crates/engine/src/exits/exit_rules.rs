@@ -2,8 +2,9 @@
 //! on a bar (fixed priority, intrabar assumption) and where a trailing stop moves.
 //!
 //! Priority when several rules fire on one bar (DESIGN "Exits and exit reasons"):
-//! hard stop > soft stop > EOD/expiry > trailing > take profit > max hold > signal.
-//! EOD and expiry are the EOD guard's; signal exits are the strategies' own orders.
+//! hard stop > soft stop > EOD/expiry > trailing > take profit > min DTE > max hold >
+//! partial take profit > signal. EOD and expiry are the EOD guard's; signal exits are the
+//! strategies' own orders.
 
 use lockstep_core::{Bar, ExitReason, Liquidity, Price};
 use rust_decimal::{Decimal, RoundingStrategy};
@@ -57,6 +58,25 @@ pub struct ExitRules {
     pub max_hold_secs: Option<i64>,
     /// Hold the strategy's own exits (signal) while the position's P&L is below zero.
     pub signal_only_in_profit: bool,
+    /// Close an option position at market once its expiry session is this many calendar
+    /// days away or fewer (0: on the expiry day).
+    pub min_dte: Option<u32>,
+    /// Take profit in slices: each tier, once, closes its fraction of the largest position
+    /// held, inside the bar that trades through its gain (in order; reason
+    /// `partial_take_profit`). The rest stays for the other rules (e.g. the trail).
+    pub partials: Vec<PartialTier>,
+    /// While the trailing stop is active, the strategy's own signal exits are held
+    /// (`exit_held_trailing`): the trail decides (seed 004).
+    pub trailing_suppresses_signal: bool,
+}
+
+/// One tier of a tiered take profit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PartialTier {
+    /// Gain fraction of the entry price at which the slice is taken (0.5 = +50 %).
+    pub gain_pct: Decimal,
+    /// Fraction of the largest position held that the slice closes (0.5 = half).
+    pub fraction: Decimal,
 }
 
 impl ExitRules {
@@ -68,6 +88,9 @@ impl ExitRules {
             || self.trailing.is_some()
             || self.max_hold_secs.is_some()
             || self.signal_only_in_profit
+            || self.min_dte.is_some()
+            || !self.partials.is_empty()
+            || self.trailing_suppresses_signal
     }
 }
 
@@ -104,6 +127,8 @@ pub struct Levels {
     pub target: Option<Price>,
     /// The position reached its maximum holding time at this bar's close.
     pub max_hold_reached: bool,
+    /// The option is within its minimum days to expiry on this bar.
+    pub min_dte_reached: bool,
 }
 
 /// Prices seen from the position's side: for a short every comparison flips, so one
@@ -203,10 +228,35 @@ pub fn decide(levels: &Levels, dir: Direction, bar: &Bar, intrabar: Intrabar) ->
     if let Some(p) = target {
         return Some(take(p));
     }
-    levels.max_hold_reached.then_some(Fired {
-        reason: ExitReason::MaxHold,
-        at: None,
-    })
+    timed(levels)
+}
+
+/// The time rules, which need no price: minimum days to expiry, then maximum holding
+/// time (both market orders).
+pub fn timed(levels: &Levels) -> Option<Fired> {
+    let reason = if levels.min_dte_reached {
+        ExitReason::MinDte
+    } else if levels.max_hold_reached {
+        ExitReason::MaxHold
+    } else {
+        return None;
+    };
+    Some(Fired { reason, at: None })
+}
+
+/// Where the next partial tier at `level` fills on `bar`, as a resting limit would: at
+/// the open when the open is at or beyond it (taker), at the level when the bar trades
+/// through it (maker).
+pub fn partial_fill(level: Price, dir: Direction, bar: &Bar) -> Option<(Price, Liquidity)> {
+    let open = bar.open_price();
+    let (_, favourable) = dir.extremes(bar);
+    if dir.worse(level, open) {
+        Some((open, Liquidity::Taker))
+    } else if dir.worse(level, favourable) && (level != favourable || bar.quote.is_some()) {
+        Some((level, Liquidity::Maker))
+    } else {
+        None
+    }
 }
 
 /// The trailing stop after a bar: `best` is the best price since entry (this bar
