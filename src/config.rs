@@ -14,6 +14,7 @@ pub const KEYS_HELP: &str = "\
 Config keys (TOML file or --set KEY=VALUE), with defaults:
   run.name                        config file stem, or \"default\"
   run.initial_cash                100000
+  run.shadow                      false (dual_engine: also run the shadow book, shadow_*.csv)
   data.paths                      [\"data/backtestingpy_goog_1d.parquet\"] (relative to the config file)
   data.interval                   inferred from the data (1m, 5m, 1h, 1d, ...)
   data.calendar                   24x7  (or nyse: bars end at the session close)
@@ -104,6 +105,10 @@ pub struct RunSection {
     /// Starting cash (default 100000).
     #[serde(default = "default_cash", deserialize_with = "dec_serde::decimal")]
     pub initial_cash: Decimal,
+    /// Also run the shadow book: every strategy with a role (`dual_engine`) replayed as
+    /// `role = "shadow"` in a second, simulated book (default false).
+    #[serde(default)]
+    pub shadow: bool,
 }
 
 fn default_cash() -> Decimal {
@@ -115,6 +120,7 @@ impl Default for RunSection {
         RunSection {
             name: None,
             initial_cash: default_cash(),
+            shadow: false,
         }
     }
 }

@@ -291,6 +291,11 @@ pub fn run_session(args: &SessionArgs, mode: Mode, argv: Vec<String>) -> Result<
         store,
         records,
     } = opened;
+    if cfg.run.shadow {
+        return Err(AppError::BadInput(
+            "run.shadow: the shadow book is priced in backtests only for now; paper and live trade the real book (set run.shadow = false)".into(),
+        ));
+    }
     let trading = trading_url(&cfg, args)?;
     let opts = data_options(&cfg)?;
     let symbols = if cfg.live.symbols.is_empty() {

@@ -15,7 +15,7 @@ use lockstep_engine::{
 };
 use lockstep_live::journal::JournalStore;
 use lockstep_live::session::Session;
-use lockstep_report::{ReportJournal, ReportPaths, RunFacts, Summary};
+use lockstep_report::{ReportJournal, ReportPaths, RunFacts, ShadowBook, Summary};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -342,26 +342,53 @@ fn read_signals(cfg: &Config, plan: &RunPlan) -> Result<Vec<lockstep_core::Signa
     Ok(all)
 }
 
-/// Runs a planned backtest and writes its report folder.
-pub fn execute(plan: &RunPlan, argv: Vec<String>) -> Result<BacktestResult, AppError> {
-    let started = Instant::now();
-    let started_utc = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
-    let cfg = &plan.cfg;
-    let mut parts = engine_parts(cfg, &run_name(plan)?)?;
-    let name = parts.settings.run_id.clone();
+/// The strategies that have a shadow role (they trade the other engine's signals when
+/// replayed with `role = "shadow"`).
+const SHADOW_ROLES: [&str; 1] = ["dual_engine"];
+
+/// `cfg` with every strategy that has a role set to `role = "shadow"`; an error when none
+/// has one.
+fn shadow_config(cfg: &Config) -> Result<Config, AppError> {
+    let mut shadow = cfg.clone();
+    shadow.run.shadow = false;
+    let mut flipped = 0;
+    let tables = shadow
+        .strategy
+        .iter_mut()
+        .chain(shadow.strategies.iter_mut().flatten());
+    for t in tables {
+        let named = t
+            .get("name")
+            .and_then(|v| v.as_str())
+            .unwrap_or("sma_cross");
+        if SHADOW_ROLES.contains(&named) {
+            t.insert("role".into(), toml::Value::String("shadow".into()));
+            flipped += 1;
+        }
+    }
+    if flipped == 0 {
+        return Err(AppError::BadInput(format!(
+            "run.shadow: no strategy has a shadow role (those that do: {})",
+            SHADOW_ROLES.join(", ")
+        )));
+    }
+    Ok(shadow)
+}
+
+/// Replays `cfg`'s data and signals through its engine into `journal`; `n` counts bars.
+fn replay<J: lockstep_engine::Journal>(
+    cfg: &Config,
+    plan: &RunPlan,
+    mut parts: EngineParts,
+    journal: J,
+    progress: &mut dyn FnMut(u64),
+) -> Result<(lockstep_engine::RunOutcome, J), AppError> {
     let opts = data_options(cfg)?;
     let paths = config::data_paths(cfg, plan.config_path.as_deref(), &plan.data);
     let mut sources: Vec<Box<dyn BarSource>> = Vec::new();
     for p in &paths {
         sources.push(open_source(p, &opts)?);
     }
-    let total = lockstep_data::open::row_count_hint(&paths);
-    let pb = progress_bar(plan.quiet, total);
-    let dir = plan
-        .out
-        .clone()
-        .unwrap_or_else(|| cfg.report.dir.join(&name));
-    let journal = parts.report(&dir)?;
     let signals = read_signals(cfg, plan)?;
     let venue = std::mem::take(&mut parts.venue);
     let mut engine = parts.engine_on(venue, journal);
@@ -370,20 +397,13 @@ pub fn execute(plan: &RunPlan, argv: Vec<String>) -> Result<BacktestResult, AppE
     }
     let [from, to, by] = data_bounds(cfg)?;
     let mut merged = TimeWindow::new(MergedSource::new(sources), from, to).delivered_by(by);
-    let (outcome, journal) = match engine.run(&mut merged, &mut |n| pb.set_position(n)) {
-        Ok(done) => done,
-        Err(e) => {
-            pb.finish_and_clear();
-            return Err(match e {
-                EngineError::Data(d) => AppError::BadInput(d.0),
-                EngineError::EodNeedsIntraday | EngineError::OptionsNeedSessions(_) => {
-                    AppError::BadInput(e.to_string())
-                }
-                other => AppError::Runtime(other.to_string()),
-            });
+    let (outcome, journal) = engine.run(&mut merged, progress).map_err(|e| match e {
+        EngineError::Data(d) => AppError::BadInput(d.0),
+        EngineError::EodNeedsIntraday | EngineError::OptionsNeedSessions(_) => {
+            AppError::BadInput(e.to_string())
         }
-    };
-    pb.finish_and_clear();
+        other => AppError::Runtime(other.to_string()),
+    })?;
     if outcome.bars == 0 {
         let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
         return Err(AppError::BadInput(format!(
@@ -391,6 +411,54 @@ pub fn execute(plan: &RunPlan, argv: Vec<String>) -> Result<BacktestResult, AppE
             names.join(", ")
         )));
     }
+    Ok((outcome, journal))
+}
+
+/// Runs the shadow book of `plan` into a scratch folder beside `dir`.
+fn shadow_book(plan: &RunPlan, dir: &Path, name: &str) -> Result<ShadowBook, AppError> {
+    let cfg = shadow_config(&plan.cfg)?;
+    let parts = engine_parts(&cfg, name)?;
+    let scratch = dir.with_file_name(format!(
+        ".{}.shadow-{}",
+        dir.file_name()
+            .map_or("run".into(), |n| n.to_string_lossy()),
+        std::process::id()
+    ));
+    let journal = parts.report(&scratch)?;
+    let (outcome, journal) = replay(&cfg, plan, parts, journal, &mut |_| {})?;
+    let paths = journal
+        .finish(&outcome, || {
+            run_facts(Instant::now(), String::new(), 0, Vec::new())
+        })
+        .map_err(|e| AppError::Runtime(e.to_string()))?;
+    Ok(ShadowBook {
+        dir: paths.dir,
+        summary: paths.summary,
+    })
+}
+
+/// Runs a planned backtest and writes its report folder (with its shadow book when
+/// `run.shadow` is on).
+pub fn execute(plan: &RunPlan, argv: Vec<String>) -> Result<BacktestResult, AppError> {
+    let started = Instant::now();
+    let started_utc = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
+    let cfg = &plan.cfg;
+    let parts = engine_parts(cfg, &run_name(plan)?)?;
+    let name = parts.settings.run_id.clone();
+    let paths = config::data_paths(cfg, plan.config_path.as_deref(), &plan.data);
+    let total = lockstep_data::open::row_count_hint(&paths);
+    let dir = plan
+        .out
+        .clone()
+        .unwrap_or_else(|| cfg.report.dir.join(&name));
+    let mut journal = parts.report(&dir)?;
+    if cfg.run.shadow {
+        journal = journal.with_shadow(shadow_book(plan, &dir, &name)?);
+    }
+    let pb = progress_bar(plan.quiet, total);
+    let done = replay(cfg, plan, parts, journal, &mut |n| pb.set_position(n));
+    pb.finish_and_clear();
+    let (outcome, journal) = done?;
     let bars = outcome.bars;
     let report = journal
         .finish(&outcome, || run_facts(started, started_utc, bars, argv))

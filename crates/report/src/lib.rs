@@ -8,9 +8,11 @@ pub mod fmt;
 pub mod hash;
 pub mod metrics;
 pub mod parquet_twin;
+pub mod shadow;
 pub mod sink;
 pub mod summary;
 pub mod tables;
 
+pub use shadow::ShadowBook;
 pub use sink::{ReportError, ReportJournal, ReportPaths, RunFacts};
 pub use summary::Summary;

@@ -108,6 +108,7 @@ pub struct ReportJournal {
     equity: CsvTable,
     rejections: CsvTable,
     summary: SummaryBuilder,
+    shadow: Option<crate::shadow::ShadowBook>,
 }
 
 fn json<T: Serialize>(path: &Path, v: &T) -> Result<Vec<u8>, ReportError> {
@@ -156,6 +157,7 @@ impl ReportJournal {
             guard: TmpDir(Some(tmp.clone())),
             tmp,
             summary: SummaryBuilder::default(),
+            shadow: None,
         })
     }
 
@@ -166,6 +168,14 @@ impl ReportJournal {
             CsvTable::create(&self.tmp, tables::LOTS_PER_STRATEGY).map_err(|e| io(&self.tmp, e))?;
         self.summary.per_strategy();
         Ok(self)
+    }
+
+    /// Adds a finished shadow book: its fills and lots are copied in as `shadow_*` tables
+    /// (hashed with the rest) and its totals go into the summary's `shadow`; its own folder
+    /// is removed when this report is finished.
+    pub fn with_shadow(mut self, book: crate::shadow::ShadowBook) -> Self {
+        self.shadow = Some(book);
+        self
     }
 
     /// Completes the report of a run with totals `outcome`: closes the CSVs, writes the
@@ -192,18 +202,30 @@ impl ReportJournal {
         .map(|t| t.finish().map_err(|e| io(&tmp, e)))
         .collect::<Result<_, _>>()?;
         let mut summary = self.summary.finish(outcome);
+        summary.shadow = self.shadow.as_ref().map(crate::shadow::ShadowBook::totals);
         let summary_path = tmp.join("summary.json");
         let unhashed = sha256_hex(&json(&summary_path, &summary)?);
-        let names: Vec<String> = written
+        let mut names: Vec<String> = written
             .iter()
             .map(|t| format!("{}.csv", t.spec.name))
             .collect();
+        let mut digests: Vec<String> = written.iter().map(|t| t.digest.clone()).collect();
+        if let Some(book) = &self.shadow {
+            for (from, to) in crate::shadow::SHADOW_FILES {
+                let (src, dst) = (book.dir.join(from), tmp.join(to));
+                fs::copy(&src, &dst).map_err(|e| io(&src, e))?;
+                if to.ends_with(".csv") {
+                    names.push(to.to_string());
+                    digests.push(sha256_hex(&fs::read(&dst).map_err(|e| io(&dst, e))?));
+                }
+            }
+        }
         let mut parts: Vec<(&str, &str)> = vec![("summary.json", unhashed.as_str())];
         parts.extend(
             names
                 .iter()
-                .zip(&written)
-                .map(|(n, t)| (n.as_str(), t.digest.as_str())),
+                .zip(&digests)
+                .map(|(n, d)| (n.as_str(), d.as_str())),
         );
         let hash = report_hash(parts);
         summary.report_hash = Some(hash.clone());
@@ -217,6 +239,9 @@ impl ReportJournal {
         fs::write(&run_json, json(&run_json, &facts())?).map_err(|e| io(&run_json, e))?;
         replace_folder(&tmp, &self.dir)?;
         guard.0 = None;
+        if let Some(book) = &self.shadow {
+            let _ = fs::remove_dir_all(&book.dir);
+        }
         Ok(ReportPaths {
             dir: self.dir,
             hash,

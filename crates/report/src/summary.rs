@@ -96,6 +96,9 @@ pub struct Summary {
     /// shared book one strategy may close another's lot, so P&L has no owner).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub by_strategy: BTreeMap<String, StrategyRow>,
+    /// The shadow book's totals (written only with `run.shadow = true`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shadow: Option<crate::shadow::ShadowSummary>,
     /// Rejections by code.
     pub rejections: BTreeMap<String, u64>,
     /// Performance metrics.
@@ -257,6 +260,7 @@ impl SummaryBuilder {
                         .collect()
                 })
                 .unwrap_or_default(),
+            shadow: None,
             rejections: self.rejections,
             metrics: self.metrics.finish(o.initial_cash),
             eod_ran_at: self.eod_ran_at,

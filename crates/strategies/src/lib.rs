@@ -1,6 +1,7 @@
 //! Built-in strategies, one small file each, and the registry that builds them from config.
 
 pub mod buy_and_hold;
+pub mod dual_engine;
 pub mod signal_follower;
 pub mod sma_cross;
 pub mod wsb_snake;
@@ -24,7 +25,13 @@ pub enum StrategyError {
 }
 
 /// Names of the built-in strategies.
-pub const KNOWN: [&str; 4] = ["sma_cross", "buy_and_hold", "wsb_snake", "signal_follower"];
+pub const KNOWN: [&str; 5] = [
+    "sma_cross",
+    "buy_and_hold",
+    "wsb_snake",
+    "signal_follower",
+    "dual_engine",
+];
 
 /// Builds the built-in strategy `name` from its parameter table (without the `name` key).
 pub fn build(name: &str, params: toml::Table) -> Result<Box<dyn Strategy>, StrategyError> {
@@ -59,6 +66,12 @@ pub fn build(name: &str, params: toml::Table) -> Result<Box<dyn Strategy>, Strat
             Ok(Box::new(
                 signal_follower::SignalFollower::new(p).map_err(bad)?,
             ))
+        }
+        "dual_engine" => {
+            let p: dual_engine::DualEngineParams = value
+                .try_into()
+                .map_err(|e: toml::de::Error| bad(e.message().to_string()))?;
+            Ok(Box::new(dual_engine::DualEngine::new(p).map_err(bad)?))
         }
         other => Err(StrategyError::Unknown(other.to_string())),
     }
