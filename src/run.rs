@@ -46,7 +46,8 @@ pub struct BacktestArgs {
     /// named on stderr) instead of failing.
     #[arg(long)]
     pub lenient: bool,
-    /// Recorded signals (JSON Lines: ts, symbol, direction, optional timeframe, id, price),
+    /// Recorded signals (JSON Lines, or a .parquet with the same columns: ts, symbol,
+    /// direction, optional timeframe, id, price),
     /// merged into the event order as Signal events; repeatable. Replaces data.signals.
     #[arg(long = "signals", value_name = "FILE")]
     pub signals: Vec<PathBuf>,

@@ -7,6 +7,9 @@
 //! `price` (a positive number or numeric text). Any other field is kept as its JSON text.
 //! Blank lines are skipped. A bad line is an error naming the file, the line and the field;
 //! with `lenient` it is skipped and reported in [`SignalFile::skipped`] instead.
+//!
+//! A `.parquet` file holds the same fields as columns (one row a signal; `ts` a timestamp
+//! or ISO text); errors name the row instead of the line.
 
 use crate::error::DataError;
 use lockstep_core::signal::{normalize_timeframe, Direction, Signal};
@@ -25,22 +28,35 @@ pub struct SignalFile {
     pub skipped: Vec<DataError>,
 }
 
-/// Reads the signal file at `path`.
+/// Reads the signal file at `path` (JSON Lines, or Parquet by its `.parquet` extension).
 pub fn read_signals(path: &Path, lenient: bool) -> Result<SignalFile, DataError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| DataError::file(path, format!("cannot read: {e}")))?;
+    let parquet = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
+    let rows: Vec<(String, Result<Signal, (String, String)>)> = if parquet {
+        parquet_rows(path)?
+            .into_iter()
+            .enumerate()
+            .map(|(i, obj)| (format!("row {}", i + 1), parse_object(&obj)))
+            .collect()
+    } else {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| DataError::file(path, format!("cannot read: {e}")))?;
+        text.lines()
+            .enumerate()
+            .filter(|(_, line)| !line.trim().is_empty())
+            .map(|(i, line)| (format!("line {}", i + 1), parse_line(line)))
+            .collect()
+    };
     let mut out = SignalFile {
         signals: Vec::new(),
         skipped: Vec::new(),
     };
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        match parse_line(line) {
+    for (at, parsed) in rows {
+        match parsed {
             Ok(s) => out.signals.push(s),
             Err((field, reason)) => {
-                let e = DataError::file(path, format!("line {}, {field}: {reason}", i + 1));
+                let e = DataError::file(path, format!("{at}, {field}: {reason}"));
                 if lenient {
                     out.skipped.push(e);
                 } else {
@@ -51,6 +67,53 @@ pub fn read_signals(path: &Path, lenient: bool) -> Result<SignalFile, DataError>
     }
     out.signals.sort_by_key(|s| s.ts);
     Ok(out)
+}
+
+/// Every row of a Parquet signal file as a JSON object of its non-null cells, each as
+/// text (timestamps as ISO-8601).
+fn parquet_rows(path: &Path) -> Result<Vec<Map<String, Value>>, DataError> {
+    use arrow_cast::display::{ArrayFormatter, FormatOptions};
+    let bad = |e: String| DataError::file(path, e);
+    let f = std::fs::File::open(path).map_err(|e| bad(format!("cannot read: {e}")))?;
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(f)
+        .and_then(|b| b.build())
+        .map_err(|e| bad(format!("not a Parquet file: {e}")))?;
+    let opts = FormatOptions::default();
+    let mut rows = Vec::new();
+    for batch in reader {
+        let batch = batch.map_err(|e| bad(format!("cannot read: {e}")))?;
+        let schema = batch.schema();
+        // Timestamps are UTC instants: formatted without their zone name (naive = UTC).
+        let naive = arrow_schema::DataType::Timestamp(arrow_schema::TimeUnit::Nanosecond, None);
+        let arrays: Vec<arrow_array::ArrayRef> = batch
+            .columns()
+            .iter()
+            .map(|col| match col.data_type() {
+                arrow_schema::DataType::Timestamp(..) => arrow_cast::cast(col, &naive),
+                _ => Ok(col.clone()),
+            })
+            .collect::<Result<_, _>>()
+            .map_err(|e| bad(format!("a timestamp column: {e}")))?;
+        let columns: Vec<(String, ArrayFormatter<'_>, &dyn arrow_array::Array)> = schema
+            .fields()
+            .iter()
+            .zip(&arrays)
+            .map(|(field, col)| {
+                ArrayFormatter::try_new(col.as_ref(), &opts)
+                    .map(|fmt| (field.name().clone(), fmt, col.as_ref()))
+                    .map_err(|e| bad(format!("column `{}`: {e}", field.name())))
+            })
+            .collect::<Result<_, _>>()?;
+        for i in 0..batch.num_rows() {
+            let obj: Map<String, Value> = columns
+                .iter()
+                .filter(|(_, _, col)| col.is_valid(i))
+                .map(|(name, fmt, _)| (name.clone(), Value::String(fmt.value(i).to_string())))
+                .collect();
+            rows.push(obj);
+        }
+    }
+    Ok(rows)
 }
 
 /// One line: the signal, or (which field, what is wrong).
@@ -191,6 +254,54 @@ pub fn signal_line(s: &Signal) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_parquet_file_reads_as_the_same_signals_as_its_json_lines() {
+        use arrow_array::{
+            ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray, TimestampNanosecondArray,
+        };
+        use std::sync::Arc;
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("s.parquet");
+        let ts = TimestampNanosecondArray::from(vec![
+            1_450_968_062_000_000_000i64,
+            1_450_968_542_000_000_000,
+        ])
+        .with_timezone("UTC");
+        let cols: Vec<(&str, ArrayRef)> = vec![
+            ("ts", Arc::new(ts)),
+            ("symbol", Arc::new(StringArray::from(vec!["GOOG", "GOOG"]))),
+            (
+                "direction",
+                Arc::new(StringArray::from(vec!["short", "buy"])),
+            ),
+            ("id", Arc::new(Int64Array::from(vec![1, 2]))),
+            (
+                "price",
+                Arc::new(Float64Array::from(vec![Some(748.74), None])),
+            ),
+        ];
+        let batch = RecordBatch::try_from_iter(cols).expect("batch");
+        let f = std::fs::File::create(&path).expect("create");
+        let mut w = parquet::arrow::ArrowWriter::try_new(f, batch.schema(), None).expect("writer");
+        w.write(&batch).expect("write");
+        w.close().expect("close");
+        let from_parquet = read_signals(&path, false).expect("parquet signals");
+        let (_d, jsonl) = file(
+            "{\"ts\":\"2015-12-24T14:41:02Z\",\"symbol\":\"GOOG\",\"direction\":\"short\",\"id\":\"1\",\"price\":\"748.74\"}\n\
+             {\"ts\":\"2015-12-24T14:49:02Z\",\"symbol\":\"GOOG\",\"direction\":\"long\",\"id\":\"2\"}\n",
+        );
+        assert_eq!(from_parquet, read_signals(&jsonl, false).expect("jsonl"));
+        let bad = dir.path().join("bad.parquet");
+        std::fs::write(&bad, "not parquet").expect("write");
+        let e = read_signals(&bad, false)
+            .expect_err("not parquet")
+            .to_string();
+        assert!(
+            e.contains("bad.parquet") && e.contains("not a Parquet file"),
+            "{e}"
+        );
+    }
 
     fn file(text: &str) -> (tempfile::TempDir, std::path::PathBuf) {
         let dir = tempfile::tempdir().expect("tmp");
