@@ -14,7 +14,7 @@ pub const KEYS_HELP: &str = "\
 Config keys (TOML file or --set KEY=VALUE), with defaults:
   run.name                        config file stem, or \"default\"
   run.initial_cash                100000
-  run.shadow                      false (dual_engine: also run the shadow book, shadow_*.csv)
+  run.shadow                      false (dual_engine: also price the shadow book, shadow_*.csv; replay, paper, live)
   data.paths                      [\"data/backtestingpy_goog_1d.parquet\"] (relative to the config file)
   data.interval                   inferred from the data (1m, 5m, 1h, 1d, ...)
   data.calendar                   24x7  (or nyse: bars end at the session close)

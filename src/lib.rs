@@ -15,6 +15,7 @@ pub mod risk_profile;
 pub mod run;
 pub mod safety;
 pub mod scenario;
+pub mod shadow_book;
 pub mod sweep;
 pub mod walkforward;
 

@@ -291,11 +291,6 @@ pub fn run_session(args: &SessionArgs, mode: Mode, argv: Vec<String>) -> Result<
         store,
         records,
     } = opened;
-    if cfg.run.shadow {
-        return Err(AppError::BadInput(
-            "run.shadow: the shadow book is priced in backtests only for now; paper and live trade the real book (set run.shadow = false)".into(),
-        ));
-    }
     let trading = trading_url(&cfg, args)?;
     let opts = data_options(&cfg)?;
     let symbols = if cfg.live.symbols.is_empty() {
@@ -343,6 +338,13 @@ pub fn run_session(args: &SessionArgs, mode: Mode, argv: Vec<String>) -> Result<
     let parts = engine_parts(&cfg, &run_id)?;
     let db = dir.join("journal.db");
     let report = parts.report(&dir)?;
+    let shadow: Option<Box<dyn lockstep_live::shadow::Shadow>> = if cfg.run.shadow {
+        Some(Box::new(crate::shadow_book::SessionShadow::new(
+            &cfg, &run_id, &dir,
+        )?))
+    } else {
+        None
+    };
     let broker = &cfg.broker;
     let mut feed = FeedConfig {
         stream_url: config_live::url(
@@ -392,6 +394,9 @@ pub fn run_session(args: &SessionArgs, mode: Mode, argv: Vec<String>) -> Result<
     let (stop, stats, signals, done) = match mode {
         Mode::Paper => {
             let mut session = parts.session(report, None);
+            if let Some(s) = shadow {
+                session.with_shadow(s);
+            }
             start_or_resume(
                 &mut session,
                 records,
@@ -414,6 +419,9 @@ pub fn run_session(args: &SessionArgs, mode: Mode, argv: Vec<String>) -> Result<
         Mode::Live => {
             let alpaca = AlpacaVenue::new();
             let mut session = parts.session_on(alpaca.clone(), report, None);
+            if let Some(s) = shadow {
+                session.with_shadow(s);
+            }
             let mut name_symbol = |id, name: &str| alpaca.name_symbol(id, name);
             let resuming = records.is_some();
             start_or_resume(
@@ -462,8 +470,11 @@ pub fn run_session(args: &SessionArgs, mode: Mode, argv: Vec<String>) -> Result<
         }
     };
     let bars = stats.bars;
-    let paths = done
-        .journal
+    let (report, shadow_failed) = crate::shadow_book::attach(done.journal, done.shadow);
+    if let Some(why) = &shadow_failed {
+        eprintln!("{why}");
+    }
+    let paths = report
         .finish(&done.outcome, || {
             run_facts(started, started_utc, bars, argv)
         })

@@ -349,7 +349,7 @@ const SHADOW_ROLES: [&str; 1] = ["dual_engine"];
 
 /// `cfg` with every strategy that has a role set to `role = "shadow"`; an error when none
 /// has one.
-fn shadow_config(cfg: &Config) -> Result<Config, AppError> {
+pub fn shadow_config(cfg: &Config) -> Result<Config, AppError> {
     let mut shadow = cfg.clone();
     shadow.run.shadow = false;
     let mut flipped = 0;

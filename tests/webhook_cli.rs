@@ -7,6 +7,7 @@
 mod common;
 
 use common::sessions::*;
+use common::webhook::*;
 use lockstep_live::journal::{JournalReader, RecordKind};
 use lockstep_live::webhook::sign;
 use serde_json::{json, Value};
@@ -14,54 +15,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-const HOOK_SECRET: &str = "hook-secret-never-stored-41c2";
-const SPEED: f64 = 1500.0;
-
-/// POSTs `body` to `addr`'s `/webhook` with extra header lines; returns the status (0 when
-/// the connection failed) and the JSON answer (`Null` when none).
-fn post(addr: &str, body: &[u8], headers: &str) -> (u16, Value) {
-    use std::io::{Read, Write};
-    let Ok(mut s) = std::net::TcpStream::connect(addr) else {
-        return (0, Value::Null);
-    };
-    s.set_read_timeout(Some(Duration::from_secs(10)))
-        .expect("timeout");
-    let head = format!(
-        "POST /webhook HTTP/1.1\r\nHost: {addr}\r\n{headers}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    // A server refusing an oversized body may answer before reading all of it.
-    let _ = s.write_all(head.as_bytes()).and_then(|_| s.write_all(body));
-    let mut raw = Vec::new();
-    let _ = s.read_to_end(&mut raw);
-    let text = String::from_utf8_lossy(&raw);
-    let status = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let json = text
-        .split("\r\n\r\n")
-        .nth(1)
-        .and_then(|b| serde_json::from_str(b).ok())
-        .unwrap_or(Value::Null);
-    (status, json)
-}
-
-fn signed(body: &str) -> String {
-    format!(
-        "X-Webhook-Signature: sha256={}\r\n",
-        sign(body.as_bytes(), HOOK_SECRET.as_bytes())
-    )
-}
-
-/// The session clock now (the fake's warped clock), as Unix nanoseconds.
-fn clock_now(anchor: i64) -> i64 {
-    let start = chrono::DateTime::parse_from_rfc3339(START).expect("start");
-    let start = start.timestamp_nanos_opt().expect("ns");
-    let real = lockstep_live::time_source::system_nanos() - anchor;
-    start + (real as f64 * SPEED) as i64
-}
+const FOLLOW: &str = "[[strategies]]\nname = \"signal_follower\"\nqty = 10\n";
 
 /// What one request is and what it must get.
 struct Sent {
@@ -150,65 +104,13 @@ fn request(i: usize, stale_ms: i64) -> Sent {
     }
 }
 
-fn start(
-    dir: &Path,
-    fake: &lockstep_live::fake::FakeThread,
-    anchor: i64,
-) -> (std::process::Child, String) {
-    std::fs::create_dir_all(dir).expect("dir");
-    std::fs::write(
-        dir.join("follow.toml"),
-        "[[strategies]]\nname = \"signal_follower\"\nqty = 10\n",
-    )
-    .expect("config");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
-    let addr = format!("127.0.0.1:{port}");
-    let mut cmd = session(
-        "paper",
-        &dir.join("follow.toml"),
-        &dir.join("paper"),
-        fake,
-        SPEED,
-        anchor,
-    );
-    cmd.args(["--webhook", &addr])
-        .args(["--set", "webhook.dedup_secs=86400"])
-        .env("LOCKSTEP_WEBHOOK_SECRET", HOOK_SECRET)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let child = cmd.spawn().expect("spawn");
-    wait_listening(&addr);
-    (child, addr)
-}
-
-fn finish(mut child: std::process::Child) -> (String, String) {
-    let t0 = Instant::now();
-    while child.try_wait().expect("wait").is_none() {
-        if t0.elapsed() > Duration::from_secs(90) {
-            let _ = child.kill();
-            panic!("the paper session ran past 90 s");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let out = child.wait_with_output().expect("output");
-    let (o, e) = (
-        String::from_utf8_lossy(&out.stdout).to_string(),
-        String::from_utf8_lossy(&out.stderr).to_string(),
-    );
-    assert!(out.status.success(), "paper failed:\n{o}\n{e}");
-    (o, e)
-}
-
 #[test]
 fn a_thousand_mixed_requests_get_their_answers_and_replay_as_recorded_signals() {
     let _serial = one_at_a_time();
     let tmp = tempfile::tempdir().expect("tmp");
     let anchor = anchor_now();
     let fake = fake(SPEED, anchor, 5);
-    let (child, addr) = start(tmp.path(), &fake, anchor);
+    let (child, addr) = start_session(tmp.path(), "paper", FOLLOW, &fake, anchor);
 
     // SPY signals every 5 minutes of session clock from 09:45 ET, alternating long/short,
     // sent beside the mixed run: they trade, and the backtest must trade them the same.
@@ -326,7 +228,7 @@ fn a_thousand_mixed_requests_get_their_answers_and_replay_as_recorded_signals() 
     let back = tmp.path().join("back");
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_lockstep"));
     cmd.args(["backtest"])
-        .arg(tmp.path().join("follow.toml"))
+        .arg(tmp.path().join("session.toml"))
         .args(["--data", DATA, "--quiet", "--out"])
         .arg(&back)
         .args(["--signals"])
@@ -346,25 +248,13 @@ fn a_thousand_mixed_requests_get_their_answers_and_replay_as_recorded_signals() 
     );
 }
 
-/// Waits until something listens at `addr`.
-fn wait_listening(addr: &str) {
-    let t0 = Instant::now();
-    while std::net::TcpStream::connect(addr).is_err() {
-        assert!(
-            t0.elapsed() < Duration::from_secs(20),
-            "the webhook never listened"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
 #[test]
 fn a_signal_resent_after_a_crash_and_resume_is_still_a_duplicate() {
     let _serial = one_at_a_time();
     let tmp = tempfile::tempdir().expect("tmp");
     let anchor = anchor_now();
     let fake = fake(SPEED, anchor, 5);
-    let (mut child, addr) = start(tmp.path(), &fake, anchor);
+    let (mut child, addr) = start_session(tmp.path(), "paper", FOLLOW, &fake, anchor);
     let send = |addr: &str, v: Value| {
         let b = v.to_string();
         let (code, answer) = post(addr, b.as_bytes(), &signed(&b));
@@ -465,7 +355,7 @@ fn webhook_ack_latency_at_100_requests_a_second() {
     let start_at = "2013-10-04T14:00:00Z";
     let fake = fake_from(start_at, 1.0, anchor, 5, Vec::new());
     std::fs::write(
-        tmp.path().join("follow.toml"),
+        tmp.path().join("session.toml"),
         "[[strategies]]\nname = \"signal_follower\"\nqty = 10\n",
     )
     .expect("config");
@@ -482,7 +372,7 @@ fn webhook_ack_latency_at_100_requests_a_second() {
     let mut cmd = session_from(
         start_at,
         "paper",
-        &tmp.path().join("follow.toml"),
+        &tmp.path().join("session.toml"),
         &tmp.path().join("paper"),
         &fake,
         1.0,

@@ -4,6 +4,7 @@
 
 pub mod crash;
 pub mod sessions;
+pub mod webhook;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

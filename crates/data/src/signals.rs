@@ -28,12 +28,15 @@ pub struct SignalFile {
     pub skipped: Vec<DataError>,
 }
 
+/// One record read: the signal, or (which field, what is wrong).
+type Parsed = Result<Signal, (String, String)>;
+
 /// Reads the signal file at `path` (JSON Lines, or Parquet by its `.parquet` extension).
 pub fn read_signals(path: &Path, lenient: bool) -> Result<SignalFile, DataError> {
     let parquet = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
-    let rows: Vec<(String, Result<Signal, (String, String)>)> = if parquet {
+    let rows: Vec<(String, Parsed)> = if parquet {
         parquet_rows(path)?
             .into_iter()
             .enumerate()

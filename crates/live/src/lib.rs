@@ -9,7 +9,8 @@
 //! restart), [`recorded_venue`] (the venue of a live journal's replay), [`alpaca`] (the
 //! broker venue, its task and reconciliation), [`driver`] (the clock-driven driver, its
 //! control file and its watch), [`health`] (readiness, metrics and the kill/lift endpoint),
-//! [`alerts`] (the non-blocking outbound alert webhook), [`crash`] (named crash points for
+//! [`alerts`] (the non-blocking outbound alert webhook), [`shadow`] (a simulated book fed
+//! the session's market inputs), [`crash`] (named crash points for
 //! fault campaigns), [`fake`] (a loopback Alpaca fake for tests and demos), [`webhook`]
 //! (signal intake: `POST /webhook`, authenticated, deduplicated, journaled).
 
@@ -26,6 +27,7 @@ pub mod records;
 pub mod replay;
 pub mod resume;
 pub mod session;
+pub mod shadow;
 pub mod time_source;
 pub mod webhook;
 pub mod wire;

@@ -76,6 +76,7 @@ pub struct Session<V: Venue, J: Journal> {
     last_at: UnixNanos,
     last_bars: std::collections::BTreeMap<SymbolId, UnixNanos>,
     signals: Vec<lockstep_core::Signal>,
+    shadow: Option<Box<dyn crate::shadow::Shadow>>,
 }
 
 impl<V: Venue, J: Journal> Session<V, J> {
@@ -96,7 +97,14 @@ impl<V: Venue, J: Journal> Session<V, J> {
             last_at: UnixNanos(i64::MIN),
             last_bars: std::collections::BTreeMap::new(),
             signals: Vec::new(),
+            shadow: None,
         }
+    }
+
+    /// Feeds `shadow` the same market inputs from now on (set it before the session begins
+    /// or resumes, so it sees every input).
+    pub fn with_shadow(&mut self, shadow: Box<dyn crate::shadow::Shadow>) {
+        self.shadow = Some(shadow);
     }
 
     /// Starts the strategies; their first decisions are journaled.
@@ -141,7 +149,17 @@ impl<V: Venue, J: Journal> Session<V, J> {
             Input::Signal(s) => self.signals.push((**s).clone()),
             _ => {}
         }
+        let for_shadow =
+            (self.shadow.is_some() && crate::shadow::feeds_shadow(&input)).then(|| input.clone());
         self.engine.push(input)?;
+        if let (Some(shadow), Some(input)) = (self.shadow.as_mut(), for_shadow) {
+            if let Err(why) = shadow.push(&input) {
+                // The simulation failing never stops real trading: it is dropped, loudly.
+                self.shadow = None;
+                let body = serde_json::json!({"shadow": "stopped", "reason": why});
+                self.note(input.ts(), RecordKind::Alert, body.to_string())?;
+            }
+        }
         if live {
             crate::crash::point("decided");
         }
@@ -227,7 +245,11 @@ impl<V: Venue, J: Journal> Session<V, J> {
 
     /// When the loop must be ticked next (a queued timer), if ever.
     pub fn next_due(&self) -> Option<UnixNanos> {
-        self.engine.next_due()
+        let shadow = self.shadow.as_ref().and_then(|s| s.next_due());
+        match (self.engine.next_due(), shadow) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// The latest time of an input consumed so far (inputs must not go back before it).
@@ -262,6 +284,7 @@ impl<V: Venue, J: Journal> Session<V, J> {
             engine,
             decisions,
             mut store,
+            shadow,
             ..
         } = self;
         let (outcome, tee) = engine.conclude(0)?;
@@ -278,6 +301,7 @@ impl<V: Venue, J: Journal> Session<V, J> {
             outcome,
             journal: tee.into_inner(),
             last: last.into_iter().map(|d| d.1).collect(),
+            shadow: shadow.map(crate::shadow::Shadow::finish),
         })
     }
 
@@ -307,6 +331,8 @@ pub struct Concluded<J> {
     pub journal: J,
     /// The decisions made while concluding, the final ledger last.
     pub last: Vec<String>,
+    /// The shadow book's result, when the session had one.
+    pub shadow: Option<Result<Box<dyn std::any::Any>, String>>,
 }
 
 /// The final ledger of a session as a canonical JSON line.

@@ -36,6 +36,18 @@ pub enum Role {
     Shadow,
 }
 
+/// What an entry buys.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Trade {
+    /// The ATM call (long) or put (short) of the configured expiry (seed 002).
+    #[default]
+    Option,
+    /// The underlying itself: `contracts` shares long on a long decision; a short decision
+    /// sells a long position to flat (for feeds without option data).
+    Underlying,
+}
+
 /// Parameters (`[[strategies]]` entry).
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -50,7 +62,10 @@ pub struct DualEngineParams {
     pub role: Role,
     /// The underlying whose signals and bars it follows. Required.
     pub underlying: String,
-    /// Contracts per entry. Default 1.
+    /// `option` (default) or `underlying`.
+    #[serde(default)]
+    pub trade: Trade,
+    /// Contracts (or shares) per entry. Default 1.
     #[serde(default = "one", deserialize_with = "dec_serde::decimal")]
     pub contracts: Qty,
     /// The expiry: first Friday at least this many days ahead. Default 5.
@@ -145,6 +160,8 @@ pub struct DualEngine {
     scorers: engine_b::ScorerRules,
     closes: VecDeque<Decimal>,
     last_range: Option<Decimal>,
+    /// The underlying's id, once a bar of it was seen.
+    underlying: Option<SymbolId>,
     /// Engine A's waiting signals with their deadlines.
     waiting: Vec<(Signal, lockstep_core::UnixNanos)>,
 }
@@ -188,6 +205,7 @@ impl DualEngine {
             scorers,
             closes: VecDeque::new(),
             last_range: None,
+            underlying: None,
             waiting: Vec::new(),
         })
     }
@@ -213,8 +231,22 @@ impl DualEngine {
         }
     }
 
-    /// Buys the ATM call (long) or put (short) of the configured expiry, if listed.
+    /// Buys the ATM call (long) or put (short) of the configured expiry, if listed; with
+    /// `trade = "underlying"`, goes long the underlying or sells it to flat.
     fn enter(&self, dir: Direction, ctx: &mut Context<'_>) {
+        if self.p.trade == Trade::Underlying {
+            if let Some(under) = self.underlying {
+                match dir {
+                    Direction::Long => ctx.target_position(under, self.p.contracts, None),
+                    Direction::Short => ctx.target_position(
+                        under,
+                        Qty::ZERO,
+                        Some(lockstep_core::ExitReason::Signal),
+                    ),
+                }
+            }
+            return;
+        }
         let right = match dir {
             Direction::Long => OptionRight::Call,
             Direction::Short => OptionRight::Put,
@@ -252,6 +284,7 @@ impl Strategy for DualEngine {
         if ctx.symbol_name(bar.symbol) != self.p.underlying {
             return;
         }
+        self.underlying = Some(bar.symbol);
         let close = bar.close_price();
         self.closes.push_back(close);
         let keep = self.p.trend_bars.max(self.p.momentum_bars + 1);
