@@ -242,6 +242,11 @@ fn a_thousand_mixed_requests_get_their_answers_and_replay_as_recorded_signals() 
     assert_eq!(paper_fills, fills(&back), "same fills");
     let lots = |d: &Path| csv_rows(&d.join("lots.csv"), &[]);
     assert_eq!(lots(&dir), lots(&back), "same lots");
+    // The same intents: every order and every refusal, at the same times.
+    let orders = |d: &Path| csv_rows(&d.join("orders.csv"), &["client_order_id"]);
+    assert_eq!(orders(&dir), orders(&back), "same orders");
+    let refusals = |d: &Path| csv_rows(&d.join("rejections.csv"), &[]);
+    assert_eq!(refusals(&dir), refusals(&back), "same refusals");
     assert_eq!(
         summary(&dir)["realized_pnl"],
         summary(&back)["realized_pnl"]
