@@ -415,17 +415,22 @@ fn replay<J: lockstep_engine::Journal>(
     Ok((outcome, journal))
 }
 
-/// Runs the shadow book of `plan` into a scratch folder beside `dir`.
-fn shadow_book(plan: &RunPlan, dir: &Path, name: &str) -> Result<ShadowBook, AppError> {
-    let cfg = shadow_config(&plan.cfg)?;
-    let parts = engine_parts(&cfg, name)?;
-    let scratch = dir.with_file_name(format!(
+/// Where the shadow book of the run folder `dir` is written before its tables are copied
+/// in: a hidden sibling named after the run and this process.
+pub fn shadow_scratch(dir: &Path) -> PathBuf {
+    dir.with_file_name(format!(
         ".{}.shadow-{}",
         dir.file_name()
             .map_or("run".into(), |n| n.to_string_lossy()),
         std::process::id()
-    ));
-    let journal = parts.report(&scratch)?;
+    ))
+}
+
+/// Runs the shadow book of `plan` into a scratch folder beside `dir`.
+fn shadow_book(plan: &RunPlan, dir: &Path, name: &str) -> Result<ShadowBook, AppError> {
+    let cfg = shadow_config(&plan.cfg)?;
+    let parts = engine_parts(&cfg, name)?;
+    let journal = parts.report(&shadow_scratch(dir))?;
     let (outcome, journal) = replay(&cfg, plan, parts, journal, &mut |_| {})?;
     let paths = journal
         .finish(&outcome, || {

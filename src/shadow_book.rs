@@ -4,7 +4,7 @@
 //! the session report's `shadow_*` tables and `summary.shadow`, as in a backtest.
 
 use crate::error::AppError;
-use crate::run::{engine_parts, run_facts, shadow_config};
+use crate::run::{engine_parts, run_facts, shadow_config, shadow_scratch};
 use lockstep_core::UnixNanos;
 use lockstep_engine::{Engine, Input, SimClock, SimVenue};
 use lockstep_report::{ReportJournal, ShadowBook};
@@ -22,13 +22,7 @@ impl SessionShadow {
     pub fn new(cfg: &crate::config::Config, run_id: &str, dir: &Path) -> Result<Self, AppError> {
         let shadow = shadow_config(cfg)?;
         let mut parts = engine_parts(&shadow, &format!("{run_id}-shadow"))?;
-        let scratch = dir.with_file_name(format!(
-            ".{}.shadow-{}",
-            dir.file_name()
-                .map_or("run".into(), |n| n.to_string_lossy()),
-            std::process::id()
-        ));
-        let journal = parts.report(&scratch)?;
+        let journal = parts.report(&shadow_scratch(dir))?;
         let venue = std::mem::take(&mut parts.venue);
         let mut engine = parts.engine_on(venue, journal);
         engine

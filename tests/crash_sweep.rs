@@ -123,6 +123,10 @@ fn schedule(point: &str, seed: usize, passes: usize) -> Vec<String> {
 #[test]
 fn sigkill_at_13_points_x_3_seeds_then_resume_ends_as_the_uncrashed_run() {
     let _serial = one_at_a_time();
+    // Each order must reach the fake within its bar (118 ms of real time at 500x), and
+    // every step fsyncs the journal first: flush what a build just wrote before timing
+    // anything, so the disk's backlog cannot delay the first campaigns' fsyncs.
+    let _ = std::process::Command::new("sync").status();
     let tmp = tempfile::tempdir().expect("tmp");
     let mut setup = short_session(tmp.path());
     // SWEEP_SPEED=x runs the clock at x times real speed (scripts/crash_campaign.sh: 250,

@@ -133,8 +133,9 @@ fn reversal_splits_the_closing_fee_between_close_and_new_lot() {
     assert_eq!(s["open_positions"][0]["qty"], "100");
 }
 
-#[test]
-fn strategies_share_one_ledger() {
+/// sma_cross 1/2 and buy_and_hold 50 over [`BARS`], filled at the close, with `sets`;
+/// returns the temp dir (keep it alive) and the output of `lockstep`.
+fn two_strategies(sets: &[&str]) -> (tempfile::TempDir, std::process::Output) {
     let tmp = tempfile::tempdir().unwrap();
     std::fs::write(
         tmp.path().join("two.toml"),
@@ -142,20 +143,20 @@ fn strategies_share_one_ledger() {
     )
     .unwrap();
     std::fs::write(tmp.path().join("bars.csv"), BARS).unwrap();
-    let o = lockstep(
-        tmp.path(),
-        &[
-            "backtest",
-            "two.toml",
-            "--quiet",
-            "--out",
-            "out",
-            "--data",
-            "bars.csv",
-            "--set",
-            "execution.fill=close",
-        ],
-    );
+    let mut args = vec![
+        "backtest", "two.toml", "--quiet", "--out", "out", "--data", "bars.csv",
+    ];
+    args.extend(["--set", "execution.fill=close"]);
+    for s in sets {
+        args.extend(["--set", s]);
+    }
+    let o = lockstep(tmp.path(), &args);
+    (tmp, o)
+}
+
+#[test]
+fn strategies_share_one_ledger() {
+    let (tmp, o) = two_strategies(&[]);
     assert!(o.status.success(), "{}", common::stderr(&o));
     let s = summary(&tmp.path().join("out"));
     // buy_and_hold's 50 @ 10 is the oldest lot, so sma_cross's first sell closes it first (FIFO).
@@ -176,29 +177,7 @@ fn strategies_share_one_ledger() {
 /// name their book; the summary has a table per strategy.
 #[test]
 fn per_strategy_books_keep_buy_and_hold_lot_open() {
-    let tmp = tempfile::tempdir().unwrap();
-    std::fs::write(
-        tmp.path().join("two.toml"),
-        "[[strategies]]\nname = \"sma_cross\"\nfast = 1\nslow = 2\n[[strategies]]\nname = \"buy_and_hold\"\nqty = 50\n",
-    )
-    .unwrap();
-    std::fs::write(tmp.path().join("bars.csv"), BARS).unwrap();
-    let o = lockstep(
-        tmp.path(),
-        &[
-            "backtest",
-            "two.toml",
-            "--quiet",
-            "--out",
-            "out",
-            "--data",
-            "bars.csv",
-            "--set",
-            "execution.fill=close",
-            "--set",
-            "ledger.books=\"per_strategy\"",
-        ],
-    );
+    let (tmp, o) = two_strategies(&["ledger.books=\"per_strategy\""]);
     assert!(o.status.success(), "{}", common::stderr(&o));
     let out = tmp.path().join("out");
     let lots = csv_rows(&out, "lots");
@@ -232,20 +211,7 @@ fn per_strategy_books_keep_buy_and_hold_lot_open() {
         (&sma["gross_pnl"], &sma["realized_pnl"]),
         (&"-100.00".into(), &"-100.00".into())
     );
-    let bad = lockstep(
-        tmp.path(),
-        &[
-            "backtest",
-            "two.toml",
-            "--quiet",
-            "--out",
-            "o2",
-            "--data",
-            "bars.csv",
-            "--set",
-            "ledger.books=\"mine\"",
-        ],
-    );
+    let (_t, bad) = two_strategies(&["ledger.books=\"mine\""]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(
         common::stderr(&bad).contains("ledger.books: `mine` is not one of shared, per_strategy")

@@ -6,6 +6,7 @@ mod common;
 
 use common::{csv_rows, lockstep, repo, summary};
 use rust_decimal::Decimal;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Runs `scenarios/profiles/<name>.toml` as a backtest; returns the temp dir (keep it alive),
@@ -328,4 +329,66 @@ fn bar_closes(
         out.insert(key, b.close_price());
     }
     out
+}
+
+/// Seconds since the epoch of an RFC 3339 time.
+fn secs(iso: &str) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(iso)
+        .unwrap_or_else(|e| panic!("{iso}: {e}"))
+        .timestamp()
+}
+
+/// Seed 003's scanner -> buyer -> monitor -> seller bot (`scanner_aig_bac_ibm_spy`): each
+/// of the audit's failures is checked on the run's own fills.
+#[test]
+fn the_scanner_bot_cannot_double_buy_reenter_early_short_or_leave_a_position_unmanaged() {
+    let (_tmp, out, s) = run_profile("scanner_aig_bac_ibm_spy");
+    let fills = csv_rows(&out, "fills");
+    let signals = std::fs::read_to_string(repo().join("data/signals_scanner_20131007_09.jsonl"))
+        .expect("signals");
+    let sent = signals.lines().count();
+    let entries = fills.iter().filter(|f| f["exit_reason"].is_empty()).count();
+    // Duplicate signals (the scanner re-sends while a symbol qualifies) buy nothing: far
+    // fewer entries than signals, and a symbol's position never exceeds one lot of 100.
+    assert_eq!(sent, 98);
+    assert!(
+        entries > 10 && entries < sent / 2,
+        "{entries} entries from {sent} signals"
+    );
+    let mut position: BTreeMap<String, i64> = BTreeMap::new();
+    let mut exited_at: BTreeMap<String, i64> = BTreeMap::new();
+    for f in &fills {
+        let q: i64 = f["qty"].parse().expect("qty");
+        let p = position.entry(f["symbol"].clone()).or_default();
+        let t = secs(&f["ts"]);
+        if f["side"] == "buy" {
+            // The cooldown every strategy shares: 30 minutes after any exit fill.
+            if let Some(x) = exited_at.get(&f["symbol"]) {
+                assert!(
+                    t >= x + 1800,
+                    "{} re-entered {} s after its exit",
+                    f["symbol"],
+                    t - x
+                );
+            }
+            *p += q;
+        } else {
+            *p -= q;
+            exited_at.insert(f["symbol"].clone(), t);
+            // The monitor and seller are the exit manager: every sell has its rule.
+            assert!(
+                ["hard_stop", "trailing", "max_hold", "eod"].contains(&f["exit_reason"].as_str()),
+                "{f:?}"
+            );
+        }
+        assert!(
+            (0..=100).contains(p),
+            "{} position {p}: never short, never doubled",
+            f["symbol"]
+        );
+    }
+    // Nothing is left open: no position escapes the monitor.
+    assert!(position.values().all(|p| *p == 0), "{position:?}");
+    assert_eq!(s["open_positions"].as_array().map(Vec::len), Some(0));
+    assert!(s["rejections"]["reentry_cooldown"].as_u64().unwrap_or(0) > 0);
 }

@@ -50,47 +50,35 @@ pub const ORDERS: TableSpec = TableSpec {
     ],
 };
 
+/// The columns of `lots` with per-strategy books; a shared book writes all but the last.
+const LOT_COLUMNS: [(&str, Kind); 15] = [
+    ("symbol", Str),
+    ("open_fill_id", Int),
+    ("close_fill_id", Int),
+    ("qty", Dec),
+    ("open_ts", Ts),
+    ("close_ts", Ts),
+    ("open_price", Dec),
+    ("close_price", Dec),
+    ("open_fee", Dec),
+    ("close_fee", Dec),
+    ("gross_pnl", Dec),
+    ("net_pnl", Dec),
+    ("holding_secs", Int),
+    ("exit_reason", Str),
+    ("strategy", Str),
+];
+
 /// `lots`: one row per FIFO allocation; qty is negative for a closed short lot.
 pub const LOTS: TableSpec = TableSpec {
     name: "lots",
-    columns: &[
-        ("symbol", Str),
-        ("open_fill_id", Int),
-        ("close_fill_id", Int),
-        ("qty", Dec),
-        ("open_ts", Ts),
-        ("close_ts", Ts),
-        ("open_price", Dec),
-        ("close_price", Dec),
-        ("open_fee", Dec),
-        ("close_fee", Dec),
-        ("gross_pnl", Dec),
-        ("net_pnl", Dec),
-        ("holding_secs", Int),
-        ("exit_reason", Str),
-    ],
+    columns: LOT_COLUMNS.split_at(14).0,
 };
 
 /// `lots` with per-strategy books: the same columns, then the book's `strategy`.
 pub const LOTS_PER_STRATEGY: TableSpec = TableSpec {
     name: "lots",
-    columns: &[
-        ("symbol", Str),
-        ("open_fill_id", Int),
-        ("close_fill_id", Int),
-        ("qty", Dec),
-        ("open_ts", Ts),
-        ("close_ts", Ts),
-        ("open_price", Dec),
-        ("close_price", Dec),
-        ("open_fee", Dec),
-        ("close_fee", Dec),
-        ("gross_pnl", Dec),
-        ("net_pnl", Dec),
-        ("holding_secs", Int),
-        ("exit_reason", Str),
-        ("strategy", Str),
-    ],
+    columns: &LOT_COLUMNS,
 };
 
 /// `equity`: one row per session close (or per bar).
