@@ -63,6 +63,7 @@ impl ParquetBatchReader {
         }
         let builder = ParquetRecordBatchReaderBuilder::try_new(f)
             .map_err(|e| DataError::file(path, format!("not a readable Parquet file: {e}")))?;
+        check_chunks(path, builder.metadata(), len)?;
         let builder = symbols_as_dictionary(path, builder);
         let schema = builder.schema().clone();
         let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
@@ -197,7 +198,17 @@ impl BatchReader for ParquetBatchReader {
         symbols: &mut SymbolTable,
         recycled: DecodedBatch,
     ) -> Result<Option<DecodedBatch>, DataError> {
-        match self.reader.next() {
+        // A corrupted page can make the Parquet decoder panic: that is bad input, refused
+        // naming the file and the rows, never a crash.
+        let reader = &mut self.reader;
+        let next = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| reader.next()))
+            .map_err(|_| {
+                DataError::file(
+                    &self.file,
+                    format!("corrupt Parquet data in the rows from {}", self.next_row),
+                )
+            })?;
+        match next {
             None => Ok(None),
             Some(Err(e)) => Err(DataError::file(
                 &self.file,
@@ -214,6 +225,34 @@ impl BatchReader for ParquetBatchReader {
     fn column_names(&self) -> [String; 6] {
         self.names.clone()
     }
+}
+
+/// Refuses a file whose column chunks lie outside it (negative or past-the-end offsets and
+/// sizes): the Parquet reader would otherwise stop on an assertion.
+fn check_chunks(
+    path: &Path,
+    meta: &parquet::file::metadata::ParquetMetaData,
+    len: u64,
+) -> Result<(), DataError> {
+    let len = i64::try_from(len).unwrap_or(i64::MAX);
+    for (g, group) in meta.row_groups().iter().enumerate() {
+        for col in group.columns() {
+            let start = col
+                .dictionary_page_offset()
+                .unwrap_or(col.data_page_offset());
+            let size = col.compressed_size();
+            let inside =
+                start >= 0 && size >= 0 && start.checked_add(size).is_some_and(|end| end <= len);
+            if !inside {
+                return Err(DataError::column(
+                    path,
+                    col.column_path().string().as_str(),
+                    format!("corrupt Parquet metadata: row group {g} claims bytes {start}..+{size} of a {len}-byte file"),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Reopens the file asking for a plain-text `symbol` column as a dictionary, so each batch
