@@ -122,11 +122,6 @@ impl Ledger {
         self
     }
 
-    /// Whether each strategy has its own lots.
-    pub fn is_per_strategy(&self) -> bool {
-        self.per_strategy
-    }
-
     /// Sets `symbol`'s multiplier (units of the underlying per unit traded), before its
     /// first fill.
     pub fn set_multiplier(&mut self, symbol: SymbolId, multiplier: Money) {
@@ -288,17 +283,31 @@ impl Ledger {
         self.closed
     }
 
+    /// Every open lot as (long, value at `mark(symbol)` or its own price when unmarked,
+    /// times the multiplier).
+    fn marked_lots<'a>(
+        &'a self,
+        mark: impl Fn(SymbolId) -> Option<Price> + 'a,
+    ) -> impl Iterator<Item = (bool, Money)> + 'a {
+        self.open_symbols().flat_map(move |s| {
+            let (px, m) = (mark(s), self.multiplier(s));
+            self.lots(s)
+                .map(move |l| (l.long, l.qty * px.unwrap_or(l.price) * m))
+        })
+    }
+
     /// Cash plus every open position marked at `mark(symbol)` (lot price when unmarked).
     pub fn equity(&self, mark: impl Fn(SymbolId) -> Option<Price>) -> Money {
-        let mut eq = self.cash;
-        for s in self.open_symbols() {
-            let (px, m) = (mark(s), self.multiplier(s));
-            for l in self.lots(s) {
-                let value = l.qty * px.unwrap_or(l.price) * m;
-                eq += if l.long { value } else { -value };
-            }
-        }
-        eq
+        let marked = self.marked_lots(mark);
+        self.cash
+            + marked
+                .map(|(long, v)| if long { v } else { -v })
+                .sum::<Money>()
+    }
+
+    /// Every open lot's value at `mark(symbol)`, long and short alike (gross exposure).
+    pub fn gross_exposure(&self, mark: impl Fn(SymbolId) -> Option<Price>) -> Money {
+        self.marked_lots(mark).map(|(_, v)| v).sum()
     }
 
     /// Average open price of `symbol`'s lots (quantity weighted), if any are open.

@@ -281,7 +281,6 @@ impl ExitManager {
                 Some(tier) if quoted && fired.is_none() && retry.is_none() => {
                     let level = w.dir.offset(w.entry, tier.gain_pct, dp);
                     partial_fill(level, w.dir, bar).map(|at| {
-                        w.tiers_done += 1;
                         // In the position's own units: whole shares stay whole.
                         let slice = (w.peak * tier.fraction).round_dp_with_strategy(
                             w.peak.scale(),
@@ -308,7 +307,14 @@ impl ExitManager {
                 let open = executor.strategy_position(strategy, symbol);
                 let closing = executor.closing(strategy, symbol);
                 let sized = slice.is_none_or(|s| s > Qty::ZERO);
-                if sized && !closing && !open.is_zero() && open.is_sign_positive() == w.dir.long {
+                let sends =
+                    sized && !closing && !open.is_zero() && open.is_sign_positive() == w.dir.long;
+                // A tier is taken once: when its slice goes out, or when it rounds to nothing;
+                // while another exit is closing the position it waits for a later bar.
+                if slice.is_some() && (sends || !sized) {
+                    w.tiers_done += 1;
+                }
+                if sends {
                     let side = exit_side;
                     // The order is recorded as what it stands for: a stop at the stop's
                     // level, a limit at the target (both filled inside this bar), a market

@@ -63,21 +63,6 @@ pub struct AccountState<'a> {
     pub last_exit: &'a BTreeMap<SymbolId, UnixNanos>,
 }
 
-/// Open lots at their marks (lot price when unmarked), both sides, times the multiplier.
-pub fn gross_exposure(ledger: &Ledger, market: &MarketState) -> Money {
-    ledger
-        .open_symbols()
-        .map(|s| {
-            let m = ledger.multiplier(s);
-            let mark = market.mark(s);
-            ledger
-                .lots(s)
-                .map(|l| l.qty * mark.unwrap_or(l.price) * m)
-                .sum::<Money>()
-        })
-        .sum()
-}
-
 /// The first account limit `e` breaks, as a code and a detail.
 pub fn check(
     limits: &AccountLimits,
@@ -127,7 +112,12 @@ pub fn check(
     } else {
         Money::ZERO
     };
-    let exposure = gross_exposure(state.ledger, state.market) + state.working_exposure;
+    let needs_exposure = limits.buying_power.is_some() || limits.max_total_exposure.is_some();
+    let exposure = if needs_exposure {
+        state.ledger.gross_exposure(|s| state.market.mark(s)) + state.working_exposure
+    } else {
+        Money::ZERO
+    };
     if let Some(max) = limits.max_total_exposure {
         let total = exposure + e.notional;
         if total > max {
