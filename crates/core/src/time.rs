@@ -32,28 +32,40 @@ impl UnixNanos {
     /// ISO-8601 UTC text, e.g. `2004-12-21T05:00:00Z`; fractional seconds appear only when
     /// present, as 3, 6 or 9 digits (`...:01.500Z`).
     pub fn to_iso(self) -> String {
+        let mut out = String::with_capacity(30);
+        self.push_iso(&mut out);
+        out
+    }
+
+    /// Appends [`UnixNanos::to_iso`]'s text to `out` without allocating (the report's
+    /// hot path). The i64 range spans years 1677..2262, so the year always has 4 digits.
+    pub fn push_iso(self, out: &mut String) {
         let secs = self.0.div_euclid(NANOS_PER_SEC);
         let nanos = self.0.rem_euclid(NANOS_PER_SEC);
         let sod = secs.rem_euclid(86_400);
         let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
-        let mut out = format!(
-            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
-            sod / 3_600,
-            sod % 3_600 / 60,
-            sod % 60
-        );
+        push_digits(out, y as u64, 4);
+        out.push('-');
+        push_digits(out, u64::from(m), 2);
+        out.push('-');
+        push_digits(out, u64::from(d), 2);
+        out.push('T');
+        push_digits(out, (sod / 3_600) as u64, 2);
+        out.push(':');
+        push_digits(out, (sod % 3_600 / 60) as u64, 2);
+        out.push(':');
+        push_digits(out, (sod % 60) as u64, 2);
         if nanos != 0 {
-            let frac = if nanos % 1_000_000 == 0 {
-                format!(".{:03}", nanos / 1_000_000)
+            out.push('.');
+            if nanos % 1_000_000 == 0 {
+                push_digits(out, (nanos / 1_000_000) as u64, 3);
             } else if nanos % 1_000 == 0 {
-                format!(".{:06}", nanos / 1_000)
+                push_digits(out, (nanos / 1_000) as u64, 6);
             } else {
-                format!(".{nanos:09}")
-            };
-            out.push_str(&frac);
+                push_digits(out, nanos as u64, 9);
+            }
         }
         out.push('Z');
-        out
     }
 }
 
@@ -70,6 +82,15 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
     let y = yoe + era * 400 + i64::from(m <= 2);
     (y, m, d)
+}
+
+/// Appends `v` as exactly `width` decimal digits, zero-padded (`v` < 10^`width`).
+fn push_digits(out: &mut String, v: u64, width: u32) {
+    let mut div = 10u64.pow(width.saturating_sub(1));
+    while div > 0 {
+        out.push(char::from(b'0' + (v / div % 10) as u8));
+        div /= 10;
+    }
 }
 
 impl fmt::Display for UnixNanos {

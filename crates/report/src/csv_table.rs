@@ -1,8 +1,14 @@
-//! Streaming CSV tables: a fixed column contract, written row by row and hashed as written.
+//! Streaming CSV tables: a fixed column contract, written row by row from typed cells into
+//! one reused line buffer, hashed as written, with the same values kept in a binary spill
+//! for the Parquet twin ([`crate::twin_spill`]).
 
+use crate::fmt::{push_dec, push_int};
 use crate::hash::HashingWriter;
+use crate::twin_spill::{SpillReader, SpillWriter};
+use lockstep_core::UnixNanos;
+use rust_decimal::Decimal;
 use std::fs::File;
-use std::io::BufWriter;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 /// How a column is typed in the Parquet twin.
@@ -16,6 +22,19 @@ pub enum Kind {
     Int,
     /// Text.
     Str,
+}
+
+/// One value of a row, typed as its column ([`Kind`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Cell<'a> {
+    /// An integer ([`Kind::Int`]).
+    Int(i64),
+    /// Text ([`Kind::Str`]), quoted in the CSV only when it holds `,`, `"`, CR or LF.
+    Text(&'a str),
+    /// An instant ([`Kind::Ts`]).
+    Ts(UnixNanos),
+    /// A decimal with at least this many decimals in the CSV, or empty ([`Kind::Dec`]).
+    Dec(Option<Decimal>, u32),
 }
 
 /// Digits after the decimal point of plain decimal text.
@@ -36,13 +55,14 @@ pub struct TableSpec {
 pub struct CsvTable {
     spec: TableSpec,
     path: PathBuf,
-    writer: csv::Writer<HashingWriter<BufWriter<File>>>,
+    out: HashingWriter<BufWriter<File>>,
+    spill: SpillWriter,
+    line: String,
     rows: u64,
     scales: Vec<u32>,
 }
 
 /// A finished CSV table.
-#[derive(Debug, Clone)]
 pub struct WrittenTable {
     /// Its contract.
     pub spec: TableSpec,
@@ -52,53 +72,93 @@ pub struct WrittenTable {
     pub digest: String,
     /// Data rows.
     pub rows: u64,
-    /// Largest number of decimals seen per column (0 for non-decimal columns).
+    /// Largest number of decimals written per column (0 for non-decimal columns).
     pub scales: Vec<u32>,
+    /// The rows' values, for the Parquet twin.
+    pub spill: SpillReader,
+}
+
+/// Appends `text` as a CSV field: quoted, with quotes doubled, only when it holds a comma,
+/// a quote, CR or LF (the `csv` crate's "necessary" style).
+fn push_field(line: &mut String, text: &str) {
+    if text
+        .bytes()
+        .any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
+    {
+        line.push('"');
+        for c in text.chars() {
+            if c == '"' {
+                line.push('"');
+            }
+            line.push(c);
+        }
+        line.push('"');
+    } else {
+        line.push_str(text);
+    }
 }
 
 impl CsvTable {
-    /// Creates `dir/<name>.csv` and writes the header.
+    /// Creates `dir/<name>.csv` (and its spill) and writes the header.
     pub fn create(dir: &Path, spec: TableSpec) -> std::io::Result<Self> {
         let path = dir.join(format!("{}.csv", spec.name));
-        let file = BufWriter::new(File::create(&path)?);
-        let mut writer = csv::WriterBuilder::new()
-            .terminator(csv::Terminator::Any(b'\n'))
-            .from_writer(HashingWriter::new(file));
-        writer.write_record(spec.columns.iter().map(|c| c.0))?;
+        let mut out = HashingWriter::new(BufWriter::with_capacity(1 << 16, File::create(&path)?));
+        let mut line = String::with_capacity(256);
+        for (k, (name, _)) in spec.columns.iter().enumerate() {
+            if k > 0 {
+                line.push(',');
+            }
+            push_field(&mut line, name);
+        }
+        line.push('\n');
+        out.write_all(line.as_bytes())?;
         Ok(CsvTable {
+            spill: SpillWriter::create(&dir.join(format!(".{}.spill", spec.name)))?,
             spec,
             path,
-            writer,
+            out,
+            line,
             rows: 0,
             scales: vec![0; spec.columns.len()],
         })
     }
 
-    /// Appends one row; `cells` must follow the contract's column order.
-    pub fn write(&mut self, cells: &[String]) -> std::io::Result<()> {
+    /// Appends one row; `cells` follow the contract's column order and kinds.
+    pub fn write(&mut self, cells: &[Cell<'_>]) -> std::io::Result<()> {
         debug_assert_eq!(cells.len(), self.spec.columns.len(), "{}", self.spec.name);
-        self.writer.write_record(cells)?;
-        self.rows += 1;
-        for ((cell, (_, kind)), scale) in cells.iter().zip(self.spec.columns).zip(&mut self.scales)
-        {
-            if *kind == Kind::Dec {
-                *scale = (*scale).max(decimals_of(cell));
+        self.line.clear();
+        for (k, (cell, scale)) in cells.iter().zip(&mut self.scales).enumerate() {
+            if k > 0 {
+                self.line.push(',');
+            }
+            match *cell {
+                Cell::Int(v) => push_int(&mut self.line, v),
+                Cell::Text(t) => push_field(&mut self.line, t),
+                Cell::Ts(t) => t.push_iso(&mut self.line),
+                Cell::Dec(Some(d), min_dp) => {
+                    *scale = (*scale).max(push_dec(&mut self.line, d, min_dp));
+                }
+                Cell::Dec(None, _) => {}
             }
         }
+        self.line.push('\n');
+        self.out.write_all(self.line.as_bytes())?;
+        self.spill.row(cells)?;
+        self.rows += 1;
         Ok(())
     }
 
-    /// Flushes and returns the digest.
+    /// Flushes and returns the digest and the spill to read back.
     pub fn finish(self) -> std::io::Result<WrittenTable> {
-        let inner = self.writer.into_inner().map_err(|e| e.into_error())?;
-        let (mut file, digest) = inner.finish();
-        std::io::Write::flush(&mut file)?;
+        let (mut file, digest) = self.out.finish();
+        file.flush()?;
         Ok(WrittenTable {
             spec: self.spec,
             path: self.path,
             digest,
             rows: self.rows,
             scales: self.scales,
+            spill: self.spill.finish()?,
         })
     }
 }

@@ -12,6 +12,7 @@ pub mod shadow;
 pub mod sink;
 pub mod summary;
 pub mod tables;
+pub mod twin_spill;
 
 pub use shadow::ShadowBook;
 pub use sink::{ReportError, ReportJournal, ReportPaths, RunFacts};

@@ -1,21 +1,17 @@
-//! The Parquet twin of a CSV table, converted in one streaming pass (each decimal column's
-//! scale was recorded while the CSV was written). Values are parsed from the same text the
-//! hash covers, so both files hold identical, exact values.
+//! The Parquet twin of a CSV table, written in one streaming pass over the values the CSV
+//! was written from ([`crate::twin_spill`]), with each decimal column at the scale of its
+//! widest CSV text: both files hold identical, exact values.
 
 use crate::csv_table::{Kind, WrittenTable};
-use arrow_array::{
-    ArrayRef, Decimal128Array, Int64Array, RecordBatch, StringArray, TimestampNanosecondArray,
-};
+use arrow_array::builder::StringBuilder;
+use arrow_array::{ArrayRef, Decimal128Array, Int64Array, RecordBatch, TimestampNanosecondArray};
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
-use chrono::DateTime;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 use parquet::schema::types::ColumnPath;
-use rust_decimal::Decimal;
 use std::fs::File;
 use std::path::Path;
-use std::str::FromStr;
 use std::sync::Arc;
 
 /// Rows converted per batch (bounds memory).
@@ -23,17 +19,20 @@ const BATCH: usize = 8_192;
 /// Rows per Parquet row group.
 const ROW_GROUP: usize = 65_536;
 
-fn bad(table: &str, row: usize, col: &str, text: &str) -> String {
-    format!("{table}.csv row {row}, column `{col}`: cannot convert `{text}`")
+/// One column of a batch being gathered.
+enum Column {
+    Ts(Vec<i64>),
+    Int(Vec<i64>),
+    Dec(Vec<Option<i128>>, u32),
+    Str(StringBuilder),
 }
 
 /// Writes `<name>.parquet` next to the CSV of `t`.
-pub fn write_parquet_twin(t: &WrittenTable, out: &Path) -> Result<(), String> {
+pub fn write_parquet_twin(t: WrittenTable, out: &Path) -> Result<(), String> {
     let cols = t.spec.columns;
-    let scales = &t.scales;
     let fields: Vec<Field> = cols
         .iter()
-        .zip(scales)
+        .zip(&t.scales)
         .map(|((name, kind), s)| match kind {
             Kind::Ts => Field::new(
                 *name,
@@ -59,68 +58,54 @@ pub fn write_parquet_twin(t: &WrittenTable, out: &Path) -> Result<(), String> {
     let file = File::create(out).map_err(|e| format!("{}: {e}", out.display()))?;
     let mut w =
         ArrowWriter::try_new(file, schema.clone(), Some(props)).map_err(|e| e.to_string())?;
-    let mut r = csv::Reader::from_path(&t.path).map_err(|e| e.to_string())?;
-    let mut buf: Vec<csv::StringRecord> = Vec::with_capacity(BATCH);
-    let mut row = 0usize;
-    let mut records = r.records();
+    let mut spill = t.spill;
+    let mut text = String::new();
+    let err = |e: std::io::Error| format!("{}: {e}", t.path.display());
+    let mut left = t.rows;
     loop {
-        buf.clear();
-        for rec in records.by_ref().take(BATCH) {
-            buf.push(rec.map_err(|e| e.to_string())?);
+        let n = left.min(BATCH as u64) as usize;
+        let mut columns: Vec<Column> = cols
+            .iter()
+            .zip(&t.scales)
+            .map(|((_, kind), s)| match kind {
+                Kind::Ts => Column::Ts(Vec::with_capacity(n)),
+                Kind::Int => Column::Int(Vec::with_capacity(n)),
+                Kind::Dec => Column::Dec(Vec::with_capacity(n), *s),
+                Kind::Str => Column::Str(StringBuilder::with_capacity(n, n * 8)),
+            })
+            .collect();
+        for _ in 0..n {
+            for column in &mut columns {
+                match column {
+                    Column::Ts(v) | Column::Int(v) => v.push(spill.int().map_err(err)?),
+                    Column::Dec(v, scale) => v.push(spill.dec().map_err(err)?.map(|mut d| {
+                        d.rescale(*scale);
+                        d.mantissa()
+                    })),
+                    Column::Str(b) => {
+                        spill.text(&mut text).map_err(err)?;
+                        b.append_value(&text);
+                    }
+                }
+            }
         }
         let mut arrays: Vec<ArrayRef> = Vec::with_capacity(cols.len());
-        for (k, (name, kind)) in cols.iter().enumerate() {
-            let cell = |i: usize| buf[i].get(k).unwrap_or("");
-            let array: ArrayRef = match kind {
-                Kind::Ts => {
-                    let mut v = Vec::with_capacity(buf.len());
-                    for i in 0..buf.len() {
-                        let ns = DateTime::parse_from_rfc3339(cell(i))
-                            .ok()
-                            .and_then(|d| d.timestamp_nanos_opt())
-                            .ok_or_else(|| bad(t.spec.name, row + i + 1, name, cell(i)))?;
-                        v.push(ns);
-                    }
-                    Arc::new(TimestampNanosecondArray::from(v).with_timezone("UTC"))
-                }
-                Kind::Dec => {
-                    let mut v = Vec::with_capacity(buf.len());
-                    for i in 0..buf.len() {
-                        let text = cell(i);
-                        if text.is_empty() {
-                            v.push(None);
-                            continue;
-                        }
-                        let mut d = Decimal::from_str(text)
-                            .map_err(|_| bad(t.spec.name, row + i + 1, name, text))?;
-                        d.rescale(scales[k]);
-                        v.push(Some(d.mantissa()));
-                    }
-                    Arc::new(
-                        Decimal128Array::from(v)
-                            .with_precision_and_scale(38, scales[k].min(38) as i8)
-                            .map_err(|e| e.to_string())?,
-                    )
-                }
-                Kind::Int => {
-                    let mut v = Vec::with_capacity(buf.len());
-                    for i in 0..buf.len() {
-                        v.push(
-                            cell(i)
-                                .parse::<i64>()
-                                .map_err(|_| bad(t.spec.name, row + i + 1, name, cell(i)))?,
-                        );
-                    }
-                    Arc::new(Int64Array::from(v))
-                }
-                Kind::Str => Arc::new(StringArray::from_iter_values((0..buf.len()).map(cell))),
-            };
-            arrays.push(array);
+        for column in columns {
+            arrays.push(match column {
+                Column::Ts(v) => Arc::new(TimestampNanosecondArray::from(v).with_timezone("UTC")),
+                Column::Int(v) => Arc::new(Int64Array::from(v)),
+                Column::Dec(v, scale) => Arc::new(
+                    Decimal128Array::from(v)
+                        .with_precision_and_scale(38, scale.min(38) as i8)
+                        .map_err(|e| e.to_string())?,
+                ),
+                Column::Str(mut b) => Arc::new(b.finish()),
+            });
         }
         let batch = RecordBatch::try_new(schema.clone(), arrays).map_err(|e| e.to_string())?;
         w.write(&batch).map_err(|e| e.to_string())?;
-        row += buf.len();
-        if buf.len() < BATCH {
+        left -= n as u64;
+        if n < BATCH {
             break;
         }
     }

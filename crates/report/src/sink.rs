@@ -231,7 +231,7 @@ impl ReportJournal {
         summary.report_hash = Some(hash.clone());
         fs::write(&summary_path, json(&summary_path, &summary)?)
             .map_err(|e| io(&summary_path, e))?;
-        for t in &written {
+        for t in written {
             let out = tmp.join(format!("{}.parquet", t.spec.name));
             write_parquet_twin(t, &out).map_err(|e| io(&out, e))?;
         }
@@ -318,7 +318,8 @@ impl Journal for ReportJournal {
             }
             Entry::Allocation(a) => {
                 self.summary.allocation(a);
-                self.lots.write(&tables::lot_row(a, names)).map_err(jerr)
+                let (row, used) = tables::lot_row(a, names);
+                self.lots.write(&row[..used]).map_err(jerr)
             }
             Entry::Rejection(r) => {
                 self.summary.rejection(r);

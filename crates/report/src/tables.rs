@@ -1,9 +1,9 @@
 //! The report tables of DESIGN "Report files": column contracts and row formatting.
 
-use crate::csv_table::{Kind, TableSpec};
-use crate::fmt::{dec, money};
+use crate::csv_table::{Cell, Kind, TableSpec};
 use lockstep_core::{ExitReason, Fill, Order};
 use lockstep_engine::{Allocation, EquityPoint, Names, Rejection};
+use rust_decimal::Decimal;
 
 use Kind::{Dec, Int, Str, Ts};
 
@@ -110,96 +110,109 @@ pub const REJECTIONS: TableSpec = TableSpec {
 /// Every table, in hashing order.
 pub const ALL: [TableSpec; 5] = [FILLS, ORDERS, LOTS, EQUITY, REJECTIONS];
 
-fn reason(r: Option<ExitReason>) -> String {
-    r.map(|r| r.as_str().to_string()).unwrap_or_default()
+fn reason(r: Option<ExitReason>) -> Cell<'static> {
+    Cell::Text(r.map_or("", ExitReason::as_str))
+}
+
+fn id(v: u64) -> Cell<'static> {
+    Cell::Int(i64::try_from(v).unwrap_or(i64::MAX))
+}
+
+/// A quantity: whole numbers print without decimals.
+fn qty(d: Decimal) -> Cell<'static> {
+    Cell::Dec(Some(d), 0)
+}
+
+/// Money and prices: at least 2 decimals; `None` is an empty cell.
+fn money(d: Option<Decimal>) -> Cell<'static> {
+    Cell::Dec(d, 2)
 }
 
 /// A `fills` row.
-pub fn fill_row(f: &Fill, n: &Names<'_>) -> Vec<String> {
-    vec![
-        f.fill_id.0.to_string(),
-        f.order_id.0.to_string(),
-        f.client_order_id.0.clone(),
-        n.strategy(f.strategy).to_string(),
-        f.ts.to_iso(),
-        n.symbols.name(f.symbol).to_string(),
-        f.side.as_str().to_string(),
-        dec(f.qty, 0),
-        money(f.price),
-        money(f.fee),
-        f.liquidity.as_str().to_string(),
+pub fn fill_row<'a>(f: &'a Fill, n: &'a Names<'_>) -> [Cell<'a>; 13] {
+    [
+        id(f.fill_id.0),
+        id(f.order_id.0),
+        Cell::Text(&f.client_order_id.0),
+        Cell::Text(n.strategy(f.strategy)),
+        Cell::Ts(f.ts),
+        Cell::Text(n.symbols.name(f.symbol)),
+        Cell::Text(f.side.as_str()),
+        qty(f.qty),
+        money(Some(f.price)),
+        money(Some(f.fee)),
+        Cell::Text(f.liquidity.as_str()),
         reason(f.exit_reason),
-        f.stale_price.to_string(),
+        Cell::Text(if f.stale_price { "true" } else { "false" }),
     ]
 }
 
 /// An `orders` row.
-pub fn order_row(o: &Order, n: &Names<'_>) -> Vec<String> {
-    vec![
-        o.id.0.to_string(),
-        o.client_order_id.0.clone(),
-        n.strategy(o.strategy).to_string(),
-        o.created_ts.to_iso(),
-        o.updated_ts.to_iso(),
-        n.symbols.name(o.symbol).to_string(),
-        o.side.as_str().to_string(),
-        o.kind.as_str().to_string(),
-        o.kind.limit_price().map(money).unwrap_or_default(),
-        o.kind.stop_price().map(money).unwrap_or_default(),
-        o.tif.as_str().to_string(),
-        dec(o.qty, 0),
-        dec(o.filled_qty, 0),
-        o.avg_fill_price().map(money).unwrap_or_default(),
-        o.status().as_str().to_string(),
+pub fn order_row<'a>(o: &'a Order, n: &'a Names<'_>) -> [Cell<'a>; 16] {
+    [
+        id(o.id.0),
+        Cell::Text(&o.client_order_id.0),
+        Cell::Text(n.strategy(o.strategy)),
+        Cell::Ts(o.created_ts),
+        Cell::Ts(o.updated_ts),
+        Cell::Text(n.symbols.name(o.symbol)),
+        Cell::Text(o.side.as_str()),
+        Cell::Text(o.kind.as_str()),
+        money(o.kind.limit_price()),
+        money(o.kind.stop_price()),
+        Cell::Text(o.tif.as_str()),
+        qty(o.qty),
+        qty(o.filled_qty),
+        money(o.avg_fill_price()),
+        Cell::Text(o.status().as_str()),
         reason(o.exit_reason),
     ]
 }
 
-/// A `lots` row ([`LOTS`]; with the book's strategy last when the allocation has one,
-/// [`LOTS_PER_STRATEGY`]).
-pub fn lot_row(a: &Allocation, n: &Names<'_>) -> Vec<String> {
-    let mut row = vec![
-        n.symbols.name(a.symbol).to_string(),
-        a.open_fill_id.0.to_string(),
-        a.close_fill_id.0.to_string(),
-        dec(if a.long { a.qty } else { -a.qty }, 0),
-        a.open_ts.to_iso(),
-        a.close_ts.to_iso(),
-        money(a.open_price),
-        money(a.close_price),
-        money(a.open_fee),
-        money(a.close_fee),
-        money(a.gross_pnl),
-        money(a.net_pnl),
-        a.holding_secs.to_string(),
-        a.exit_reason.as_str().to_string(),
+/// A `lots` row ([`LOTS`], 14 cells; with the book's strategy as a 15th when the
+/// allocation has one, [`LOTS_PER_STRATEGY`]). Returns the cells and how many are used.
+pub fn lot_row<'a>(a: &'a Allocation, n: &'a Names<'_>) -> ([Cell<'a>; 15], usize) {
+    let book = a.book.map(|b| n.strategy(b));
+    let row = [
+        Cell::Text(n.symbols.name(a.symbol)),
+        id(a.open_fill_id.0),
+        id(a.close_fill_id.0),
+        qty(if a.long { a.qty } else { -a.qty }),
+        Cell::Ts(a.open_ts),
+        Cell::Ts(a.close_ts),
+        money(Some(a.open_price)),
+        money(Some(a.close_price)),
+        money(Some(a.open_fee)),
+        money(Some(a.close_fee)),
+        money(Some(a.gross_pnl)),
+        money(Some(a.net_pnl)),
+        Cell::Int(a.holding_secs),
+        Cell::Text(a.exit_reason.as_str()),
+        Cell::Text(book.unwrap_or("")),
     ];
-    if let Some(book) = a.book {
-        row.push(n.strategy(book).to_string());
-    }
-    row
+    (row, if book.is_some() { 15 } else { 14 })
 }
 
 /// An `equity` row.
-pub fn equity_row(e: &EquityPoint) -> Vec<String> {
-    vec![
-        e.ts.to_iso(),
-        money(e.cash),
-        money(e.positions_value),
-        money(e.equity),
-        money(e.realized_pnl),
+pub fn equity_row(e: &EquityPoint) -> [Cell<'static>; 5] {
+    [
+        Cell::Ts(e.ts),
+        money(Some(e.cash)),
+        money(Some(e.positions_value)),
+        money(Some(e.equity)),
+        money(Some(e.realized_pnl)),
     ]
 }
 
 /// A `rejections` row.
-pub fn rejection_row(r: &Rejection, n: &Names<'_>) -> Vec<String> {
-    vec![
-        r.ts.to_iso(),
-        n.strategy(r.strategy).to_string(),
-        n.symbols.name(r.symbol).to_string(),
-        r.side.as_str().to_string(),
-        dec(r.qty, 0),
-        r.code.as_str().to_string(),
-        r.detail.clone(),
+pub fn rejection_row<'a>(r: &'a Rejection, n: &'a Names<'_>) -> [Cell<'a>; 7] {
+    [
+        Cell::Ts(r.ts),
+        Cell::Text(n.strategy(r.strategy)),
+        Cell::Text(n.symbols.name(r.symbol)),
+        Cell::Text(r.side.as_str()),
+        qty(r.qty),
+        Cell::Text(r.code.as_str()),
+        Cell::Text(&r.detail),
     ]
 }
