@@ -20,7 +20,8 @@ Config keys (TOML file or --set KEY=VALUE), with defaults:
   data.calendar                   24x7  (or nyse: bars end at the session close)
   data.session                    regular  (or extended)
   data.symbol                     file stem (for files without a symbol column)
-  data.price_decimals             4
+  data.price_decimals             inferred per file: the decimals its prices need, at least 4,
+                                  at most 9 (a number fixes it: floats are rounded to it)
   data.lenient                    false
   data.from / data.to             none (replay only bars opening in [from, to); ISO-8601, UTC)
   data.delivered_by               none (replay only bars delivered at or before this time)
@@ -170,9 +171,9 @@ pub struct DataSection {
     /// Symbol for files without a `symbol` column (default: file stem).
     #[serde(default)]
     pub symbol: Option<String>,
-    /// Price decimals (default 4).
-    #[serde(default = "default_dp")]
-    pub price_decimals: u32,
+    /// Price decimals; `None` (the default) infers them per file (at least 4, at most 9).
+    #[serde(default)]
+    pub price_decimals: Option<u32>,
     /// Skip and count bad rows instead of failing (default false).
     #[serde(default)]
     pub lenient: bool,
@@ -204,9 +205,6 @@ fn default_indexes() -> Vec<String> {
 fn default_calendar() -> String {
     "24x7".into()
 }
-fn default_dp() -> u32 {
-    4
-}
 
 impl Default for DataSection {
     fn default() -> Self {
@@ -216,7 +214,7 @@ impl Default for DataSection {
             calendar: default_calendar(),
             session: SessionSetting::default(),
             symbol: None,
-            price_decimals: default_dp(),
+            price_decimals: None,
             lenient: false,
             indexes: default_indexes(),
             from: None,

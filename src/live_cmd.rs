@@ -371,7 +371,7 @@ pub fn run_session(args: &SessionArgs, mode: Mode, argv: Vec<String>) -> Result<
         one_session: args.one_session,
         calendar: opts.calendar,
         extended_hours: opts.extended_hours,
-        scale: opts.scale,
+        scale: opts.price_scale.or_default(),
         interval: minute,
         status: !args.quiet,
         control: Some(control_path(&db)),

@@ -7,7 +7,7 @@ use lockstep::sweep::{merge, run_sweep, top_lines, SweepArgs};
 use lockstep::walkforward::{run_walkforward, WalkforwardArgs};
 use lockstep::AppError;
 use lockstep_core::Scale;
-use lockstep_data::{import::import, inspect, synth, DataOptions};
+use lockstep_data::{import::import, inspect, synth, DataOptions, PriceScale};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -131,9 +131,9 @@ enum DataCommand {
         /// Symbol for files without a symbol column (default: file stem).
         #[arg(long)]
         symbol: Option<String>,
-        /// Price decimals.
-        #[arg(long, default_value_t = 4)]
-        price_decimals: u32,
+        /// Price decimals (default: inferred from the file, at least 4, at most 9).
+        #[arg(long)]
+        price_decimals: Option<u32>,
     },
     /// Convert a Parquet/CSV bar file to canonical, time-sorted Parquet (with exact text columns).
     Import {
@@ -148,9 +148,9 @@ enum DataCommand {
         /// Time zone of naive text timestamps, e.g. America/New_York (default UTC).
         #[arg(long, value_name = "ZONE")]
         tz: Option<String>,
-        /// Price decimals.
-        #[arg(long, default_value_t = 4)]
-        price_decimals: u32,
+        /// Price decimals (default: inferred from the file, at least 4, at most 9).
+        #[arg(long)]
+        price_decimals: Option<u32>,
         /// Skip bad rows (reported) instead of failing.
         #[arg(long)]
         lenient: bool,
@@ -196,8 +196,12 @@ fn sweep(args: &SweepArgs) -> Result<(), AppError> {
     Ok(())
 }
 
-fn scale(dp: u32) -> Result<Scale, AppError> {
-    Scale::new(dp).ok_or_else(|| AppError::BadInput("--price-decimals must be at most 18".into()))
+fn price_scale(dp: Option<u32>) -> Result<PriceScale, AppError> {
+    dp.map_or(Ok(PriceScale::Infer), |dp| {
+        Scale::new(dp)
+            .map(PriceScale::Fixed)
+            .ok_or_else(|| AppError::BadInput("--price-decimals must be at most 18".into()))
+    })
 }
 
 fn data(cmd: DataCommand) -> Result<(), AppError> {
@@ -209,7 +213,7 @@ fn data(cmd: DataCommand) -> Result<(), AppError> {
         } => {
             let opts = DataOptions {
                 symbol,
-                scale: scale(price_decimals)?,
+                price_scale: price_scale(price_decimals)?,
                 ..DataOptions::default()
             };
             let report = inspect(&path, &opts)?;
@@ -240,7 +244,7 @@ fn data(cmd: DataCommand) -> Result<(), AppError> {
                 };
             let opts = DataOptions {
                 symbol,
-                scale: scale(price_decimals)?,
+                price_scale: price_scale(price_decimals)?,
                 tz,
                 lenient,
                 ..DataOptions::default()

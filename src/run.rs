@@ -8,7 +8,7 @@ use chrono::{SecondsFormat, Utc};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use lockstep_core::{BarSource, Interval, Scale, UnixNanos};
 use lockstep_data::time_window::TimeWindow;
-use lockstep_data::{open_source, DataOptions, MergedSource};
+use lockstep_data::{open_source, DataOptions, MergedSource, PriceScale};
 use lockstep_engine::{
     Engine, EngineError, EngineSettings, EquityMode, Journal, NamedStrategy, SimClock, SimVenue,
     Venue,
@@ -120,11 +120,16 @@ pub fn data_options(cfg: &Config) -> Result<DataOptions, AppError> {
                 .map_err(|e| AppError::BadInput(format!("data.interval: {e}")))?,
         ),
     };
-    let scale = Scale::new(cfg.data.price_decimals)
-        .ok_or_else(|| AppError::BadInput("data.price_decimals must be at most 18".into()))?;
+    let price_scale =
+        match cfg.data.price_decimals {
+            None => PriceScale::Infer,
+            Some(dp) => PriceScale::Fixed(Scale::new(dp).ok_or_else(|| {
+                AppError::BadInput("data.price_decimals must be at most 18".into())
+            })?),
+        };
     Ok(DataOptions {
         symbol: cfg.data.symbol.clone(),
-        scale,
+        price_scale,
         interval,
         lenient: cfg.data.lenient,
         calendar,

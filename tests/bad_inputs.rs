@@ -128,7 +128,7 @@ fn cases() -> Vec<Case> {
         data_case("bad timestamp text", "yesterday,AAA,11,12,10,11,100", vec!["row 3", "column `ts`", "ISO-8601"]),
         data_case("empty cell", "2024-01-04T00:00:00Z,AAA,11,12,10,,100", vec!["row 3", "column `close`", "missing value"]),
         data_case("negative volume", "2024-01-04T00:00:00Z,AAA,11,12,10,11,-5", vec!["row 3", "column `volume`", "non-negative"]),
-        data_case("too many decimals", "2024-01-04T00:00:00Z,AAA,11,12,10,11.123456,100", vec!["row 3", "column `close`", "more than 4 decimals"]),
+        data_case("too many decimals", "2024-01-04T00:00:00Z,AAA,11,12,10,11.1234567891,100", vec!["row 3", "column `close`", "needs more than 9 decimals"]),
         data_case("short row", "2024-01-04T00:00:00Z,AAA,11,12", vec!["row 3", "fields"]),
         Case {
             name: "file not in time order",

@@ -318,7 +318,7 @@ fn bar_closes(
     path: &std::path::Path,
 ) -> std::collections::BTreeMap<(String, String), rust_decimal::Decimal> {
     let opts = lockstep_data::DataOptions {
-        scale: lockstep_core::Scale::new(2).unwrap(),
+        price_scale: lockstep_data::PriceScale::Fixed(lockstep_core::Scale::new(2).unwrap()),
         ..lockstep_data::DataOptions::default()
     };
     let mut src = lockstep_data::open_source(path, &opts).unwrap();

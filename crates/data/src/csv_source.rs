@@ -82,6 +82,21 @@ impl CsvBatchReader {
     }
 }
 
+impl CsvBatchReader {
+    /// The price columns the scale is read from: (header index, name) of open, high, low
+    /// and close.
+    pub fn price_columns(&self) -> Vec<(usize, String)> {
+        (1..5)
+            .map(|k| (self.idx[k], self.names[k].clone()))
+            .collect()
+    }
+
+    /// Parses prices at `scale` from now on.
+    pub fn set_scale(&mut self, scale: Scale) {
+        self.scale = scale;
+    }
+}
+
 impl BatchReader for CsvBatchReader {
     fn next_batch(
         &mut self,

@@ -222,6 +222,11 @@ impl<R: BatchReader> FileSource<R> {
         }
     }
 
+    /// The scale prices are read at.
+    pub fn scale(&self) -> Scale {
+        self.scale
+    }
+
     /// Quote rows with neither a bid nor an ask (no market that minute), passed over.
     pub fn quoteless(&self) -> u64 {
         self.quoteless

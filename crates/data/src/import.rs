@@ -3,7 +3,7 @@
 
 use crate::error::DataError;
 use crate::open::{open_file, DataOptions};
-use crate::writer::{BarRow, BarWriter};
+use crate::writer::{BarRow, BarWriter, PriceColumns};
 use lockstep_core::{Interval, SymbolTable, UnixNanos};
 use std::path::Path;
 
@@ -57,13 +57,14 @@ pub fn import(src: &Path, dst: &Path, opts: &DataOptions) -> Result<ImportSummar
             ));
         }
     }
-    let mut w = BarWriter::create(dst, true)?;
+    let scale = reader.scale();
+    let mut w = BarWriter::create(dst, PriceColumns::FloatWithText)?;
     for (v, _) in &rows {
         w.push(BarRow {
             ts: v.ts,
             symbol: table.name(v.symbol).to_string(),
             prices: [v.open, v.high, v.low, v.close],
-            scale: opts.scale,
+            scale,
             volume: v.volume,
         })?;
     }

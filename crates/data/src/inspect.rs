@@ -28,6 +28,8 @@ pub struct Inspection {
     pub range: Option<(UnixNanos, UnixNanos)>,
     /// Inferred interval, or why it could not be inferred.
     pub interval: Result<Interval, String>,
+    /// Decimals prices are read at, and whether they were inferred from the file.
+    pub price_decimals: (u32, bool),
     /// The first few validation errors.
     pub errors: Vec<String>,
 }
@@ -105,6 +107,10 @@ pub fn inspect(path: &Path, opts: &DataOptions) -> Result<Inspection, DataError>
             .collect(),
         range,
         interval,
+        price_decimals: (
+            src.scale().dp(),
+            opts.price_scale == crate::price_scale::PriceScale::Infer,
+        ),
         errors: src.sample_errors().iter().map(|e| e.to_string()).collect(),
     })
 }
@@ -145,6 +151,13 @@ impl fmt::Display for Inspection {
             Ok(i) => writeln!(f, "interval:  {i}")?,
             Err(e) => writeln!(f, "interval:  unknown ({e})")?,
         }
+        let (dp, inferred) = self.price_decimals;
+        let how = if inferred {
+            "inferred: the most any price needs, at least 4"
+        } else {
+            "set"
+        };
+        writeln!(f, "prices:    {dp} decimals ({how})")?;
         if self.is_valid() {
             write!(f, "verdict:   OK, every row passes validation")
         } else if self.rows == 0 {

@@ -5,6 +5,7 @@ use crate::decode::{BatchReader, FileSource};
 use crate::delivery::Delivery;
 use crate::error::DataError;
 use crate::parquet_source::ParquetBatchReader;
+use crate::price_scale::{infer_csv, infer_parquet, PriceScale, MAX_INFERRED_DP};
 use crate::validate::Validator;
 use chrono_tz::Tz;
 use lockstep_core::{BarSource, Calendar, Interval, Scale, SymbolTable};
@@ -16,8 +17,8 @@ use std::path::Path;
 pub struct DataOptions {
     /// Symbol for files without a `symbol` column (default: the file stem).
     pub symbol: Option<String>,
-    /// Price decimals (default 4, equities).
-    pub scale: Scale,
+    /// Price decimals: inferred per file by default ([`PriceScale`]).
+    pub price_scale: PriceScale,
     /// Bar interval; inferred per file when `None`.
     pub interval: Option<Interval>,
     /// Skip and count bad rows instead of failing.
@@ -36,7 +37,7 @@ impl Default for DataOptions {
     fn default() -> Self {
         DataOptions {
             symbol: None,
-            scale: Scale::EQUITY,
+            price_scale: PriceScale::Infer,
             interval: None,
             lenient: false,
             tz: None,
@@ -73,6 +74,7 @@ fn wrap<R: BatchReader>(
     reader: R,
     path: &Path,
     interval: Interval,
+    scale: Scale,
     opts: &DataOptions,
 ) -> FileSource<R> {
     let v = Validator::new(
@@ -82,7 +84,7 @@ fn wrap<R: BatchReader>(
         opts.require_time_order,
     );
     let delivery = Delivery::new(opts.calendar, interval, opts.extended_hours);
-    FileSource::new(reader, path.to_path_buf(), delivery, opts.scale, v)
+    FileSource::new(reader, path.to_path_buf(), delivery, scale, v)
 }
 
 /// Opens `path` (CSV by `.csv` extension, Parquet otherwise) as a validated bar stream.
@@ -102,19 +104,21 @@ fn open_with_interval(
 ) -> Result<AnyFileSource, DataError> {
     let sym = default_symbol(path, opts);
     Ok(if is_csv(path) {
-        AnyFileSource::Csv(wrap(
-            CsvBatchReader::open(path, &sym, opts.scale, opts.tz)?,
-            path,
-            interval,
-            opts,
-        ))
+        let mut reader = CsvBatchReader::open(path, &sym, Scale::EQUITY, opts.tz)?;
+        let scale = match opts.price_scale {
+            PriceScale::Fixed(s) => s,
+            PriceScale::Infer => infer_csv(path, &reader.price_columns())?,
+        };
+        reader.set_scale(scale);
+        AnyFileSource::Csv(wrap(reader, path, interval, scale, opts))
     } else {
-        AnyFileSource::Parquet(wrap(
-            ParquetBatchReader::open(path, &sym, opts.scale, opts.tz)?,
-            path,
-            interval,
-            opts,
-        ))
+        let mut reader = ParquetBatchReader::open(path, &sym, Scale::EQUITY, opts.tz)?;
+        let scale = match opts.price_scale {
+            PriceScale::Fixed(s) => s,
+            PriceScale::Infer => infer_parquet(path, &reader.price_columns())?,
+        };
+        reader.set_scale(scale);
+        AnyFileSource::Parquet(wrap(reader, path, interval, scale, opts))
     })
 }
 
@@ -162,6 +166,14 @@ impl AnyFileSource {
         }
     }
 
+    /// The scale prices are read at (inferred or fixed).
+    pub fn scale(&self) -> Scale {
+        match self {
+            AnyFileSource::Parquet(s) => s.scale(),
+            AnyFileSource::Csv(s) => s.scale(),
+        }
+    }
+
     /// Source column names of (ts, open, high, low, close, volume).
     pub fn column_names(&self) -> [String; 6] {
         match self {
@@ -177,9 +189,11 @@ const INFER_ROWS: usize = 10_000;
 /// The smallest positive gap between consecutive bars of one symbol within the first rows.
 /// Errors when no symbol has two rows there (then set `data.interval`).
 pub fn infer_interval(path: &Path, opts: &DataOptions) -> Result<Interval, DataError> {
+    // Only times matter here: prices are read at the widest inferable scale, not scanned.
     let probe = DataOptions {
         lenient: true,
         require_time_order: false,
+        price_scale: PriceScale::Fixed(Scale::new(MAX_INFERRED_DP).unwrap_or(Scale::EQUITY)),
         ..opts.clone()
     };
     let mut src = open_with_interval(path, &probe, Interval::NANOSECOND)?;

@@ -137,6 +137,19 @@ impl ParquetBatchReader {
         })
     }
 
+    /// The price columns the scale is read from (OHLC, or the bid and ask sides of quotes).
+    pub fn price_columns(&self) -> Vec<String> {
+        match &self.quote_cols {
+            Some(q) => q.to_vec(),
+            None => self.names[1..5].to_vec(),
+        }
+    }
+
+    /// Decodes prices at `scale` from now on.
+    pub fn set_scale(&mut self, scale: Scale) {
+        self.scale = scale;
+    }
+
     fn decode(
         &self,
         batch: &RecordBatch,

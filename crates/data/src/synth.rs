@@ -1,7 +1,7 @@
 //! Seeded random-walk 1-minute bars for benchmarks and tests: same seed, same bytes.
 
 use crate::error::DataError;
-use crate::writer::{BarRow, BarWriter};
+use crate::writer::{BarRow, BarWriter, PriceColumns};
 use lockstep_core::Scale;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -23,13 +23,14 @@ pub struct SynthSpec {
     pub symbol: String,
 }
 
-/// Writes `spec.rows` consecutive 1-minute bars: whole-cent prices starting at 100.00,
+/// Writes `spec.rows` consecutive 1-minute bars (prices as `decimal128(18, 2)`): whole-cent
+/// prices starting at 100.00,
 /// open = previous close + a gap of -2..=2 cents, close = open + a step of -25..=25 cents,
 /// high/low widened by 0..=10 cents beyond open/close; prices never go below 1.00.
 pub fn write_synth(path: &Path, spec: &SynthSpec) -> Result<u64, DataError> {
     let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
-    let mut w = BarWriter::create(path, false)?;
     let cents = Scale::new(2).ok_or_else(|| DataError::file(path, "internal: scale"))?;
+    let mut w = BarWriter::create(path, PriceColumns::Decimal(cents))?;
     let mut prev_close: i64 = 10_000;
     for i in 0..spec.rows {
         let open = (prev_close + rng.random_range(-2..=2)).max(100);

@@ -1,8 +1,11 @@
-//! Canonical bar Parquet writer: `ts` timestamp[ns, UTC], `symbol`, float64 OHLCV and,
-//! optionally, exact `*_text` twins. Streams in batches; identical input gives identical bytes.
+//! Canonical bar Parquet writer: `ts` timestamp[ns, UTC], `symbol`, OHLC as float64 with
+//! exact `*_text` twins or as `decimal128(18, scale)`, float64 volume. Streams in batches;
+//! identical input gives identical bytes.
 
 use crate::error::DataError;
-use arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray, TimestampNanosecondArray};
+use arrow_array::{
+    ArrayRef, Decimal128Array, Float64Array, RecordBatch, StringArray, TimestampNanosecondArray,
+};
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use lockstep_core::Scale;
 use parquet::arrow::ArrowWriter;
@@ -30,12 +33,23 @@ pub struct BarRow {
     pub volume: f64,
 }
 
+/// How a bar file stores its prices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PriceColumns {
+    /// float64, opening as numbers anywhere, plus exact `open_text`..`close_text` twins,
+    /// which lockstep reads (what `data import` writes).
+    FloatWithText,
+    /// `decimal128(18, scale)`: exact by type, its scale declared (what `data synth`
+    /// writes); every row's scale must be at most this.
+    Decimal(Scale),
+}
+
 /// Streams bar rows into a Parquet file.
 pub struct BarWriter {
     path: PathBuf,
     writer: ArrowWriter<File>,
     schema: SchemaRef,
-    with_text: bool,
+    prices: PriceColumns,
     buf: Vec<BarRow>,
     rows: u64,
 }
@@ -45,8 +59,8 @@ fn io(path: &Path, e: impl std::fmt::Display) -> DataError {
 }
 
 impl BarWriter {
-    /// Creates `path`. `with_text` adds exact `open_text`..`close_text` columns.
-    pub fn create(path: &Path, with_text: bool) -> Result<Self, DataError> {
+    /// Creates `path`, storing prices as `prices` says.
+    pub fn create(path: &Path, prices: PriceColumns) -> Result<Self, DataError> {
         let mut fields = vec![
             Field::new(
                 "ts",
@@ -55,10 +69,15 @@ impl BarWriter {
             ),
             Field::new("symbol", DataType::Utf8, false),
         ];
-        for n in ["open", "high", "low", "close", "volume"] {
-            fields.push(Field::new(n, DataType::Float64, false));
+        let price_type = match prices {
+            PriceColumns::Decimal(scale) => DataType::Decimal128(18, scale.dp() as i8),
+            PriceColumns::FloatWithText => DataType::Float64,
+        };
+        for n in ["open", "high", "low", "close"] {
+            fields.push(Field::new(n, price_type.clone(), false));
         }
-        if with_text {
+        fields.push(Field::new("volume", DataType::Float64, false));
+        if prices == PriceColumns::FloatWithText {
             for n in ["open_text", "high_text", "low_text", "close_text"] {
                 fields.push(Field::new(n, DataType::Utf8, false));
             }
@@ -75,7 +94,7 @@ impl BarWriter {
             path: path.to_path_buf(),
             writer,
             schema,
-            with_text,
+            prices,
             buf: Vec::with_capacity(WRITE_BATCH),
             rows: 0,
         })
@@ -95,11 +114,29 @@ impl BarWriter {
             return Ok(());
         }
         let b = &self.buf;
-        let f = |k: usize| -> ArrayRef {
-            Arc::new(Float64Array::from_iter_values(
-                b.iter()
-                    .map(|r| r.prices[k] as f64 / r.scale.factor() as f64),
-            ))
+        let f = |k: usize| -> Result<ArrayRef, DataError> {
+            Ok(match self.prices {
+                PriceColumns::Decimal(scale) => {
+                    let mut v = Vec::with_capacity(b.len());
+                    for r in b {
+                        let widen = scale
+                            .dp()
+                            .checked_sub(r.scale.dp())
+                            .and_then(|d| 10i128.checked_pow(d))
+                            .ok_or_else(|| io(&self.path, "a price finer than the column"))?;
+                        v.push(i128::from(r.prices[k]) * widen);
+                    }
+                    Arc::new(
+                        Decimal128Array::from(v)
+                            .with_precision_and_scale(18, scale.dp() as i8)
+                            .map_err(|e| io(&self.path, e))?,
+                    )
+                }
+                PriceColumns::FloatWithText => Arc::new(Float64Array::from_iter_values(
+                    b.iter()
+                        .map(|r| r.prices[k] as f64 / r.scale.factor() as f64),
+                )),
+            })
         };
         let mut cols: Vec<ArrayRef> = vec![
             Arc::new(
@@ -109,13 +146,13 @@ impl BarWriter {
             Arc::new(StringArray::from_iter_values(
                 b.iter().map(|r| r.symbol.as_str()),
             )),
-            f(0),
-            f(1),
-            f(2),
-            f(3),
+            f(0)?,
+            f(1)?,
+            f(2)?,
+            f(3)?,
             Arc::new(Float64Array::from_iter_values(b.iter().map(|r| r.volume))),
         ];
-        if self.with_text {
+        if self.prices == PriceColumns::FloatWithText {
             for k in 0..4 {
                 cols.push(Arc::new(StringArray::from_iter_values(b.iter().map(|r| {
                     r.scale.to_decimal(r.prices[k]).normalize().to_string()

@@ -111,7 +111,7 @@ fn quote_file(dir: &Path, bid: Side4, ask: Side4) -> PathBuf {
 
 fn one_minute() -> DataOptions {
     DataOptions {
-        scale: Scale::new(2).unwrap(),
+        price_scale: lockstep_data::PriceScale::Fixed(Scale::new(2).unwrap()),
         interval: Some(lockstep_core::Interval::from_nanos(60_000_000_000).unwrap()),
         ..DataOptions::default()
     }
