@@ -15,6 +15,32 @@ pub trait BarSource {
     /// The next bar, `Ok(None)` at the end.
     fn next_bar(&mut self, symbols: &mut SymbolTable) -> Result<Option<Bar>, SourceError>;
 
+    /// Appends up to `max` next bars to `out`; appends none only at the end. A source that
+    /// can hand over several bars cheaply does so, with exactly the effects of as many
+    /// [`BarSource::next_bar`] calls (no read-ahead the caller could notice, such as symbols
+    /// interned earlier). On an error, `out` holds the bars before it, which the caller
+    /// handles before the error, as it would have one bar at a time. The default hands over
+    /// one bar, which suits any source.
+    fn next_bars(
+        &mut self,
+        symbols: &mut SymbolTable,
+        out: &mut Vec<Bar>,
+        _max: usize,
+    ) -> Result<(), SourceError> {
+        if let Some(bar) = self.next_bar(symbols)? {
+            out.push(bar);
+        }
+        Ok(())
+    }
+
+    /// Says that the caller takes no bar delivered after `limit` (a time window's end): in
+    /// [`BarSource::next_bars`], a source hands over the first such bar and reads no further,
+    /// so what it counts (rows skipped, outside the session) is what bar-by-bar reading up
+    /// to that bar would count. The default ignores it (a source that hands over one bar).
+    fn stop_after(&mut self, limit: i64) {
+        let _ = limit;
+    }
+
     /// Bars held back because they lie outside the calendar's regular session.
     fn outside_session_rows(&self) -> u64 {
         0

@@ -128,6 +128,8 @@ pub struct FileSource<R: BatchReader> {
     scale: Scale,
     file: PathBuf,
     done: bool,
+    /// `next_bars` stops after handing over a bar delivered after this.
+    stop_after: i64,
 }
 
 impl<R: BatchReader> FileSource<R> {
@@ -151,6 +153,7 @@ impl<R: BatchReader> FileSource<R> {
             scale,
             file,
             done: false,
+            stop_after: i64::MAX,
         }
     }
 
@@ -159,9 +162,19 @@ impl<R: BatchReader> FileSource<R> {
         &mut self,
         symbols: &mut SymbolTable,
     ) -> Result<Option<(RowValues, u64)>, DataError> {
+        self.row_from(symbols, true)
+    }
+
+    /// The next valid row; with `load` false, `None` also when the decoded batch is used up
+    /// (the next one is decoded only when asked with `load`).
+    fn row_from(
+        &mut self,
+        symbols: &mut SymbolTable,
+        load: bool,
+    ) -> Result<Option<(RowValues, u64)>, DataError> {
         loop {
             if self.pos >= self.batch.len() {
-                if self.done {
+                if self.done || !load {
                     return Ok(None);
                 }
                 let recycled = std::mem::take(&mut self.batch);
@@ -248,10 +261,15 @@ impl<R: BatchReader> FileSource<R> {
     }
 }
 
-impl<R: BatchReader> BarSource for FileSource<R> {
-    fn next_bar(&mut self, symbols: &mut SymbolTable) -> Result<Option<Bar>, SourceError> {
+impl<R: BatchReader> FileSource<R> {
+    /// The next bar; with `load` false, only from the batch already decoded.
+    fn bar_from(
+        &mut self,
+        symbols: &mut SymbolTable,
+        load: bool,
+    ) -> Result<Option<Bar>, DataError> {
         loop {
-            let Some((v, row)) = self.next_row(symbols)? else {
+            let Some((v, row)) = self.row_from(symbols, load)? else {
                 return Ok(None);
             };
             let end = match self.delivery.end(v.ts) {
@@ -280,6 +298,40 @@ impl<R: BatchReader> BarSource for FileSource<R> {
                 quote: v.quote,
             }));
         }
+    }
+}
+
+impl<R: BatchReader> BarSource for FileSource<R> {
+    fn next_bar(&mut self, symbols: &mut SymbolTable) -> Result<Option<Bar>, SourceError> {
+        Ok(self.bar_from(symbols, true)?)
+    }
+
+    /// The next bar (decoding the next batch if needed), then the rest of the decoded batch:
+    /// a batch's symbols are interned when it is decoded, so nothing is read ahead.
+    fn next_bars(
+        &mut self,
+        symbols: &mut SymbolTable,
+        out: &mut Vec<Bar>,
+        max: usize,
+    ) -> Result<(), SourceError> {
+        let mut load = true;
+        let full = out.len() + max;
+        while out.len() < full {
+            match self.bar_from(symbols, load)? {
+                Some(bar) if bar.end.0 > self.stop_after => {
+                    out.push(bar);
+                    break;
+                }
+                Some(bar) => out.push(bar),
+                None => break,
+            }
+            load = false;
+        }
+        Ok(())
+    }
+
+    fn stop_after(&mut self, limit: i64) {
+        self.stop_after = self.stop_after.min(limit);
     }
 
     fn outside_session_rows(&self) -> u64 {

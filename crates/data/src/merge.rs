@@ -53,6 +53,28 @@ impl BarSource for MergedSource {
         Ok(out)
     }
 
+    fn stop_after(&mut self, limit: i64) {
+        for s in &mut self.sources {
+            s.stop_after(limit);
+        }
+    }
+
+    /// One source hands over its batch; a merge goes bar by bar.
+    fn next_bars(
+        &mut self,
+        symbols: &mut SymbolTable,
+        out: &mut Vec<Bar>,
+        max: usize,
+    ) -> Result<(), SourceError> {
+        if let [only] = self.sources.as_mut_slice() {
+            return only.next_bars(symbols, out, max);
+        }
+        if let Some(bar) = self.next_bar(symbols)? {
+            out.push(bar);
+        }
+        Ok(())
+    }
+
     fn outside_session_rows(&self) -> u64 {
         self.sources.iter().map(|s| s.outside_session_rows()).sum()
     }

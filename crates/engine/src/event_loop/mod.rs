@@ -175,6 +175,9 @@ pub struct Engine<V: Venue, C: Clock, J: Journal> {
 /// Progress callbacks happen every this many bars.
 pub const PROGRESS_EVERY: u64 = 1 << 16;
 
+/// Most bars a replay takes from its source at once ([`BarSource::next_bars`]).
+const PULL_BARS: usize = 1024;
+
 impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
     /// An engine running `strategies` (name, instance) against `venue`, reading time from
     /// `clock` and recording into `journal`.
@@ -249,13 +252,21 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
         progress: &mut dyn FnMut(u64),
     ) -> Result<(RunOutcome, J), EngineError> {
         self.start()?;
+        let mut batch = Vec::with_capacity(PULL_BARS);
         loop {
-            let bar = source.next_bar(&mut self.symbols)?;
-            self.fire_queued(bar.as_ref().map(|b| b.end), false)?;
-            let Some(bar) = bar else { break };
-            self.step(&bar)?;
-            if self.bars.is_multiple_of(PROGRESS_EVERY) {
-                progress(self.bars);
+            batch.clear();
+            let pulled = source.next_bars(&mut self.symbols, &mut batch, PULL_BARS);
+            for bar in &batch {
+                self.fire_queued(Some(bar.end), false)?;
+                self.step(bar)?;
+                if self.bars.is_multiple_of(PROGRESS_EVERY) {
+                    progress(self.bars);
+                }
+            }
+            pulled?;
+            if batch.is_empty() {
+                self.fire_queued(None, false)?;
+                break;
             }
         }
         progress(self.bars);
