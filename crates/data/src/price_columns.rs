@@ -27,6 +27,23 @@ fn price_reason(e: FixedError) -> String {
     }
 }
 
+/// The fast path of a column without nulls: converts every value of `v` into `out` and
+/// says whether all converted. When one did not, `out` is emptied so the exact path can
+/// name each bad cell.
+fn all_converted<T>(v: &[T], out: &mut Vec<i64>, convert: impl Fn(&T) -> Option<i64>) -> bool {
+    let mut ok = true;
+    out.extend(v.iter().map(|x| {
+        convert(x).unwrap_or_else(|| {
+            ok = false;
+            0
+        })
+    }));
+    if !ok {
+        out.clear();
+    }
+    ok
+}
+
 /// Decodes a price column at `scale`; bad cells become 0 and are listed in `bad` as
 /// (row, column, reason).
 pub(crate) fn decode_price(
@@ -52,10 +69,7 @@ pub(crate) fn decode_price(
     match a.data_type() {
         DataType::Float64 => {
             let v = a.as_primitive::<Float64Type>().values();
-            if nulls.is_none() {
-                for (i, x) in v.iter().enumerate() {
-                    push(i, scale.from_f64(*x), &mut out);
-                }
+            if nulls.is_none() && all_converted(v, &mut out, |x| scale.from_f64(*x).ok()) {
                 return Ok(out);
             }
             for (i, x) in v.iter().enumerate() {
@@ -94,6 +108,14 @@ pub(crate) fn decode_price(
         DataType::Decimal128(_, s) => {
             let s = u32::try_from(*s).map_err(|_| wrong(file, name, a.data_type()))?;
             let v = a.as_primitive::<Decimal128Type>().values();
+            if let (Some(widen), None) = (scale.dp().checked_sub(s), &nulls) {
+                // Exact at a scale no finer than ours: widen the mantissas, checking range.
+                let factor = 10i64.pow(widen);
+                let widened = |x: &i128| i64::try_from(*x).ok()?.checked_mul(factor);
+                if all_converted(v, &mut out, widened) {
+                    return Ok(out);
+                }
+            }
             for (i, x) in v.iter().enumerate() {
                 let r = if is_null(i) {
                     Err(FixedError::NotANumber("null".into()))
