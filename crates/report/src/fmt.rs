@@ -23,6 +23,13 @@ pub fn money(d: Decimal) -> String {
 pub fn push_dec(out: &mut String, d: Decimal, min_dp: u32) -> u32 {
     let mut digits = d.mantissa().unsigned_abs();
     let mut scale = d.scale();
+    if let Ok(mut small) = u64::try_from(digits) {
+        while scale > 0 && small.is_multiple_of(10) {
+            small /= 10;
+            scale -= 1;
+        }
+        digits = u128::from(small);
+    }
     while scale > 0 && digits.is_multiple_of(10) {
         digits /= 10;
         scale -= 1;
@@ -89,6 +96,17 @@ pub fn push_int(out: &mut String, v: i64) {
 /// The decimal digits of `n`, written into the end of `buf`.
 fn decimal_digits(mut n: u128, buf: &mut [u8; 40]) -> &[u8] {
     let mut at = buf.len();
+    if let Ok(mut small) = u64::try_from(n) {
+        // 64-bit division is several times cheaper than 128-bit; almost every value fits.
+        loop {
+            at -= 1;
+            buf[at] = b'0' + (small % 10) as u8;
+            small /= 10;
+            if small == 0 {
+                return &buf[at..];
+            }
+        }
+    }
     loop {
         at -= 1;
         buf[at] = b'0' + (n % 10) as u8;

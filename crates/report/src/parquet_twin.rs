@@ -27,6 +27,23 @@ enum Column {
     Str(StringBuilder),
 }
 
+/// The mantissa of `d` at `scale`, which is at least the decimals `d` needs (the column's
+/// widest CSV text): exact integer arithmetic, or `rust_decimal`'s rescale when the
+/// widening would overflow.
+fn mantissa_at(d: rust_decimal::Decimal, scale: u32) -> i128 {
+    let (m, s) = (d.mantissa(), d.scale());
+    let exact = if scale >= s {
+        10i128.checked_pow(scale - s).and_then(|f| m.checked_mul(f))
+    } else {
+        10i128.checked_pow(s - scale).map(|f| m / f)
+    };
+    exact.unwrap_or_else(|| {
+        let mut d = d;
+        d.rescale(scale);
+        d.mantissa()
+    })
+}
+
 /// Writes `<name>.parquet` next to the CSV of `t`.
 pub fn write_parquet_twin(t: WrittenTable, out: &Path) -> Result<(), String> {
     let cols = t.spec.columns;
@@ -78,10 +95,9 @@ pub fn write_parquet_twin(t: WrittenTable, out: &Path) -> Result<(), String> {
             for column in &mut columns {
                 match column {
                     Column::Ts(v) | Column::Int(v) => v.push(spill.int().map_err(err)?),
-                    Column::Dec(v, scale) => v.push(spill.dec().map_err(err)?.map(|mut d| {
-                        d.rescale(*scale);
-                        d.mantissa()
-                    })),
+                    Column::Dec(v, scale) => {
+                        v.push(spill.dec().map_err(err)?.map(|d| mantissa_at(d, *scale)));
+                    }
                     Column::Str(b) => {
                         spill.text(&mut text).map_err(err)?;
                         b.append_value(&text);
