@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The large crash campaign: every crash point x 16 seeds (208 crashed-and-resumed live
 # sessions against the loopback fake), each compared with the uncrashed run. Prints the
-# kills per point. The clock runs at 250x, as the CI sweep's 3 seeds do (500x left a
+# kills per point. The clock runs at 250x, as the CI sweep's 2 seeds do (500x left a
 # resumed session 0.11 s of real time to place an order within its bar; a machine busy
 # right after a build missed that now and then, and the run then differed by timing, not
 # by a fault): about 40 minutes on 2 cores. Loopback only, no keys needed.

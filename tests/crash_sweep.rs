@@ -1,6 +1,7 @@
 //! Crash sweep: a live session against the loopback fake is SIGKILLed at each of the 13
-//! named crash points (`lockstep_live::crash::POINTS`) for 3 seeds (which pass of the point
-//! kills it), then `lockstep live --resume` continues it. While it is down the fake's clock
+//! named crash points (`lockstep_live::crash::POINTS`) for 2 seeds (which pass of the point
+//! kills it: the first and the middle one; seeds that give a rarely passed point the same
+//! kill run once), then `lockstep live --resume` continues it. While it is down the fake's clock
 //! stands still, so each crashed run must end exactly as the uncrashed one: the same
 //! fills, lots, cash and positions; no intent with more than one broker order; no broker
 //! order without a journaled intent; and a journal that replays with 0 differences.
@@ -121,7 +122,7 @@ fn schedule(point: &str, seed: usize, passes: usize) -> Vec<String> {
 }
 
 #[test]
-fn sigkill_at_13_points_x_3_seeds_then_resume_ends_as_the_uncrashed_run() {
+fn sigkill_at_13_points_x_2_seeds_then_resume_ends_as_the_uncrashed_run() {
     let _serial = one_at_a_time();
     // Each order must reach the fake within the bar it was decided for, after a restart
     // too (start, rebuild, reconnect, reconcile, post). At 500x that left 118 ms of real
@@ -148,19 +149,25 @@ fn sigkill_at_13_points_x_3_seeds_then_resume_ends_as_the_uncrashed_run() {
     let passes = passes(&base_dir);
     let (mut campaigns, mut kills) = (0, 0);
     // SWEEP_POINT=<point> runs one point only (when looking into a failure); SWEEP_SEEDS=n
-    // runs n seeds per point (scripts/crash_campaign.sh: 16 seeds, 208 campaigns).
+    // runs n seeds per point. CI runs 2 (the first and the middle pass, 25 campaigns in
+    // about 4 minutes, keeping the whole CI under 20); scripts/crash_campaign.sh runs 16
+    // (the last sixth and pseudo-random passes too).
     let only = std::env::var("SWEEP_POINT").ok();
     let seeds: usize = std::env::var("SWEEP_SEEDS")
         .ok()
         .and_then(|n| n.parse().ok())
-        .unwrap_or(3);
+        .unwrap_or(2);
     for point in lockstep_live::crash::POINTS {
         if only.as_deref().is_some_and(|p| p != point) {
             continue;
         }
-        let mut killed_here = 0;
+        let (mut killed_here, mut planned) = (0, std::collections::BTreeSet::new());
         for seed in 0..seeds {
             let plan = schedule(point, seed, passes[point]);
+            // A point passed once or twice gives several seeds the same kill: run it once.
+            if !planned.insert(plan.clone()) {
+                continue;
+            }
             let plan: Vec<&str> = plan.iter().map(String::as_str).collect();
             let label = format!("{plan:?}");
             let dir = tmp.path().join(format!("{point}-{seed}"));
@@ -187,10 +194,13 @@ fn sigkill_at_13_points_x_3_seeds_then_resume_ends_as_the_uncrashed_run() {
             kills += o.killed;
             killed_here += o.killed;
         }
-        eprintln!("{point}: {killed_here} kills over {seeds} seeds");
+        eprintln!(
+            "{point}: {killed_here} kills over {} distinct schedules of {seeds} seeds",
+            planned.len()
+        );
         if point != "before_cancel" {
             assert!(
-                killed_here >= seeds,
+                killed_here >= planned.len(),
                 "{point} was passed too rarely to be tested"
             );
         }
