@@ -39,12 +39,12 @@ PY
 for n in $rows; do
   f="bench-data/synth-$n.parquet"
   [ -f "$f" ] || "$bin" data synth --rows "$n" --seed 1 --out "$f" >/dev/null
-  run() { "$bin" backtest --quiet --data "$f" --name "bench-$n" "$@"; }
-  timed "$n" "sma 10/30" run --out "bench-data/run-$n-plain"
+  run=("$bin" backtest --quiet --data "$f" --name "bench-$n")
+  timed "$n" "sma 10/30" "${run[@]}" --out "bench-data/run-$n-plain"
   wall_10_30=$wall
-  timed "$n" "sma 200/1000" run --out "bench-data/run-$n-slow" \
+  timed "$n" "sma 200/1000" "${run[@]}" --out "bench-data/run-$n-slow" \
     --set strategy.fast=200 --set strategy.slow=1000
-  timed "$n" "10/30 + safety core" run --out "bench-data/run-$n-safety" "${safety[@]}"
+  timed "$n" "10/30 + safety core" "${run[@]}" --out "bench-data/run-$n-safety" "${safety[@]}"
   timed "$n" "data inspect" "$bin" data inspect "$f"
 done
 
