@@ -2,7 +2,7 @@
 
 use crate::delivery::{Delivered, Delivery};
 use crate::error::DataError;
-use crate::validate::{RowValues, Validator};
+use crate::validate::{price_rules_hold, RowValues, Validator};
 use lockstep_core::{
     Bar, BarSource, Quote, QuoteSide, Scale, SourceError, SymbolId, SymbolTable, UnixNanos,
 };
@@ -95,6 +95,20 @@ impl DecodedBatch {
         }
     }
 
+    /// True when the batch has no bad cell, no quotes, and every row passes the price
+    /// rules: its rows need only the time-order check.
+    pub fn is_clean(&self) -> bool {
+        if !self.bad.is_empty() || self.quote.is_some() {
+            return false;
+        }
+        let [o, h, l, c] = &self.price;
+        let n = self.len();
+        let (o, h, l, c, v) = (&o[..n], &h[..n], &l[..n], &c[..n], &self.volume[..n]);
+        (0..n).fold(true, |ok, i| {
+            ok & price_rules_hold(o[i], h[i], l[i], c[i], v[i])
+        })
+    }
+
     /// Sorts `bad` by row so the cursor can walk it.
     pub fn finish(&mut self) {
         self.bad.sort_by_key(|b| b.0);
@@ -130,6 +144,8 @@ pub struct FileSource<R: BatchReader> {
     done: bool,
     /// `next_bars` stops after handing over a bar delivered after this.
     stop_after: i64,
+    /// The decoded batch is clean ([`DecodedBatch::is_clean`]).
+    clean: bool,
 }
 
 impl<R: BatchReader> FileSource<R> {
@@ -154,6 +170,7 @@ impl<R: BatchReader> FileSource<R> {
             file,
             done: false,
             stop_after: i64::MAX,
+            clean: false,
         }
     }
 
@@ -180,6 +197,7 @@ impl<R: BatchReader> FileSource<R> {
                 let recycled = std::mem::take(&mut self.batch);
                 match self.reader.next_batch(symbols, recycled)? {
                     Some(b) => {
+                        self.clean = b.is_clean();
                         self.batch = b;
                         self.pos = 0;
                         self.bad_pos = 0;
@@ -196,6 +214,23 @@ impl<R: BatchReader> FileSource<R> {
             let i = self.pos;
             self.pos += 1;
             let row = self.batch.first_row + i as u64;
+            if self.clean {
+                let b = &self.batch;
+                let values = RowValues {
+                    ts: b.ts[i],
+                    symbol: b.symbol[i],
+                    open: b.price[0][i],
+                    high: b.price[1][i],
+                    low: b.price[2][i],
+                    close: b.price[3][i],
+                    volume: b.volume[i],
+                    quote: None,
+                };
+                if self.validator.check_order(&values, row, symbols)? {
+                    return Ok(Some((values, row)));
+                }
+                continue;
+            }
             let mut cell_error = None;
             while self.bad_pos < self.batch.bad.len() && self.batch.bad[self.bad_pos].0 <= i {
                 if self.batch.bad[self.bad_pos].0 == i && cell_error.is_none() {

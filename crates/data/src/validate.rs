@@ -26,6 +26,20 @@ pub struct RowValues {
     pub quote: Option<lockstep_core::Quote>,
 }
 
+/// Whether a row's prices pass every price rule: positive, high >= low, open and close
+/// inside [low, high], volume a non-negative number. Branch-free, so a whole batch can be
+/// checked in one pass.
+#[inline]
+pub fn price_rules_hold(open: i64, high: i64, low: i64, close: i64, volume: f64) -> bool {
+    (low > 0)
+        & (high >= low)
+        & (open >= low)
+        & (open <= high)
+        & (close >= low)
+        & (close <= high)
+        & (volume >= 0.0)
+}
+
 /// How many lenient-mode errors are kept as samples.
 const SAMPLE_ERRORS: usize = 5;
 
@@ -80,12 +94,7 @@ impl Validator {
     ) -> Result<bool, DataError> {
         match self.problem(v, row, symbols) {
             None => {
-                let slot = v.symbol.index();
-                if self.last_per_symbol.len() <= slot {
-                    self.last_per_symbol.resize(slot + 1, None);
-                }
-                self.last_per_symbol[slot] = Some((v.ts, row));
-                self.last_ts = Some((v.ts, row));
+                self.accept(v, row);
                 Ok(true)
             }
             Some((col, reason)) => {
@@ -96,7 +105,40 @@ impl Validator {
         }
     }
 
+    /// Checks the time order of a row whose prices are known to pass the price rules
+    /// ([`price_rules_hold`]); the same outcomes as [`Validator::check`] for such a row.
+    pub fn check_order(
+        &mut self,
+        v: &RowValues,
+        row: u64,
+        symbols: &SymbolTable,
+    ) -> Result<bool, DataError> {
+        match self.order_problem(v, symbols) {
+            None => {
+                self.accept(v, row);
+                Ok(true)
+            }
+            Some((col, reason)) => {
+                let e = DataError::cell(&self.file, row, &self.cols[col], reason);
+                self.reject(e)?;
+                Ok(false)
+            }
+        }
+    }
+
+    fn accept(&mut self, v: &RowValues, row: u64) {
+        let slot = v.symbol.index();
+        if self.last_per_symbol.len() <= slot {
+            self.last_per_symbol.resize(slot + 1, None);
+        }
+        self.last_per_symbol[slot] = Some((v.ts, row));
+        self.last_ts = Some((v.ts, row));
+    }
+
     fn problem(&self, v: &RowValues, _row: u64, symbols: &SymbolTable) -> Option<(usize, String)> {
+        if price_rules_hold(v.open, v.high, v.low, v.close, v.volume) {
+            return self.order_problem(v, symbols);
+        }
         let prices = [v.open, v.high, v.low, v.close];
         for (k, p) in prices.iter().enumerate() {
             if *p <= 0 {
@@ -115,11 +157,15 @@ impl Validator {
         if v.volume.is_nan() || v.volume < 0.0 {
             return Some((5, "volume must be a non-negative number".to_string()));
         }
+        self.order_problem(v, symbols)
+    }
+
+    fn order_problem(&self, v: &RowValues, symbols: &SymbolTable) -> Option<(usize, String)> {
         if !self.require_time_order {
             return None;
         }
-        let name = symbols.name(v.symbol);
         if let Some(Some((prev, prev_row))) = self.last_per_symbol.get(v.symbol.index()) {
+            let name = symbols.name(v.symbol);
             if v.ts == *prev {
                 return Some((
                     0,
