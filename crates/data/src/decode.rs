@@ -95,6 +95,20 @@ impl DecodedBatch {
         }
     }
 
+    /// Row `i`'s values, with `quote`.
+    fn values(&self, i: usize, quote: Option<Quote>) -> RowValues {
+        RowValues {
+            ts: self.ts[i],
+            symbol: self.symbol[i],
+            open: self.price[0][i],
+            high: self.price[1][i],
+            low: self.price[2][i],
+            close: self.price[3][i],
+            volume: self.volume[i],
+            quote,
+        }
+    }
+
     /// True when the batch has no bad cell, no quotes, and every row passes the price
     /// rules: its rows need only the time-order check.
     pub fn is_clean(&self) -> bool {
@@ -215,17 +229,7 @@ impl<R: BatchReader> FileSource<R> {
             self.pos += 1;
             let row = self.batch.first_row + i as u64;
             if self.clean {
-                let b = &self.batch;
-                let values = RowValues {
-                    ts: b.ts[i],
-                    symbol: b.symbol[i],
-                    open: b.price[0][i],
-                    high: b.price[1][i],
-                    low: b.price[2][i],
-                    close: b.price[3][i],
-                    volume: b.volume[i],
-                    quote: None,
-                };
+                let values = self.batch.values(i, None);
                 if self.validator.check_order(&values, row, symbols)? {
                     return Ok(Some((values, row)));
                 }
@@ -254,16 +258,7 @@ impl<R: BatchReader> FileSource<R> {
                 },
                 None => None,
             };
-            let values = RowValues {
-                ts: b.ts[i],
-                symbol: b.symbol[i],
-                open: b.price[0][i],
-                high: b.price[1][i],
-                low: b.price[2][i],
-                close: b.price[3][i],
-                volume: b.volume[i],
-                quote,
-            };
+            let values = b.values(i, quote);
             if self.validator.check(&values, row, symbols)? {
                 return Ok(Some((values, row)));
             }

@@ -92,17 +92,8 @@ impl Validator {
         row: u64,
         symbols: &SymbolTable,
     ) -> Result<bool, DataError> {
-        match self.problem(v, row, symbols) {
-            None => {
-                self.accept(v, row);
-                Ok(true)
-            }
-            Some((col, reason)) => {
-                let e = DataError::cell(&self.file, row, &self.cols[col], reason);
-                self.reject(e)?;
-                Ok(false)
-            }
-        }
+        let problem = self.problem(v, row, symbols);
+        self.judge(problem, v, row)
     }
 
     /// Checks the time order of a row whose prices are known to pass the price rules
@@ -113,7 +104,18 @@ impl Validator {
         row: u64,
         symbols: &SymbolTable,
     ) -> Result<bool, DataError> {
-        match self.order_problem(v, symbols) {
+        let problem = self.order_problem(v, symbols);
+        self.judge(problem, v, row)
+    }
+
+    /// Keeps the row when it has no `problem`, else rejects it naming the column.
+    fn judge(
+        &mut self,
+        problem: Option<(usize, String)>,
+        v: &RowValues,
+        row: u64,
+    ) -> Result<bool, DataError> {
+        match problem {
             None => {
                 self.accept(v, row);
                 Ok(true)
