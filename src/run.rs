@@ -389,8 +389,11 @@ fn replay<J: lockstep_engine::Journal>(
     journal: J,
     progress: &mut dyn FnMut(u64),
 ) -> Result<(lockstep_engine::RunOutcome, J), AppError> {
-    let opts = data_options(cfg)?;
     let paths = config::data_paths(cfg, plan.config_path.as_deref(), &plan.data);
+    let opts = DataOptions {
+        batch_rows: lockstep_data::parquet_source::batch_rows(paths.len()),
+        ..data_options(cfg)?
+    };
     let mut sources: Vec<Box<dyn BarSource>> = Vec::new();
     for p in &paths {
         sources.push(open_source(p, &opts)?);

@@ -4,7 +4,7 @@ use crate::csv_source::CsvBatchReader;
 use crate::decode::{BatchReader, FileSource};
 use crate::delivery::Delivery;
 use crate::error::DataError;
-use crate::parquet_source::ParquetBatchReader;
+use crate::parquet_source::{ParquetBatchReader, BATCH_ROWS};
 use crate::price_scale::{infer_csv, infer_parquet, PriceScale, MAX_INFERRED_DP};
 use crate::validate::Validator;
 use chrono_tz::Tz;
@@ -31,6 +31,8 @@ pub struct DataOptions {
     pub calendar: Calendar,
     /// Deliver intraday bars outside the regular session too (default false).
     pub extended_hours: bool,
+    /// Rows per decoded Parquet batch (default [`BATCH_ROWS`]; [`batch_rows`] when merging).
+    pub batch_rows: usize,
 }
 
 impl Default for DataOptions {
@@ -44,6 +46,7 @@ impl Default for DataOptions {
             require_time_order: true,
             calendar: Calendar::TwentyFourSeven,
             extended_hours: false,
+            batch_rows: BATCH_ROWS,
         }
     }
 }
@@ -112,7 +115,8 @@ fn open_with_interval(
         reader.set_scale(scale);
         AnyFileSource::Csv(wrap(reader, path, interval, scale, opts))
     } else {
-        let mut reader = ParquetBatchReader::open(path, &sym, Scale::EQUITY, opts.tz)?;
+        let mut reader =
+            ParquetBatchReader::open(path, &sym, Scale::EQUITY, opts.tz, opts.batch_rows)?;
         let scale = match opts.price_scale {
             PriceScale::Fixed(s) => s,
             PriceScale::Infer => infer_parquet(path, &reader.price_columns())?,

@@ -20,8 +20,16 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// Rows per decoded batch.
-pub const BATCH_ROWS: usize = 65_536;
+/// Rows per decoded batch of a file read alone ([`batch_rows`] for several).
+pub const BATCH_ROWS: usize = 8_192;
+
+/// Rows per decoded batch when `files` files are merged: [`BATCH_ROWS`] shared among them,
+/// at least 1,024. A merge touches every file's batch in turn, so smaller batches keep more
+/// of them in cache and less in memory (100 synthetic files of 500 k bars: 1,024 rows each,
+/// 10.3 s and 254 MiB peak, where 65,536 rows took 13.0 s and 580 MiB).
+pub fn batch_rows(files: usize) -> usize {
+    (BATCH_ROWS * 4 / files.max(1)).clamp(1_024, BATCH_ROWS)
+}
 
 /// Reads bars from a Parquet file batch by batch.
 pub struct ParquetBatchReader {
@@ -55,6 +63,7 @@ impl ParquetBatchReader {
         fixed_symbol: &str,
         scale: Scale,
         tz: Option<Tz>,
+        batch_rows: usize,
     ) -> Result<Self, DataError> {
         let f = File::open(path).map_err(|e| DataError::file(path, format!("cannot open: {e}")))?;
         let len = f.metadata().map(|m| m.len()).unwrap_or(0);
@@ -121,7 +130,7 @@ impl ParquetBatchReader {
         let mask = ProjectionMask::roots(builder.parquet_schema(), picked);
         let reader = builder
             .with_projection(mask)
-            .with_batch_size(BATCH_ROWS)
+            .with_batch_size(batch_rows)
             .build()
             .map_err(|e| DataError::file(path, format!("not a readable Parquet file: {e}")))?;
         Ok(ParquetBatchReader {
