@@ -318,12 +318,15 @@ mod tests {
 {"ts":"2024-01-02T14:30:00Z","symbol":"QQQ","direction":"short"}
 "#;
 
+    /// A signal's time, symbol, direction, timeframe and id, as compared.
+    type SignalFields<'a> = (String, String, &'a str, Option<String>, Option<String>);
+
     #[test]
     fn reads_normalises_orders_by_time_and_keeps_extra_fields() {
         let (_d, p) = file(GOOD);
         let f = read_signals(&p, false).expect("good file");
         assert!(f.skipped.is_empty());
-        let got: Vec<(String, String, &str, Option<String>, Option<String>)> = f
+        let got: Vec<SignalFields> = f
             .signals
             .iter()
             .map(|s| {
