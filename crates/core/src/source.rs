@@ -33,6 +33,14 @@ pub trait BarSource {
         Ok(())
     }
 
+    /// The next bar if the source already holds it decoded, reading nothing and interning
+    /// no symbol; `Ok(None)` when it would have to read first (or is at its end). A merge
+    /// uses it to go on without effects the caller could notice. The default holds none.
+    fn next_buffered_bar(&mut self, symbols: &mut SymbolTable) -> Result<Option<Bar>, SourceError> {
+        let _ = symbols;
+        Ok(None)
+    }
+
     /// Says that the caller takes no bar delivered after `limit` (a time window's end): in
     /// [`BarSource::next_bars`], a source hands over the first such bar and reads no further,
     /// so what it counts (rows skipped, outside the session) is what bar-by-bar reading up

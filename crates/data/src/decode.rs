@@ -360,6 +360,10 @@ impl<R: BatchReader> BarSource for FileSource<R> {
         Ok(())
     }
 
+    fn next_buffered_bar(&mut self, symbols: &mut SymbolTable) -> Result<Option<Bar>, SourceError> {
+        Ok(self.bar_from(symbols, false)?)
+    }
+
     fn stop_after(&mut self, limit: i64) {
         self.stop_after = self.stop_after.min(limit);
     }

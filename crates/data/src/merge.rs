@@ -6,11 +6,19 @@ use std::collections::BinaryHeap;
 
 /// Merges many time-ordered sources. Memory: one pending bar per source.
 /// Ties on delivery time are broken by source index (the order the files were given).
+///
+/// The source whose bar was handed over is refilled at the start of the next call, not
+/// before returning: a refill may decode a batch and intern its symbols, and the caller
+/// handles the bar before that happens, whether it takes bars one at a time or in batches.
 pub struct MergedSource {
     sources: Vec<Box<dyn BarSource>>,
     heads: Vec<Option<Bar>>,
     heap: BinaryHeap<Reverse<(i64, usize)>>,
     primed: bool,
+    /// The source whose bar went out last and still has to be refilled.
+    unfilled: Option<usize>,
+    /// The caller takes no bar delivered after this ([`BarSource::stop_after`]).
+    stop_after: i64,
 }
 
 impl MergedSource {
@@ -22,15 +30,39 @@ impl MergedSource {
             heads: vec![None; n],
             heap: BinaryHeap::with_capacity(n),
             primed: false,
+            unfilled: None,
+            stop_after: i64::MAX,
         }
     }
 
-    fn refill(&mut self, i: usize, symbols: &mut SymbolTable) -> Result<(), SourceError> {
-        if let Some(bar) = self.sources[i].next_bar(symbols)? {
-            self.heap.push(Reverse((bar.end.0, i)));
-            self.heads[i] = Some(bar);
+    /// Puts `bar` of source `i` in line.
+    fn queue(&mut self, i: usize, bar: Bar) {
+        self.heap.push(Reverse((bar.end.0, i)));
+        self.heads[i] = Some(bar);
+    }
+
+    /// Reads the first bar of every source once, then the next bar of the source whose bar
+    /// went out last: what has to be read before the next bar can be chosen.
+    fn refill(&mut self, symbols: &mut SymbolTable) -> Result<(), SourceError> {
+        let pending: Vec<usize> = if self.primed {
+            self.unfilled.take().into_iter().collect()
+        } else {
+            self.primed = true;
+            (0..self.sources.len()).collect()
+        };
+        for i in pending {
+            if let Some(bar) = self.sources[i].next_bar(symbols)? {
+                self.queue(i, bar);
+            }
         }
         Ok(())
+    }
+
+    /// Hands over the earliest bar, leaving its source to be refilled.
+    fn pop(&mut self) -> Option<Bar> {
+        let Reverse((_, i)) = self.heap.pop()?;
+        self.unfilled = Some(i);
+        self.heads[i].take()
     }
 }
 
@@ -39,27 +71,13 @@ impl BarSource for MergedSource {
         if let [only] = self.sources.as_mut_slice() {
             return only.next_bar(symbols);
         }
-        if !self.primed {
-            self.primed = true;
-            for i in 0..self.sources.len() {
-                self.refill(i, symbols)?;
-            }
-        }
-        let Some(Reverse((_, i))) = self.heap.pop() else {
-            return Ok(None);
-        };
-        let out = self.heads[i].take();
-        self.refill(i, symbols)?;
-        Ok(out)
+        self.refill(symbols)?;
+        Ok(self.pop())
     }
 
-    fn stop_after(&mut self, limit: i64) {
-        for s in &mut self.sources {
-            s.stop_after(limit);
-        }
-    }
-
-    /// One source hands over its batch; a merge goes bar by bar.
+    /// One source hands over its batch. A merge hands over bars as `next_bar` would while
+    /// the source of each bar holds its next one decoded; it stops before a refill that
+    /// would read (and might intern symbols) and after a bar past the stop limit.
     fn next_bars(
         &mut self,
         symbols: &mut SymbolTable,
@@ -69,10 +87,32 @@ impl BarSource for MergedSource {
         if let [only] = self.sources.as_mut_slice() {
             return only.next_bars(symbols, out, max);
         }
-        if let Some(bar) = self.next_bar(symbols)? {
+        self.refill(symbols)?;
+        for _ in 0..max {
+            let Some(bar) = self.pop() else {
+                break;
+            };
+            let past_limit = bar.end.0 > self.stop_after;
             out.push(bar);
+            let Some(i) = self.unfilled.filter(|_| !past_limit) else {
+                break;
+            };
+            match self.sources[i].next_buffered_bar(symbols)? {
+                Some(next) => {
+                    self.unfilled = None;
+                    self.queue(i, next);
+                }
+                None => break,
+            }
         }
         Ok(())
+    }
+
+    fn stop_after(&mut self, limit: i64) {
+        self.stop_after = self.stop_after.min(limit);
+        for s in &mut self.sources {
+            s.stop_after(limit);
+        }
     }
 
     fn outside_session_rows(&self) -> u64 {
