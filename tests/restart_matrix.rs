@@ -284,7 +284,11 @@ fn kill_flatten_across_a_restart_closes_everything_and_blocks_entries_until_lift
 #[test]
 fn kill_keeps_positions_and_blocks_entries() {
     let _serial = one_at_a_time();
-    let (tmp, setup) = started();
+    let (tmp, mut setup) = started();
+    // The guard's flatten (15:55) must reach the fake before the 16:00 close after a
+    // resume: at 500x that is 0.6 s of real time, which a loaded machine can miss (seen
+    // once in CI); at 200x it is 1.5 s.
+    setup.speed = 200.0;
     let out = tmp.path().join("s");
     let c = Campaign::start(&setup);
     assert!(c.first(&out, &[], Some("decisions_durable:12")).killed);
