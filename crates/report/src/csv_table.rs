@@ -20,8 +20,11 @@ pub enum Kind {
     Dec,
     /// Integer.
     Int,
-    /// Text.
+    /// Text from a small set (a symbol, a side, a reason): dictionary-encoded in Parquet.
     Str,
+    /// Text nearly unique per row (an order's client id): plain in Parquet, where a
+    /// dictionary would only cost time and space.
+    Id,
 }
 
 /// One value of a row, typed as its column ([`Kind`]).
@@ -29,7 +32,7 @@ pub enum Kind {
 pub enum Cell<'a> {
     /// An integer ([`Kind::Int`]).
     Int(i64),
-    /// Text ([`Kind::Str`]), quoted in the CSV only when it holds `,`, `"`, CR or LF.
+    /// Text ([`Kind::Str`] or [`Kind::Id`]), quoted in the CSV only when it holds `,`, `"`, CR or LF.
     Text(&'a str),
     /// An instant ([`Kind::Ts`]).
     Ts(UnixNanos),

@@ -58,7 +58,7 @@ pub fn write_parquet_twin(t: WrittenTable, out: &Path) -> Result<(), String> {
             ),
             Kind::Dec => Field::new(*name, DataType::Decimal128(38, (*s).min(38) as i8), true),
             Kind::Int => Field::new(*name, DataType::Int64, false),
-            Kind::Str => Field::new(*name, DataType::Utf8, false),
+            Kind::Str | Kind::Id => Field::new(*name, DataType::Utf8, false),
         })
         .collect();
     let schema = Arc::new(Schema::new(fields));
@@ -88,7 +88,7 @@ pub fn write_parquet_twin(t: WrittenTable, out: &Path) -> Result<(), String> {
                 Kind::Ts => Column::Ts(Vec::with_capacity(n)),
                 Kind::Int => Column::Int(Vec::with_capacity(n)),
                 Kind::Dec => Column::Dec(Vec::with_capacity(n), *s),
-                Kind::Str => Column::Str(StringBuilder::with_capacity(n, n * 8)),
+                Kind::Str | Kind::Id => Column::Str(StringBuilder::with_capacity(n, n * 8)),
             })
             .collect();
         for _ in 0..n {
@@ -127,4 +127,105 @@ pub fn write_parquet_twin(t: WrittenTable, out: &Path) -> Result<(), String> {
     }
     w.close().map_err(|e| e.to_string())?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::csv_table::{Cell, CsvTable, TableSpec};
+    use arrow_array::{Array, StringArray};
+    use lockstep_core::UnixNanos;
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    use rust_decimal::Decimal;
+
+    const SPEC: TableSpec = TableSpec {
+        name: "twin",
+        columns: &[
+            ("n", Kind::Int),
+            ("id", Kind::Id),
+            ("ts", Kind::Ts),
+            ("symbol", Kind::Str),
+            ("price", Kind::Dec),
+        ],
+    };
+
+    /// The twin holds the CSV's values exactly (decimals at the column's widest scale,
+    /// nulls kept); label columns are dictionary-encoded, id columns are not.
+    #[test]
+    fn twin_holds_the_csv_values_with_labels_in_a_dictionary() {
+        let dir = std::env::temp_dir().join(format!("lockstep-twin-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let mut t = CsvTable::create(&dir, SPEC).expect("create");
+        let rows = 20_000i64;
+        let price = |i: i64| (i % 7 != 3).then(|| Decimal::new(10_000 + i, 2 + (i % 3) as u32));
+        for i in 0..rows {
+            let id = format!("run-{i}");
+            let symbol = ["SPY", "QQQ", "a,b"][(i % 3) as usize];
+            t.write(&[
+                Cell::Int(i - 5),
+                Cell::Text(&id),
+                Cell::Ts(UnixNanos(i * 60_000_000_000)),
+                Cell::Text(symbol),
+                Cell::Dec(price(i), 2),
+            ])
+            .expect("row");
+        }
+        let written = t.finish().expect("finish");
+        let out = dir.join("twin.parquet");
+        write_parquet_twin(written, &out).expect("twin");
+
+        let file = File::open(&out).expect("open");
+        let builder = ParquetRecordBatchReaderBuilder::try_new(file).expect("parquet");
+        let meta = builder.metadata().clone();
+        let group = meta.row_group(0);
+        assert!(
+            group.column(1).dictionary_page_offset().is_none(),
+            "id plain"
+        );
+        assert!(
+            group.column(3).dictionary_page_offset().is_some(),
+            "labels in a dictionary"
+        );
+        let mut i = 0i64;
+        for batch in builder.build().expect("reader") {
+            let b = batch.expect("batch");
+            let n = b
+                .column(0)
+                .as_any()
+                .downcast_ref::<Int64Array>()
+                .expect("n");
+            let id = b
+                .column(1)
+                .as_any()
+                .downcast_ref::<StringArray>()
+                .expect("id");
+            let ts = b
+                .column(2)
+                .as_any()
+                .downcast_ref::<TimestampNanosecondArray>();
+            let sym = b
+                .column(3)
+                .as_any()
+                .downcast_ref::<StringArray>()
+                .expect("sym");
+            let px = b
+                .column(4)
+                .as_any()
+                .downcast_ref::<Decimal128Array>()
+                .expect("px");
+            assert_eq!(px.scale(), 4, "the widest decimals written");
+            for r in 0..b.num_rows() {
+                assert_eq!(n.value(r), i - 5);
+                assert_eq!(id.value(r), format!("run-{i}"));
+                assert_eq!(ts.expect("ts").value(r), i * 60_000_000_000);
+                assert_eq!(sym.value(r), ["SPY", "QQQ", "a,b"][(i % 3) as usize]);
+                let got = (!px.is_null(r))
+                    .then(|| Decimal::from_i128_with_scale(px.value(r), 4).normalize());
+                assert_eq!(got, price(i).map(|d| d.normalize()), "row {i}");
+                i += 1;
+            }
+        }
+        assert_eq!(i, rows);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -5,7 +5,7 @@ use lockstep_core::{ExitReason, Fill, Order};
 use lockstep_engine::{Allocation, EquityPoint, Names, Rejection};
 use rust_decimal::Decimal;
 
-use Kind::{Dec, Int, Str, Ts};
+use Kind::{Dec, Id, Int, Str, Ts};
 
 /// `fills`: exit_reason is empty for entries.
 pub const FILLS: TableSpec = TableSpec {
@@ -13,7 +13,7 @@ pub const FILLS: TableSpec = TableSpec {
     columns: &[
         ("fill_id", Int),
         ("order_id", Int),
-        ("client_order_id", Str),
+        ("client_order_id", Id),
         ("strategy", Str),
         ("ts", Ts),
         ("symbol", Str),
@@ -32,7 +32,7 @@ pub const ORDERS: TableSpec = TableSpec {
     name: "orders",
     columns: &[
         ("order_id", Int),
-        ("client_order_id", Str),
+        ("client_order_id", Id),
         ("strategy", Str),
         ("created_ts", Ts),
         ("updated_ts", Ts),
