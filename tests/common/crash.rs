@@ -14,52 +14,70 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// A warped clock a test can stop and start: while paused it reads the pause instant.
-/// `resume` returns the anchor a new process must be given to agree with it.
+/// `resume` returns the reading and anchor a new process must be given to agree with it.
 #[derive(Debug)]
 pub struct PausableClock {
-    start: UnixNanos,
     speed: f64,
-    state: Mutex<(i64, Option<UnixNanos>)>,
+    state: Mutex<Running>,
 }
 
+/// The clock reads `at` at the system time `anchor` (and stands still before it), then
+/// runs; `paused` holds the reading while it is stopped.
+#[derive(Debug)]
+struct Running {
+    at: UnixNanos,
+    anchor: i64,
+    paused: Option<UnixNanos>,
+}
+
+/// Real time a started or resumed session is given before its market moves: process start,
+/// rebuild, reconnect and reconcile happen while the clock stands still, so a slow start
+/// on a loaded machine does not cost it bars (seen in CI: entries refused `eod_cutoff`,
+/// an EOD flatten missed).
+pub const START_UP: Duration = Duration::from_millis(600);
+
 impl PausableClock {
-    /// A clock that read `start` at the system time `anchor` and runs `speed`x.
-    pub fn new(start: UnixNanos, speed: f64, anchor: i64) -> Self {
+    /// A clock standing at `start`, which runs `speed`x once resumed.
+    pub fn new(start: UnixNanos, speed: f64) -> Self {
         PausableClock {
-            start,
             speed,
-            state: Mutex::new((anchor, None)),
+            state: Mutex::new(Running {
+                at: start,
+                anchor: system_nanos(),
+                paused: Some(start),
+            }),
         }
     }
 
-    fn read(&self, anchor: i64) -> UnixNanos {
-        let elapsed = (system_nanos() - anchor) as f64 * self.speed;
-        self.start.plus(elapsed as i64)
+    fn read(&self, r: &Running) -> UnixNanos {
+        let since = (system_nanos() - r.anchor).max(0) as f64 * self.speed;
+        r.at.plus(since as i64)
     }
 
     /// Stops the clock at the current time.
     pub fn pause(&self) {
         let mut s = self.state.lock().expect("clock");
-        if s.1.is_none() {
-            s.1 = Some(self.read(s.0));
+        if s.paused.is_none() {
+            s.paused = Some(self.read(&s));
         }
     }
 
-    /// Starts it again from where it stopped; returns the new anchor.
-    pub fn resume(&self) -> i64 {
+    /// Starts it again from where it stopped, after `hold` of real time in which it still
+    /// stands; returns the reading and the anchor (system ns) it runs from.
+    pub fn resume(&self, hold: Duration) -> (UnixNanos, i64) {
         let mut s = self.state.lock().expect("clock");
-        if let Some(at) = s.1.take() {
-            let behind = ((at.0 - self.start.0) as f64 / self.speed) as i64;
-            s.0 = system_nanos() - behind;
+        if let Some(at) = s.paused.take() {
+            s.at = at;
+            s.anchor = system_nanos() + hold.as_nanos() as i64;
         }
-        s.0
+        (s.at, s.anchor)
     }
 }
 
 impl TimeSource for PausableClock {
     fn now(&self) -> UnixNanos {
         let s = self.state.lock().expect("clock");
-        s.1.unwrap_or_else(|| self.read(s.0))
+        s.paused.unwrap_or_else(|| self.read(&s))
     }
 }
 
@@ -97,9 +115,10 @@ fn start_ns(text: &str) -> UnixNanos {
     UnixNanos(t.timestamp_nanos_opt().expect("ns"))
 }
 
-fn base_cmd(setup: &Setup, fake: &FakeThread, anchor: i64) -> Command {
+/// `lockstep live` against `fake` with a clock that reads `(at, anchor)` ([`PausableClock::resume`]).
+fn base_cmd(setup: &Setup, fake: &FakeThread, (at, anchor): (UnixNanos, i64)) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_lockstep"));
-    c.args(["live", "--clock-start", &setup.start, "--speed"])
+    c.args(["live", "--clock-start", &at.to_iso(), "--speed"])
         .arg(setup.speed.to_string())
         .args(["--one-session", "--quiet"])
         .env("APCA_API_KEY_ID", key())
@@ -184,12 +203,7 @@ pub struct Campaign {
 impl Campaign {
     /// Starts the fake for `setup`.
     pub fn start(setup: &Setup) -> Campaign {
-        let anchor = system_nanos();
-        let clock = Arc::new(PausableClock::new(
-            start_ns(&setup.start),
-            setup.speed,
-            anchor,
-        ));
+        let clock = Arc::new(PausableClock::new(start_ns(&setup.start), setup.speed));
         let shared: SharedTime = clock.clone();
         let mut cfg = FakeConfig::new(key(), SECRET, setup.data.clone(), shared);
         cfg.market_open_grace = setup.grace_secs * 1_000_000_000;
@@ -206,8 +220,8 @@ impl Campaign {
     /// `crash` if given; when it ends (killed or not) the fake's clock is paused until the
     /// next run or [`Self::down_for`].
     pub fn run(&self, args: &[&std::ffi::OsStr], crash: Option<&str>) -> Run {
-        let anchor = self.clock.resume();
-        let mut cmd = base_cmd(&self.setup, &self.fake, anchor);
+        let clock = self.clock.resume(START_UP);
+        let mut cmd = base_cmd(&self.setup, &self.fake, clock);
         cmd.args(args);
         if let Some(point) = crash {
             cmd.env("LOCKSTEP_CRASH_AT", point);
@@ -255,7 +269,7 @@ impl Campaign {
 
     /// Lets the fake's clock run (real) `ms` milliseconds with no session attached.
     pub fn down_for(&self, ms: u64) {
-        self.clock.resume();
+        self.clock.resume(Duration::ZERO);
         std::thread::sleep(Duration::from_millis(ms));
         self.clock.pause();
     }
@@ -277,7 +291,7 @@ impl Campaign {
 
     /// A `lockstep live` command for this campaign's fake (the caller adds the rest).
     pub fn command(&self) -> Command {
-        base_cmd(&self.setup, &self.fake, self.clock.resume())
+        base_cmd(&self.setup, &self.fake, self.clock.resume(START_UP))
     }
 
     /// Stops the fake: what it holds at the end.

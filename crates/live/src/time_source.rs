@@ -38,14 +38,23 @@ impl WarpClock {
         }
     }
 
-    /// A clock that read `start` at the real instant `anchor_unix_nanos` (system time) and
-    /// has run at `speed` since: two processes given the same three values agree on the
-    /// time (a fake broker and a session under test).
+    /// A clock that reads `start` at the real instant `anchor_unix_nanos` (system time) and
+    /// runs at `speed` from then: two processes given the same three values agree on the
+    /// time (a fake broker and a session under test). An anchor still to come holds the
+    /// clock at `start` until it (a test lets a restarted session start up while the
+    /// market stands still).
     pub fn since(start: UnixNanos, speed: f64, anchor_unix_nanos: i64) -> Self {
-        let elapsed = (system_nanos() - anchor_unix_nanos).max(0) as f64;
         let c = WarpClock::new(start, speed);
+        let since_anchor = system_nanos().saturating_sub(anchor_unix_nanos);
+        if since_anchor < 0 {
+            let wait = std::time::Duration::from_nanos(since_anchor.unsigned_abs());
+            return WarpClock {
+                anchor: c.anchor + wait,
+                ..c
+            };
+        }
         WarpClock {
-            start: start.plus((elapsed * c.speed) as i64),
+            start: start.plus((since_anchor as f64 * c.speed) as i64),
             ..c
         }
     }
@@ -116,6 +125,23 @@ mod tests {
         assert_eq!(c.now(), UnixNanos(10));
         c.advance_to(UnixNanos(20));
         assert_eq!(c.clone().now(), UnixNanos(20));
+    }
+
+    #[test]
+    fn a_clock_anchored_ahead_stands_until_its_anchor() {
+        let ahead = system_nanos() + 1_000_000_000;
+        let c = WarpClock::since(UnixNanos(1_000), 1000.0, ahead);
+        let early = c.now();
+        if system_nanos() < ahead {
+            assert_eq!(early, UnixNanos(1_000), "still before the anchor");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1_200));
+        // Runs at 1000x from the anchor (1 ms of slack each side), not from construction.
+        let before = (system_nanos() - ahead) as f64;
+        let ran = (c.now().0 - 1_000) as f64;
+        let after = (system_nanos() - ahead) as f64;
+        assert!(ran >= (before - 1e6) * 1000.0, "{ran} vs {before}");
+        assert!(ran <= (after + 1e6) * 1000.0, "{ran} vs {after}");
     }
 
     #[test]
