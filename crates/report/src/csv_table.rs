@@ -63,6 +63,27 @@ pub struct CsvTable {
     line: String,
     rows: u64,
     scales: Vec<u32>,
+    whole_digits: Vec<i32>,
+}
+
+/// Digits of a decimal column's values before the point: the most any value needs
+/// (`floor(log10 |d|) + 1`, negative for values below 0.1); zero needs none.
+fn whole_digits(d: Decimal) -> i32 {
+    match d.mantissa().unsigned_abs().checked_ilog10() {
+        Some(log) => log as i32 + 1 - d.scale() as i32,
+        None => i32::MIN,
+    }
+}
+
+/// The precision a decimal column takes in the Parquet twin: 18 (stored as 64-bit
+/// integers) when its `scale` is at most 18 and every value at that scale fits 18 digits
+/// (`whole_digits` before the point), else 38.
+pub fn twin_precision(scale: u32, whole_digits: i32) -> u8 {
+    if scale <= 18 && i64::from(scale) + i64::from(whole_digits) <= 18 {
+        18
+    } else {
+        38
+    }
 }
 
 /// A finished CSV table.
@@ -77,6 +98,8 @@ pub struct WrittenTable {
     pub rows: u64,
     /// Largest number of decimals written per column (0 for non-decimal columns).
     pub scales: Vec<u32>,
+    /// Decimal precision per column in the Parquet twin ([`twin_precision`]).
+    pub precisions: Vec<u8>,
     /// The rows' values, for the Parquet twin.
     pub spill: SpillReader,
 }
@@ -123,6 +146,7 @@ impl CsvTable {
             line,
             rows: 0,
             scales: vec![0; spec.columns.len()],
+            whole_digits: vec![i32::MIN; spec.columns.len()],
         })
     }
 
@@ -130,7 +154,8 @@ impl CsvTable {
     pub fn write(&mut self, cells: &[Cell<'_>]) -> std::io::Result<()> {
         debug_assert_eq!(cells.len(), self.spec.columns.len(), "{}", self.spec.name);
         self.line.clear();
-        for (k, (cell, scale)) in cells.iter().zip(&mut self.scales).enumerate() {
+        let columns = self.scales.iter_mut().zip(&mut self.whole_digits);
+        for (k, (cell, (scale, whole))) in cells.iter().zip(columns).enumerate() {
             if k > 0 {
                 self.line.push(',');
             }
@@ -140,6 +165,7 @@ impl CsvTable {
                 Cell::Ts(t) => t.push_iso(&mut self.line),
                 Cell::Dec(Some(d), min_dp) => {
                     *scale = (*scale).max(push_dec(&mut self.line, d, min_dp));
+                    *whole = (*whole).max(whole_digits(d));
                 }
                 Cell::Dec(None, _) => {}
             }
@@ -160,6 +186,12 @@ impl CsvTable {
             path: self.path,
             digest,
             rows: self.rows,
+            precisions: self
+                .scales
+                .iter()
+                .zip(&self.whole_digits)
+                .map(|(s, w)| twin_precision(*s, *w))
+                .collect(),
             scales: self.scales,
             spill: self.spill.finish()?,
         })

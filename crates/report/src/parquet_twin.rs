@@ -23,7 +23,8 @@ const ROW_GROUP: usize = 65_536;
 enum Column {
     Ts(Vec<i64>),
     Int(Vec<i64>),
-    Dec(Vec<Option<i128>>, u32),
+    /// Mantissas at the column's scale, and its precision.
+    Dec(Vec<Option<i128>>, u32, u8),
     Str(StringBuilder),
 }
 
@@ -49,14 +50,14 @@ pub fn write_parquet_twin(t: WrittenTable, out: &Path) -> Result<(), String> {
     let cols = t.spec.columns;
     let fields: Vec<Field> = cols
         .iter()
-        .zip(&t.scales)
-        .map(|((name, kind), s)| match kind {
+        .zip(t.scales.iter().zip(&t.precisions))
+        .map(|((name, kind), (s, p))| match kind {
             Kind::Ts => Field::new(
                 *name,
                 DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into())),
                 false,
             ),
-            Kind::Dec => Field::new(*name, DataType::Decimal128(38, (*s).min(38) as i8), true),
+            Kind::Dec => Field::new(*name, DataType::Decimal128(*p, (*s).min(38) as i8), true),
             Kind::Int => Field::new(*name, DataType::Int64, false),
             Kind::Str | Kind::Id => Field::new(*name, DataType::Utf8, false),
         })
@@ -83,11 +84,11 @@ pub fn write_parquet_twin(t: WrittenTable, out: &Path) -> Result<(), String> {
         let n = left.min(BATCH as u64) as usize;
         let mut columns: Vec<Column> = cols
             .iter()
-            .zip(&t.scales)
-            .map(|((_, kind), s)| match kind {
+            .zip(t.scales.iter().zip(&t.precisions))
+            .map(|((_, kind), (s, p))| match kind {
                 Kind::Ts => Column::Ts(Vec::with_capacity(n)),
                 Kind::Int => Column::Int(Vec::with_capacity(n)),
-                Kind::Dec => Column::Dec(Vec::with_capacity(n), *s),
+                Kind::Dec => Column::Dec(Vec::with_capacity(n), *s, *p),
                 Kind::Str | Kind::Id => Column::Str(StringBuilder::with_capacity(n, n * 8)),
             })
             .collect();
@@ -95,7 +96,7 @@ pub fn write_parquet_twin(t: WrittenTable, out: &Path) -> Result<(), String> {
             for column in &mut columns {
                 match column {
                     Column::Ts(v) | Column::Int(v) => v.push(spill.int().map_err(err)?),
-                    Column::Dec(v, scale) => {
+                    Column::Dec(v, scale, _) => {
                         v.push(spill.dec().map_err(err)?.map(|d| mantissa_at(d, *scale)));
                     }
                     Column::Str(b) => {
@@ -110,9 +111,9 @@ pub fn write_parquet_twin(t: WrittenTable, out: &Path) -> Result<(), String> {
             arrays.push(match column {
                 Column::Ts(v) => Arc::new(TimestampNanosecondArray::from(v).with_timezone("UTC")),
                 Column::Int(v) => Arc::new(Int64Array::from(v)),
-                Column::Dec(v, scale) => Arc::new(
+                Column::Dec(v, scale, precision) => Arc::new(
                     Decimal128Array::from(v)
-                        .with_precision_and_scale(38, scale.min(38) as i8)
+                        .with_precision_and_scale(precision, scale.min(38) as i8)
                         .map_err(|e| e.to_string())?,
                 ),
                 Column::Str(mut b) => Arc::new(b.finish()),
@@ -132,7 +133,7 @@ pub fn write_parquet_twin(t: WrittenTable, out: &Path) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::csv_table::{Cell, CsvTable, TableSpec};
+    use crate::csv_table::{twin_precision, Cell, CsvTable, TableSpec};
     use arrow_array::{Array, StringArray};
     use lockstep_core::UnixNanos;
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -146,86 +147,100 @@ mod tests {
             ("ts", Kind::Ts),
             ("symbol", Kind::Str),
             ("price", Kind::Dec),
+            ("big", Kind::Dec),
+            ("tiny", Kind::Dec),
         ],
     };
 
-    /// The twin holds the CSV's values exactly (decimals at the column's widest scale,
-    /// nulls kept); label columns are dictionary-encoded, id columns are not.
+    const ROWS: i64 = 20_000;
+
+    /// Every seventh price is missing; the others have 2 to 4 decimals.
+    fn price(i: i64) -> Option<Decimal> {
+        (i % 7 != 3).then(|| Decimal::new(10_000 + i, 2 + (i % 3) as u32))
+    }
+
+    /// 15 digits before the point; the last row's mantissa at scale 4 needs 19 digits.
+    fn big(i: i64) -> Decimal {
+        Decimal::new(99_999_999_999_999 + i / (ROWS - 1), 0)
+    }
+
+    fn col<T: 'static>(b: &RecordBatch, k: usize) -> &T {
+        b.column(k)
+            .as_any()
+            .downcast_ref::<T>()
+            .expect("column type")
+    }
+
+    /// A column of 18-digit values fits precision 18; one of 19 does not.
+    #[test]
+    fn precision_is_18_only_when_every_value_fits() {
+        assert_eq!(twin_precision(4, 14), 18, "99,999,999,999,999.9999");
+        assert_eq!(twin_precision(4, 15), 38, "100,000,000,000,000.0000");
+        assert_eq!(twin_precision(20, -19), 38, "scale above 18");
+        assert_eq!(twin_precision(2, i32::MIN), 18, "only zeros or nulls");
+    }
+
+    /// The twin holds the CSV's values exactly (decimals at the column's widest scale and
+    /// the narrowest precision that holds them, nulls kept); label columns are
+    /// dictionary-encoded, id columns are not.
     #[test]
     fn twin_holds_the_csv_values_with_labels_in_a_dictionary() {
         let dir = std::env::temp_dir().join(format!("lockstep-twin-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("dir");
         let mut t = CsvTable::create(&dir, SPEC).expect("create");
-        let rows = 20_000i64;
-        let price = |i: i64| (i % 7 != 3).then(|| Decimal::new(10_000 + i, 2 + (i % 3) as u32));
-        for i in 0..rows {
+        let labels = ["SPY", "QQQ", "a,b"];
+        for i in 0..ROWS {
             let id = format!("run-{i}");
-            let symbol = ["SPY", "QQQ", "a,b"][(i % 3) as usize];
             t.write(&[
                 Cell::Int(i - 5),
                 Cell::Text(&id),
                 Cell::Ts(UnixNanos(i * 60_000_000_000)),
-                Cell::Text(symbol),
+                Cell::Text(labels[(i % 3) as usize]),
                 Cell::Dec(price(i), 2),
+                Cell::Dec(Some(big(i)), 4),
+                Cell::Dec(Some(Decimal::new(i, 20)), 0),
             ])
             .expect("row");
         }
-        let written = t.finish().expect("finish");
         let out = dir.join("twin.parquet");
-        write_parquet_twin(written, &out).expect("twin");
+        write_parquet_twin(t.finish().expect("finish"), &out).expect("twin");
 
-        let file = File::open(&out).expect("open");
-        let builder = ParquetRecordBatchReaderBuilder::try_new(file).expect("parquet");
-        let meta = builder.metadata().clone();
-        let group = meta.row_group(0);
+        let builder = ParquetRecordBatchReaderBuilder::try_new(File::open(&out).expect("open"))
+            .expect("parquet");
+        let group = builder.metadata().row_group(0).clone();
         assert!(
             group.column(1).dictionary_page_offset().is_none(),
             "id plain"
         );
-        assert!(
-            group.column(3).dictionary_page_offset().is_some(),
-            "labels in a dictionary"
-        );
+        assert!(group.column(3).dictionary_page_offset().is_some(), "labels");
         let mut i = 0i64;
         for batch in builder.build().expect("reader") {
             let b = batch.expect("batch");
-            let n = b
-                .column(0)
-                .as_any()
-                .downcast_ref::<Int64Array>()
-                .expect("n");
-            let id = b
-                .column(1)
-                .as_any()
-                .downcast_ref::<StringArray>()
-                .expect("id");
-            let ts = b
-                .column(2)
-                .as_any()
-                .downcast_ref::<TimestampNanosecondArray>();
-            let sym = b
-                .column(3)
-                .as_any()
-                .downcast_ref::<StringArray>()
-                .expect("sym");
-            let px = b
-                .column(4)
-                .as_any()
-                .downcast_ref::<Decimal128Array>()
-                .expect("px");
-            assert_eq!(px.scale(), 4, "the widest decimals written");
+            let (n, id) = (col::<Int64Array>(&b, 0), col::<StringArray>(&b, 1));
+            let ts = col::<TimestampNanosecondArray>(&b, 2);
+            let sym = col::<StringArray>(&b, 3);
+            let [px, bg, tn] = [4, 5, 6].map(|k| col::<Decimal128Array>(&b, k));
+            assert_eq!((px.precision(), px.scale()), (18, 4), "the widest decimals");
+            assert_eq!(
+                (bg.precision(), bg.scale()),
+                (38, 4),
+                "19 digits at scale 4"
+            );
+            assert_eq!((tn.precision(), tn.scale()), (38, 20), "20 decimals");
             for r in 0..b.num_rows() {
                 assert_eq!(n.value(r), i - 5);
                 assert_eq!(id.value(r), format!("run-{i}"));
-                assert_eq!(ts.expect("ts").value(r), i * 60_000_000_000);
-                assert_eq!(sym.value(r), ["SPY", "QQQ", "a,b"][(i % 3) as usize]);
-                let got = (!px.is_null(r))
-                    .then(|| Decimal::from_i128_with_scale(px.value(r), 4).normalize());
-                assert_eq!(got, price(i).map(|d| d.normalize()), "row {i}");
+                assert_eq!(ts.value(r), i * 60_000_000_000);
+                assert_eq!(sym.value(r), labels[(i % 3) as usize]);
+                let got = (!px.is_null(r)).then(|| Decimal::from_i128_with_scale(px.value(r), 4));
+                assert_eq!(got, price(i), "row {i}");
+                assert_eq!(Decimal::from_i128_with_scale(bg.value(r), 4), big(i));
+                let tiny = Decimal::from_i128_with_scale(tn.value(r), 20);
+                assert_eq!(tiny, Decimal::new(i, 20));
                 i += 1;
             }
         }
-        assert_eq!(i, rows);
+        assert_eq!(i, ROWS);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
