@@ -130,7 +130,7 @@ fn sigkill_at_13_points_x_2_seeds_then_resume_ends_as_the_uncrashed_run() {
     // twice in six local runs): the sweep runs at 250x (240 ms a bar), as the large
     // campaign does. Pending writes of the build are flushed first.
     let _ = std::process::Command::new("sync").status();
-    let tmp = tempfile::tempdir().expect("tmp");
+    let tmp = common::session_tempdir();
     let mut setup = short_session(tmp.path());
     setup.speed = 250.0;
     // SWEEP_SPEED=x runs the clock at x times real speed instead.

@@ -137,7 +137,7 @@ fn alert_kinds(alerts: &std::sync::Mutex<Vec<String>>) -> Vec<String> {
 #[test]
 fn readyz_follows_reconcile_kill_and_lift_and_metrics_say_so() {
     let _serial = one_at_a_time();
-    let tmp = tempfile::tempdir().expect("tmp");
+    let tmp = common::session_tempdir();
     let mut setup = short_session(tmp.path());
     setup.speed = 120.0;
     // 15:40 ET: the update stream drops and reconnects are refused for 90 s of clock time.
@@ -264,7 +264,7 @@ fn clock_of(body: &str) -> i64 {
 fn readyz_follows_the_breaker_clock_skew_and_a_position_changed_by_hand() {
     use lockstep_live::fake::Fault;
     let _serial = one_at_a_time();
-    let tmp = tempfile::tempdir().expect("tmp");
+    let tmp = common::session_tempdir();
     let mut setup = short_session(tmp.path());
     setup.speed = 60.0;
     // The first three order posts meet 429 (three venue errors in a row: the breaker's

@@ -77,7 +77,7 @@ fn run_with(
 #[test]
 fn live_against_the_fake_equals_paper_and_sends_each_order_once() {
     let _serial = one_at_a_time();
-    let tmp = tempfile::tempdir().expect("tmp");
+    let tmp = common::session_tempdir();
     let cfg = config(tmp.path());
     let (paper_dir, live_dir) = (tmp.path().join("paper"), tmp.path().join("live"));
     let (_, _, paper_stats) = run("paper", &cfg, &paper_dir);
@@ -118,7 +118,7 @@ fn live_against_the_fake_equals_paper_and_sends_each_order_once() {
 #[test]
 fn fills_made_while_the_update_stream_is_down_are_caught_up_and_booked_once() {
     let _serial = one_at_a_time();
-    let tmp = tempfile::tempdir().expect("tmp");
+    let tmp = common::session_tempdir();
     let cfg = config(tmp.path());
     let fills = |d: &Path| {
         csv_rows(
@@ -154,7 +154,7 @@ fn fills_made_while_the_update_stream_is_down_are_caught_up_and_booked_once() {
 #[test]
 fn with_the_feed_stopped_at_1550_the_flatten_runs_at_1555_by_the_clock_at_market() {
     let _serial = one_at_a_time();
-    let tmp = tempfile::tempdir().expect("tmp");
+    let tmp = common::session_tempdir();
     let cfg = config(tmp.path());
     let out = tmp.path().join("live");
     // 15:50 ET on 2013-10-04 is 19:50 UTC.
@@ -200,7 +200,7 @@ fn with_the_feed_stopped_at_1550_the_flatten_runs_at_1555_by_the_clock_at_market
 #[test]
 fn lost_answers_429s_and_5xx_still_place_each_order_exactly_once() {
     let _serial = one_at_a_time();
-    let tmp = tempfile::tempdir().expect("tmp");
+    let tmp = common::session_tempdir();
     let cfg = config(tmp.path());
     let live_dir = tmp.path().join("live");
     use lockstep_live::fake::Fault;

@@ -38,7 +38,7 @@ approve_score = 10
 #[test]
 fn shadow_orders_never_reach_the_venue() {
     let _serial = one_at_a_time();
-    let tmp = tempfile::tempdir().expect("tmp");
+    let tmp = common::session_tempdir();
     let anchor = anchor_now();
     let fake = fake(SPEED, anchor, 5);
     let (child, addr) = start_session(tmp.path(), "live", DUAL, &fake, anchor);

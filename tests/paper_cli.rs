@@ -13,7 +13,7 @@ const CONFIG: &str = "scenarios/exits_two_strategies_spy.toml";
 
 #[test]
 fn paper_against_the_fake_feed_equals_the_backtest_of_that_session() {
-    let tmp = tempfile::tempdir().expect("tmp");
+    let tmp = common::session_tempdir();
     let anchor = anchor_now();
     let fake = fake(1500.0, anchor, 5);
     let paper_dir = tmp.path().join("paper");
@@ -118,7 +118,7 @@ fn a_missing_key_a_bad_endpoint_or_live_money_unconfirmed_is_exit_2_naming_it() 
 
 #[test]
 fn ctrl_c_stops_cleanly_with_a_report_and_a_journal() {
-    let tmp = tempfile::tempdir().expect("tmp");
+    let tmp = common::session_tempdir();
     let anchor = anchor_now();
     let fake = fake(300.0, anchor, 5);
     let dir = tmp.path().join("paper");

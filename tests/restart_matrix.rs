@@ -50,7 +50,7 @@ fn assert_booked_as_the_broker_filled(dir: &Path, end: &lockstep_live::fake::Fak
 }
 
 fn started() -> (tempfile::TempDir, Setup) {
-    let tmp = tempfile::tempdir().expect("tmp");
+    let tmp = common::session_tempdir();
     let setup = short_session(tmp.path());
     (tmp, setup)
 }

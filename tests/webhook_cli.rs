@@ -107,7 +107,7 @@ fn request(i: usize, stale_ms: i64) -> Sent {
 #[test]
 fn a_thousand_mixed_requests_get_their_answers_and_replay_as_recorded_signals() {
     let _serial = one_at_a_time();
-    let tmp = tempfile::tempdir().expect("tmp");
+    let tmp = common::session_tempdir();
     let anchor = anchor_now();
     let fake = fake(SPEED, anchor, 5);
     let (child, addr) = start_session(tmp.path(), "paper", FOLLOW, &fake, anchor);
@@ -256,7 +256,7 @@ fn a_thousand_mixed_requests_get_their_answers_and_replay_as_recorded_signals() 
 #[test]
 fn a_signal_resent_after_a_crash_and_resume_is_still_a_duplicate() {
     let _serial = one_at_a_time();
-    let tmp = tempfile::tempdir().expect("tmp");
+    let tmp = common::session_tempdir();
     let anchor = anchor_now();
     let fake = fake(SPEED, anchor, 5);
     let (mut child, addr) = start_session(tmp.path(), "paper", FOLLOW, &fake, anchor);
@@ -355,7 +355,7 @@ fn webhook_ack_latency_at_100_requests_a_second() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(30);
-    let tmp = tempfile::tempdir().expect("tmp");
+    let tmp = common::session_tempdir();
     let anchor = anchor_now();
     let start_at = "2013-10-04T14:00:00Z";
     let fake = fake_from(start_at, 1.0, anchor, 5, Vec::new());

@@ -203,6 +203,11 @@ pub struct Campaign {
 impl Campaign {
     /// Starts the fake for `setup`.
     pub fn start(setup: &Setup) -> Campaign {
+        // Page the binary in before the clock runs: its first start after a build can
+        // wait on the disk for longer than a bar lasts.
+        let _ = Command::new(env!("CARGO_BIN_EXE_lockstep"))
+            .arg("--version")
+            .output();
         let clock = Arc::new(PausableClock::new(start_ns(&setup.start), setup.speed));
         let shared: SharedTime = clock.clone();
         let mut cfg = FakeConfig::new(key(), SECRET, setup.data.clone(), shared);

@@ -9,6 +9,22 @@ pub mod webhook;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// A scratch folder for sessions paced by a fake's clock: in memory (`/dev/shm`) when the
+/// machine has it. A session makes each decision durable (fsync) before it sends the
+/// order, and on a disk that fsync can wait behind unrelated writeback (right after a
+/// build, longer than the 240 ms a bar lasts at 250x), which made orders a bar late in
+/// CI. What these tests check survives a SIGKILL either way: the page cache outlives the
+/// process; only a power cut needs the disk.
+pub fn session_tempdir() -> tempfile::TempDir {
+    let shm = Path::new("/dev/shm");
+    if shm.is_dir() {
+        if let Ok(dir) = tempfile::tempdir_in(shm) {
+            return dir;
+        }
+    }
+    tempfile::tempdir().expect("tmp")
+}
+
 /// Runs the binary with `args` in `cwd`.
 pub fn lockstep(cwd: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_lockstep"))
