@@ -44,16 +44,21 @@ impl MergedSource {
     /// Reads the first bar of every source once, then the next bar of the source whose bar
     /// went out last: what has to be read before the next bar can be chosen.
     fn refill(&mut self, symbols: &mut SymbolTable) -> Result<(), SourceError> {
-        let pending: Vec<usize> = if self.primed {
-            self.unfilled.take().into_iter().collect()
-        } else {
+        if !self.primed {
             self.primed = true;
-            (0..self.sources.len()).collect()
-        };
-        for i in pending {
-            if let Some(bar) = self.sources[i].next_bar(symbols)? {
-                self.queue(i, bar);
+            for i in 0..self.sources.len() {
+                self.read_next(i, symbols)?;
             }
+        } else if let Some(i) = self.unfilled.take() {
+            self.read_next(i, symbols)?;
+        }
+        Ok(())
+    }
+
+    /// Reads source `i`'s next bar into line, if it has one.
+    fn read_next(&mut self, i: usize, symbols: &mut SymbolTable) -> Result<(), SourceError> {
+        if let Some(bar) = self.sources[i].next_bar(symbols)? {
+            self.queue(i, bar);
         }
         Ok(())
     }
