@@ -3,7 +3,7 @@
 //! market does not move on without it: the outcome can be compared with an uncrashed
 //! run), and `lockstep live --resume` continues it until a run completes.
 
-use super::sessions::{key, DATA, SECRET};
+use super::sessions::{key, DATA, SECRET, START_UP};
 use lockstep_core::UnixNanos;
 use lockstep_live::fake::{FakeConfig, FakeEnd, FakeThread};
 use lockstep_live::time_source::{system_nanos, SharedTime, TimeSource};
@@ -29,12 +29,6 @@ struct Running {
     anchor: i64,
     paused: Option<UnixNanos>,
 }
-
-/// Real time a started or resumed session is given before its market moves: process start,
-/// rebuild, reconnect and reconcile happen while the clock stands still, so a slow start
-/// on a loaded machine does not cost it bars (seen in CI: entries refused `eod_cutoff`,
-/// an EOD flatten missed).
-pub const START_UP: Duration = Duration::from_millis(600);
 
 impl PausableClock {
     /// A clock standing at `start`, which runs `speed`x once resumed.

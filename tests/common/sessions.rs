@@ -64,9 +64,16 @@ pub fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// The system time now, as the clock anchor both sides share.
+/// Real time a started or resumed session is given before its market moves: process start,
+/// rebuild, reconnect and reconcile happen while the clock stands still, so a slow start
+/// on a loaded machine does not cost it bars (seen in CI: a first entry three bars late,
+/// entries refused `eod_cutoff`, an EOD flatten missed).
+pub const START_UP: Duration = Duration::from_millis(600);
+
+/// The clock anchor both sides share: [`START_UP`] from now, the clocks stand until then
+/// ([`WarpClock::since`]).
 pub fn anchor_now() -> i64 {
-    system_nanos()
+    system_nanos() + START_UP.as_nanos() as i64
 }
 
 /// A `lockstep paper|live` command against `fake`, with the keys and the shared anchor.

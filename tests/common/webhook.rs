@@ -51,11 +51,12 @@ pub fn signed(body: &str) -> String {
     )
 }
 
-/// The session clock now (the fake's warped clock), as Unix nanoseconds.
+/// The session clock now (the fake's warped clock, standing until its anchor), as Unix
+/// nanoseconds.
 pub fn clock_now(anchor: i64) -> i64 {
     let start = chrono::DateTime::parse_from_rfc3339(START).expect("start");
     let start = start.timestamp_nanos_opt().expect("ns");
-    let real = lockstep_live::time_source::system_nanos() - anchor;
+    let real = (lockstep_live::time_source::system_nanos() - anchor).max(0);
     start + (real as f64 * SPEED) as i64
 }
 
