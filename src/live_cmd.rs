@@ -55,6 +55,9 @@ pub struct SessionArgs {
     /// No status line and no summary table.
     #[arg(long)]
     pub quiet: bool,
+    /// Skip report.html (and the config.toml it records).
+    #[arg(long)]
+    pub no_html: bool,
     /// `live` only: required with `broker.endpoint = "live"` (real money).
     #[arg(long)]
     pub confirm_live: bool,
@@ -104,6 +107,8 @@ struct Opened {
     /// When the session's clock first started (a resumed session: as its journal says).
     session_start: UnixNanos,
     dir: PathBuf,
+    /// The resolved config as TOML (the run folder's `config.toml`).
+    config_toml: String,
     store: JournalStore,
     /// The journal's records when resuming.
     records: Option<Vec<lockstep_live::journal::Record>>,
@@ -129,6 +134,7 @@ fn open_new(
         name: args.name.clone(),
         out: args.out.clone(),
         quiet: args.quiet,
+        page: None,
     };
     let name = run_name(&plan)?;
     let run_id = format!("{name}-{}", start.to_datetime().format("%Y%m%d%H%M%S"));
@@ -154,6 +160,7 @@ fn open_new(
         run_id,
         session_start: start,
         dir,
+        config_toml: config_text,
         store,
         records: None,
     })
@@ -202,6 +209,7 @@ fn open_resumed(
     for s in &args.set {
         crate::overrides::apply(&mut table, s)?;
     }
+    let config_toml = toml::to_string(&table).map_err(runtime)?;
     let cfg = config::from_table(table, Some(&db))?;
     let dir = db
         .parent()
@@ -211,6 +219,7 @@ fn open_resumed(
         run_id: rec.run_id,
         session_start: rec.clock_start.unwrap_or(now),
         dir,
+        config_toml,
         store,
         records: Some(rec.records),
     })
@@ -288,6 +297,7 @@ pub fn run_session(args: &SessionArgs, mode: Mode, argv: Vec<String>) -> Result<
         run_id,
         session_start,
         dir,
+        config_toml,
         store,
         records,
     } = opened;
@@ -481,6 +491,15 @@ pub fn run_session(args: &SessionArgs, mode: Mode, argv: Vec<String>) -> Result<
         .map_err(runtime)?;
     if args.webhook.is_some() || !signals.is_empty() {
         export_signals(&paths.dir.join("signals.jsonl"), &signals)?;
+    }
+    if !args.no_html {
+        crate::pages::write_run_page(
+            &paths.dir,
+            &crate::pages::PageInputs {
+                config_toml: Some(config_toml),
+                prices: crate::pages::prices_from_journal(&paths.dir.join("journal.db")),
+            },
+        )?;
     }
     let why = match stop {
         Stop::Until => "--until reached",

@@ -68,6 +68,10 @@ enum Command {
     /// APCA_API_STREAM_URL. Writes the report folder and DIR/journal.db.
     #[command(after_help = lockstep::config::KEYS_HELP)]
     Live(lockstep::live_cmd::SessionArgs),
+    /// Pages and comparisons of finished runs: `html` regenerates a folder's page,
+    /// `compare` puts two runs side by side.
+    #[command(subcommand)]
+    Report(lockstep::report_cmd::ReportCommand),
     /// Paper/live session journals: `inspect` (counts, span, meta, integrity; exit 1 when
     /// broken) and `replay` (rebuild the engine from the recorded config, compare every
     /// decision; exit 3 at the first difference).
@@ -370,6 +374,7 @@ fn main() -> ExitCode {
         Command::Sweep { .. } => Err(AppError::BadInput(
             "sweep needs a CONFIG and --grid KEY=V1,V2,... (or `sweep merge DIR...`)".into(),
         )),
+        Command::Report(cmd) => lockstep::report_cmd::run(&cmd).map(|text| print!("{text}")),
         Command::Calendar { name, from, to } => calendar(&name, from, to),
         Command::Kill {
             session,

@@ -3,9 +3,11 @@
 use crate::config::{self, Config, EquitySetting};
 use crate::error::AppError;
 use crate::host;
+use crate::price_tap::PriceTap;
 use crate::safety;
 use chrono::{SecondsFormat, Utc};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use lockstep_analytics::decimate::PriceDecimator;
 use lockstep_core::{BarSource, Interval, Scale, UnixNanos};
 use lockstep_data::time_window::TimeWindow;
 use lockstep_data::{open_source, DataOptions, MergedSource, PriceScale};
@@ -54,6 +56,9 @@ pub struct BacktestArgs {
     /// No progress bar and no summary table.
     #[arg(long)]
     pub quiet: bool,
+    /// Skip report.html (and the config.toml and prices.csv it draws on).
+    #[arg(long)]
+    pub no_html: bool,
 }
 
 /// A finished backtest.
@@ -65,8 +70,8 @@ pub struct BacktestResult {
     pub wall_secs: f64,
 }
 
-fn load_config(args: &BacktestArgs) -> Result<Config, AppError> {
-    config::load(args.config.as_deref(), &args.set, |t| {
+fn load_config(args: &BacktestArgs) -> Result<(Config, toml::Table), AppError> {
+    config::load_with_table(args.config.as_deref(), &args.set, |t| {
         if let Some(name) = &args.strategy {
             if t.contains_key("strategies") {
                 return Err(AppError::BadInput(
@@ -188,17 +193,37 @@ pub struct RunPlan {
     pub out: Option<PathBuf>,
     /// No progress bar.
     pub quiet: bool,
+    /// Write report.html with the resolved config (TOML) and the decimated closes the
+    /// engine saw; `None` for no page.
+    pub page: Option<PagePlan>,
+}
+
+/// What a run's page records besides its tables.
+#[derive(Debug, Clone, Default)]
+pub struct PagePlan {
+    /// The resolved config as TOML (written to `config.toml`).
+    pub config_toml: Option<String>,
 }
 
 /// Runs one backtest from command-line arguments and writes its report folder.
 pub fn run_backtest(args: &BacktestArgs, argv: Vec<String>) -> Result<BacktestResult, AppError> {
+    let (cfg, table) = load_config(args)?;
+    let page = (!args.no_html).then(|| PagePlan {
+        config_toml: Some(if table.is_empty() {
+            "# no config file and no --set: the built-in defaults (`lockstep backtest --help`)\n"
+                .to_string()
+        } else {
+            toml::to_string(&table).unwrap_or_default()
+        }),
+    });
     let plan = RunPlan {
-        cfg: load_config(args)?,
+        cfg,
         config_path: args.config.clone(),
         data: args.data.clone(),
         name: args.name.clone(),
         out: args.out.clone(),
         quiet: args.quiet,
+        page,
     };
     execute(&plan, argv)
 }
@@ -388,6 +413,7 @@ fn replay<J: lockstep_engine::Journal>(
     mut parts: EngineParts,
     journal: J,
     progress: &mut dyn FnMut(u64),
+    prices: Option<&mut PriceDecimator>,
 ) -> Result<(lockstep_engine::RunOutcome, J), AppError> {
     let paths = config::data_paths(cfg, plan.config_path.as_deref(), &plan.data);
     let opts = DataOptions {
@@ -406,7 +432,11 @@ fn replay<J: lockstep_engine::Journal>(
     }
     let [from, to, by] = data_bounds(cfg)?;
     let mut merged = TimeWindow::new(MergedSource::new(sources), from, to).delivered_by(by);
-    let (outcome, journal) = engine.run(&mut merged, progress).map_err(|e| match e {
+    let ran = match prices {
+        Some(p) => engine.run(&mut PriceTap::new(&mut merged, p), progress),
+        None => engine.run(&mut merged, progress),
+    };
+    let (outcome, journal) = ran.map_err(|e| match e {
         EngineError::Data(d) => AppError::BadInput(d.0),
         EngineError::EodNeedsIntraday | EngineError::OptionsNeedSessions(_) => {
             AppError::BadInput(e.to_string())
@@ -439,7 +469,7 @@ fn shadow_book(plan: &RunPlan, dir: &Path, name: &str) -> Result<ShadowBook, App
     let cfg = shadow_config(&plan.cfg)?;
     let parts = engine_parts(&cfg, name)?;
     let journal = parts.report(&shadow_scratch(dir))?;
-    let (outcome, journal) = replay(&cfg, plan, parts, journal, &mut |_| {})?;
+    let (outcome, journal) = replay(&cfg, plan, parts, journal, &mut |_| {}, None)?;
     let paths = journal
         .finish(&outcome, || {
             run_facts(Instant::now(), String::new(), 0, Vec::new())
@@ -470,13 +500,33 @@ pub fn execute(plan: &RunPlan, argv: Vec<String>) -> Result<BacktestResult, AppE
         journal = journal.with_shadow(shadow_book(plan, &dir, &name)?);
     }
     let pb = progress_bar(plan.quiet, total);
-    let done = replay(cfg, plan, parts, journal, &mut |n| pb.set_position(n));
+    let mut prices = plan
+        .page
+        .as_ref()
+        .map(|_| PriceDecimator::new(crate::pages::PRICE_BUCKETS));
+    let done = replay(
+        cfg,
+        plan,
+        parts,
+        journal,
+        &mut |n| pb.set_position(n),
+        prices.as_mut(),
+    );
     pb.finish_and_clear();
     let (outcome, journal) = done?;
     let bars = outcome.bars;
     let report = journal
         .finish(&outcome, || run_facts(started, started_utc, bars, argv))
         .map_err(|e| AppError::Runtime(e.to_string()))?;
+    if let Some(page) = &plan.page {
+        crate::pages::write_run_page(
+            &report.dir,
+            &crate::pages::PageInputs {
+                config_toml: page.config_toml.clone(),
+                prices,
+            },
+        )?;
+    }
     Ok(BacktestResult {
         report,
         wall_secs: started.elapsed().as_secs_f64(),

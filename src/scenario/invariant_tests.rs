@@ -14,6 +14,7 @@ fn goog_run(dir: &std::path::Path, sets: &[&str]) -> RunFiles {
         name: None,
         out: Some(dir.to_path_buf()),
         quiet: true,
+        page: None,
     };
     execute(&plan, Vec::new()).expect("run");
     RunFiles::read(dir).expect("files")

@@ -124,6 +124,7 @@ pub fn load(path: &Path) -> Result<Scenario, AppError> {
         }
     };
     let walkforward = table.remove("walkforward").is_some();
+    let config_toml = toml::to_string(&table).ok();
     let plan = config::from_table(table, Some(path))
         .map(|cfg| RunPlan {
             cfg,
@@ -132,6 +133,7 @@ pub fn load(path: &Path) -> Result<Scenario, AppError> {
             name: Some(name.clone()),
             out: None,
             quiet: true,
+            page: Some(crate::run::PagePlan { config_toml }),
         })
         .map_err(|e| (e.exit_code(), e.to_string()));
     Ok(Scenario {

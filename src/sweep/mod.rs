@@ -139,6 +139,7 @@ fn run_point(args: &SweepArgs, grid: &Grid, stem: &str, dir: &Path, index: usize
                 name: Some(format!("{stem}-p{index:04}")),
                 out: Some(dir.join("points").join(format!("p{index:04}"))),
                 quiet: true,
+                page: None,
             };
             execute(&plan, vec!["lockstep".into(), "sweep".into()])
         })
@@ -212,6 +213,9 @@ pub fn run_sweep(args: &SweepArgs) -> Result<SweepResult, AppError> {
         Some(s) => format!("sweep-shard-{}-of-{}", s.index, s.count),
     };
     table::write(&dir, &stem, &id, &rows)?;
+    if shard.is_none() {
+        crate::pages::write_sweep_page(&dir)?;
+    }
     Ok(SweepResult {
         dir,
         stem,
@@ -305,6 +309,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<SweepResult, AppError> {
     std::fs::create_dir_all(out)
         .map_err(|e| AppError::Runtime(format!("{}: {e}", out.display())))?;
     table::write(out, "sweep", &id, &rows)?;
+    crate::pages::write_sweep_page(out)?;
     Ok(SweepResult {
         dir: out.to_path_buf(),
         stem: "sweep".into(),

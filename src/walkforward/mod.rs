@@ -241,6 +241,7 @@ pub fn run_walkforward(args: &WalkforwardArgs) -> Result<WalkforwardResult, AppE
             name: Some(format!("{stem}-{}", req.tag)),
             out: Some(dir.join("runs").join(&req.tag)),
             quiet: true,
+            page: None,
         };
         let done = execute(&plan, vec!["lockstep".into(), "walkforward".into()])
             .map_err(|e| e.to_string())?;
@@ -256,6 +257,7 @@ pub fn run_walkforward(args: &WalkforwardArgs) -> Result<WalkforwardResult, AppE
         .collect::<Result<_, _>>()
         .map_err(AppError::BadInput)?;
     let headline = report::write(&dir, &section, learner.name(), &windows)?;
+    crate::pages::write_walkforward_page(&dir)?;
     Ok(WalkforwardResult {
         dir,
         windows,
