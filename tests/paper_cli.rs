@@ -51,6 +51,15 @@ fn paper_against_the_fake_feed_equals_the_backtest_of_that_session() {
         paper_dir.join("journal.db").exists(),
         "the journal is in the run folder"
     );
+    // The page's price line: the paper session's journaled bars are the backtest's bars.
+    let prices = |d: &Path| std::fs::read_to_string(d.join("prices.csv")).expect("prices.csv");
+    assert!(prices(&paper_dir).lines().count() > 100);
+    assert_eq!(prices(&paper_dir), prices(&back_dir));
+    let page = std::fs::read_to_string(paper_dir.join("report.html")).expect("report.html");
+    assert!(page.contains(&format!(
+        "data-key=\"realized_pnl\">{}<",
+        p["realized_pnl"].as_str().unwrap_or_default()
+    )));
     assert_no_secrets(&paper_dir, &[&out, &err]);
 }
 
