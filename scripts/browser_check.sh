@@ -8,8 +8,11 @@ bin=target/release/lockstep
 out=target/browser-check
 if ! command -v chromium >/dev/null 2>&1; then
     export DEBIAN_FRONTEND=noninteractive
-    apt-get install -y -q chromium fonts-dejavu-core >/dev/null 2>&1 ||
-        { apt-get update -q >/dev/null && apt-get install -y -q chromium fonts-dejavu-core >/dev/null; }
+    sudo=""
+    if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then sudo="sudo -E"; fi
+    $sudo apt-get install -y -q chromium fonts-dejavu-core >/dev/null 2>&1 ||
+        { $sudo apt-get update -q >/dev/null &&
+            $sudo apt-get install -y -q chromium fonts-dejavu-core >/dev/null; }
 fi
 rm -rf "$out" && mkdir -p "$out"
 "$bin" backtest --quiet --out "$out/run"
