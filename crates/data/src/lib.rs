@@ -18,6 +18,7 @@ pub mod parquet_source;
 mod price_columns;
 pub mod price_scale;
 pub mod quote_decode;
+pub mod recorded;
 pub mod signals;
 pub mod synth;
 pub mod time_window;

@@ -2,9 +2,11 @@
 //! one by one (`next_bar`): the same bars, the same rows counted as skipped or outside the
 //! session, and the same refusal, through a time window whose end stops the reading, from
 //! one file or a merge of two. The files span several decoded chunks and hold bad rows and
-//! rows outside the NYSE session.
+//! rows outside the NYSE session. Bars recorded once and replayed (a sweep's shared data)
+//! read the same.
 
 use lockstep_core::{Bar, BarSource, Calendar, SymbolTable};
+use lockstep_data::recorded::{RecordedBars, Replay};
 use lockstep_data::time_window::TimeWindow;
 use lockstep_data::{open_source, DataOptions, MergedSource};
 use proptest::prelude::*;
@@ -72,8 +74,22 @@ fn source(
     TimeWindow::new(MergedSource::new(files), from, to)
 }
 
-fn one_by_one(mut s: TimeWindow<MergedSource>) -> Read {
-    let mut symbols = SymbolTable::new();
+/// A symbol table as a caller may hand it over: empty, or already holding a name the data
+/// has too (a strategy's symbol is interned before any bar).
+fn table(pre: bool) -> SymbolTable {
+    let mut t = SymbolTable::new();
+    if pre {
+        t.intern("IWM");
+    }
+    t
+}
+
+fn one_by_one<S: BarSource>(s: S) -> Read {
+    one_by_one_into(s, false)
+}
+
+fn one_by_one_into<S: BarSource>(mut s: S, pre: bool) -> Read {
+    let mut symbols = table(pre);
     let mut bars = Vec::new();
     let mut symbols_seen = Vec::new();
     let error = loop {
@@ -95,8 +111,12 @@ fn one_by_one(mut s: TimeWindow<MergedSource>) -> Read {
     }
 }
 
-fn batched(mut s: TimeWindow<MergedSource>, max: usize) -> Read {
-    let mut symbols = SymbolTable::new();
+fn batched<S: BarSource>(s: S, max: usize) -> Read {
+    batched_into(s, max, false)
+}
+
+fn batched_into<S: BarSource>(mut s: S, max: usize, pre: bool) -> Read {
+    let mut symbols = table(pre);
     let mut bars = Vec::new();
     let mut symbols_seen = Vec::new();
     let error = loop {
@@ -148,6 +168,70 @@ proptest! {
         prop_assert_eq!(a.bars.len(), b.bars.len());
         prop_assert_eq!(&a, &b);
     }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// Bars recorded once (what a sweep shares between its points) and replayed through any
+    /// window, in any batch size, read exactly what the files read: the same bars, symbols
+    /// interned at the same bars, the same counts up to the window's end.
+    #[test]
+    fn a_recorded_reading_replays_exactly_what_the_files_read(
+        rows in 9_000usize..20_000,
+        bad in prop::collection::vec(0usize..20_000, 0..4),
+        from in prop::option::of(0i64..14_000),
+        span in prop::option::of(1i64..9_000),
+        max in prop_oneof![Just(1usize), 2usize..50, Just(1024usize)],
+        merged in any::<bool>(),
+        pre in any::<bool>(),
+    ) {
+        let mut paths = vec![write_csv("replay", &["XYZ"], rows, &bad)];
+        if merged {
+            paths.push(write_csv("replay", &["QQQ", "IWM"], 18_000, &[]));
+        }
+        let from_ns = from.map(|m| START + m * MINUTE);
+        let to_ns = span.map(|s| START + (from.unwrap_or(0) + s) * MINUTE);
+        let files = source(&paths, true, from_ns, to_ns);
+        let mut whole = source(&paths, true, None, None);
+        let rec = RecordedBars::record(&mut whole, usize::MAX).expect("reads").expect("fits");
+        let rec = std::sync::Arc::new(rec);
+        let replay = || TimeWindow::new(Replay::new(rec.clone()), from_ns, to_ns);
+        let a = one_by_one_into(files, pre);
+        let b = batched_into(replay(), max, pre);
+        let c = one_by_one_into(replay(), pre);
+        for p in &paths {
+            let _ = std::fs::remove_file(p);
+        }
+        for (name, r) in [("batched", &b), ("one by one", &c)] {
+            let first = (0..a.bars.len().max(r.bars.len())).find(|&i| {
+                a.bars.get(i) != r.bars.get(i) || a.symbols_seen.get(i) != r.symbols_seen.get(i)
+            });
+            prop_assert!(
+                first.is_none(),
+                "{name}: bar {first:?} differs: {:?} {:?} vs {:?} {:?}",
+                first.and_then(|i| a.bars.get(i)),
+                first.and_then(|i| a.symbols_seen.get(i)),
+                first.and_then(|i| r.bars.get(i)),
+                first.and_then(|i| r.symbols_seen.get(i))
+            );
+            prop_assert_eq!((a.skipped, a.outside, &a.error), (r.skipped, r.outside, &r.error));
+        }
+    }
+}
+
+/// A reading that fails is not recorded (each reader then meets the error itself), and one
+/// longer than the limit is not kept.
+#[test]
+fn a_failing_or_too_long_reading_is_not_recorded() {
+    let path = write_csv("unrecorded", &["XYZ"], 9_000, &[100]);
+    let err = RecordedBars::record(&mut source(&[path.clone()], false, None, None), usize::MAX)
+        .expect_err("a bad row, not lenient");
+    assert!(err.0.contains("row 101"), "{}", err.0);
+    let long =
+        RecordedBars::record(&mut source(&[path.clone()], true, None, None), 100).expect("reads");
+    assert!(long.is_none(), "over 100 bars lie in the session");
+    let _ = std::fs::remove_file(&path);
 }
 
 /// The window's end stops the reading, of one file or a merge: rows after it are neither
