@@ -19,6 +19,7 @@ pub mod run;
 pub mod safety;
 pub mod scenario;
 pub mod shadow_book;
+pub mod shared_data;
 pub mod sweep;
 pub mod walkforward;
 

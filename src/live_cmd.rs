@@ -135,6 +135,7 @@ fn open_new(
         out: args.out.clone(),
         quiet: args.quiet,
         page: None,
+        recorded: None,
     };
     let name = run_name(&plan)?;
     let run_id = format!("{name}-{}", start.to_datetime().format("%Y%m%d%H%M%S"));

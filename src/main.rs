@@ -186,6 +186,9 @@ fn sweep(args: &SweepArgs) -> Result<(), AppError> {
             failed,
             r.dir.join(format!("{}.parquet", r.stem)).display()
         );
+        if let Some(n) = r.shared_bars {
+            println!("data read once: {n} bars shared by the points");
+        }
         for line in top_lines(&r, args.objective, args.top) {
             println!("{line}");
         }

@@ -9,6 +9,7 @@ use chrono::{SecondsFormat, Utc};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use lockstep_analytics::decimate::PriceDecimator;
 use lockstep_core::{BarSource, Interval, Scale, UnixNanos};
+use lockstep_data::recorded::{RecordedBars, Replay};
 use lockstep_data::time_window::TimeWindow;
 use lockstep_data::{open_source, DataOptions, MergedSource, PriceScale};
 use lockstep_engine::{
@@ -20,6 +21,7 @@ use lockstep_live::session::Session;
 use lockstep_report::{ReportJournal, ReportPaths, RunFacts, ShadowBook, Summary};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Arguments of `lockstep backtest`.
@@ -196,6 +198,9 @@ pub struct RunPlan {
     /// Write report.html with the resolved config (TOML) and the decimated closes the
     /// engine saw; `None` for no page.
     pub page: Option<PagePlan>,
+    /// The data already read once (a sweep's points share it); `None` reads the files.
+    /// Only for runs whose data settings are those it was recorded with.
+    pub recorded: Option<Arc<RecordedBars>>,
 }
 
 /// What a run's page records besides its tables.
@@ -224,6 +229,7 @@ pub fn run_backtest(args: &BacktestArgs, argv: Vec<String>) -> Result<BacktestRe
         out: args.out.clone(),
         quiet: args.quiet,
         page,
+        recorded: None,
     };
     execute(&plan, argv)
 }
@@ -406,6 +412,20 @@ pub fn shadow_config(cfg: &Config) -> Result<Config, AppError> {
     Ok(shadow)
 }
 
+/// The data files of `cfg` (or the plan's `--data`) opened and merged by time.
+pub fn open_merged(cfg: &Config, plan: &RunPlan) -> Result<MergedSource, AppError> {
+    let paths = config::data_paths(cfg, plan.config_path.as_deref(), &plan.data);
+    let opts = DataOptions {
+        batch_rows: lockstep_data::parquet_source::batch_rows(paths.len()),
+        ..data_options(cfg)?
+    };
+    let mut sources: Vec<Box<dyn BarSource>> = Vec::new();
+    for p in &paths {
+        sources.push(open_source(p, &opts)?);
+    }
+    Ok(MergedSource::new(sources))
+}
+
 /// Replays `cfg`'s data and signals through its engine into `journal`; `n` counts bars.
 fn replay<J: lockstep_engine::Journal>(
     cfg: &Config,
@@ -416,25 +436,22 @@ fn replay<J: lockstep_engine::Journal>(
     prices: Option<&mut PriceDecimator>,
 ) -> Result<(lockstep_engine::RunOutcome, J), AppError> {
     let paths = config::data_paths(cfg, plan.config_path.as_deref(), &plan.data);
-    let opts = DataOptions {
-        batch_rows: lockstep_data::parquet_source::batch_rows(paths.len()),
-        ..data_options(cfg)?
+    let [from, to, by] = data_bounds(cfg)?;
+    let mut source: Box<dyn BarSource> = match &plan.recorded {
+        Some(rec) => {
+            Box::new(TimeWindow::new(Replay::new(Arc::clone(rec)), from, to).delivered_by(by))
+        }
+        None => Box::new(TimeWindow::new(open_merged(cfg, plan)?, from, to).delivered_by(by)),
     };
-    let mut sources: Vec<Box<dyn BarSource>> = Vec::new();
-    for p in &paths {
-        sources.push(open_source(p, &opts)?);
-    }
     let signals = read_signals(cfg, plan)?;
     let venue = std::mem::take(&mut parts.venue);
     let mut engine = parts.engine_on(venue, journal);
     for s in signals {
         engine.enqueue_signal(s);
     }
-    let [from, to, by] = data_bounds(cfg)?;
-    let mut merged = TimeWindow::new(MergedSource::new(sources), from, to).delivered_by(by);
     let ran = match prices {
-        Some(p) => engine.run(&mut PriceTap::new(&mut merged, p), progress),
-        None => engine.run(&mut merged, progress),
+        Some(p) => engine.run(&mut PriceTap::new(source.as_mut(), p), progress),
+        None => engine.run(source.as_mut(), progress),
     };
     let (outcome, journal) = ran.map_err(|e| match e {
         EngineError::Data(d) => AppError::BadInput(d.0),

@@ -84,6 +84,7 @@ proptest! {
                 quiet: true,
                 // The page too: a run that ends must not panic while drawing it.
                 page: Some(lockstep::run::PagePlan::default()),
+                recorded: None,
             };
             execute(&plan, Vec::new()).map(|_| ())
         });

@@ -214,3 +214,54 @@ fn shards_beyond_the_points_are_empty_and_still_merge() {
         bytes(&tmp.path().join("merged/sweep.parquet"))
     );
 }
+
+/// Points replay the data the sweep read once, with the result of reading the files in
+/// every point, byte for byte: option quotes with a signal-driven strategy, and several
+/// symbols merged under the NYSE calendar.
+#[test]
+fn shared_data_gives_the_points_their_own_reading_s_result() {
+    let tmp = tempfile::tempdir().unwrap();
+    for profile in ["wsb_snake_0dte_goog", "scanner_aig_bac_ibm_spy"] {
+        let config = repo().join(format!("scenarios/profiles/{profile}.toml"));
+        let run = |out: &str, extra: &[&str]| {
+            let mut args = vec![
+                "sweep",
+                config.to_str().unwrap(),
+                "--grid",
+                "run.initial_cash=100000,250000",
+                "--quiet",
+                "--out",
+                out,
+            ];
+            args.extend_from_slice(extra);
+            let o = lockstep(tmp.path(), &args);
+            assert!(o.status.success(), "{profile}: {}", stderr(&o));
+            bytes(&tmp.path().join(out).join("sweep.csv"))
+        };
+        let shared = run(&format!("{profile}-shared"), &[]);
+        let own = run(&format!("{profile}-own"), &["--no-shared-data"]);
+        // Without --quiet the sweep says it shared the data.
+        let o = lockstep(
+            tmp.path(),
+            &[
+                "sweep",
+                config.to_str().unwrap(),
+                "--grid",
+                "run.initial_cash=100000,250000",
+                "--out",
+                "said",
+            ],
+        );
+        let said = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            said.contains("bars shared by the points"),
+            "{profile}: {said}"
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&shared),
+            String::from_utf8_lossy(&own),
+            "{profile}"
+        );
+        assert!(String::from_utf8_lossy(&shared).lines().count() == 3);
+    }
+}

@@ -150,18 +150,22 @@ fn test_windows_tile_and_anchored_train_windows_start_at_the_first_bar() {
 }
 
 #[test]
-fn the_result_is_the_same_with_one_or_two_threads() {
+fn the_result_is_the_same_with_one_or_two_threads_and_with_or_without_shared_data() {
     let tmp = tempfile::tempdir().unwrap();
     daily_csv(&tmp.path().join("daily.csv"), None);
     config(tmp.path(), "rolling");
     run(tmp.path(), "one", &["--threads", "1"]);
     run(tmp.path(), "two", &["--threads", "2"]);
-    for f in ["windows.csv", "windows.parquet", "walkforward.json"] {
-        assert_eq!(
-            std::fs::read(tmp.path().join("one").join(f)).unwrap(),
-            std::fs::read(tmp.path().join("two").join(f)).unwrap(),
-            "{f}"
-        );
+    // Every run reading the file itself instead of replaying the data read once.
+    run(tmp.path(), "own", &["--threads", "2", "--no-shared-data"]);
+    for other in ["two", "own"] {
+        for f in ["windows.csv", "windows.parquet", "walkforward.json"] {
+            assert_eq!(
+                std::fs::read(tmp.path().join("one").join(f)).unwrap(),
+                std::fs::read(tmp.path().join(other).join(f)).unwrap(),
+                "{other}: {f}"
+            );
+        }
     }
 }
 

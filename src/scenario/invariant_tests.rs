@@ -15,6 +15,7 @@ fn goog_run(dir: &std::path::Path, sets: &[&str]) -> RunFiles {
         out: Some(dir.to_path_buf()),
         quiet: true,
         page: None,
+        recorded: None,
     };
     execute(&plan, Vec::new()).expect("run");
     RunFiles::read(dir).expect("files")

@@ -134,6 +134,7 @@ pub fn load(path: &Path) -> Result<Scenario, AppError> {
             out: None,
             quiet: true,
             page: Some(crate::run::PagePlan { config_toml }),
+            recorded: None,
         })
         .map_err(|e| (e.exit_code(), e.to_string()));
     Ok(Scenario {
@@ -175,6 +176,7 @@ fn walkforward_actual(scenario: &Scenario, dir: &Path) -> Result<Actual, (i32, S
         out: Some(dir.to_path_buf()),
         threads: None,
         quiet: true,
+        no_shared_data: false,
     };
     let r = run_walkforward(&args).map_err(|e| (e.exit_code(), e.to_string()))?;
     let mut a = Actual {

@@ -9,13 +9,16 @@ pub mod table;
 use crate::config;
 use crate::error::AppError;
 use crate::run::{execute, RunPlan};
+use crate::shared_data::read_once;
 use grid::{Grid, Shard};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use lockstep_data::recorded::RecordedBars;
 use lockstep_report::hash::sha256_hex;
 use rayon::prelude::*;
 use rust_decimal::Decimal;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
 use table::{PointRow, PointStats, SweepId};
 
 /// Arguments of `lockstep sweep CONFIG`.
@@ -53,6 +56,11 @@ pub struct SweepArgs {
     /// No progress bar and no top list.
     #[arg(long)]
     pub quiet: bool,
+    /// Read the data files in every point. By default a sweep whose grid has no `data.*`
+    /// key reads them once (up to 2 M bars) and every point replays those bars, with the
+    /// same result byte for byte.
+    #[arg(long)]
+    pub no_shared_data: bool,
 }
 
 /// How points are ranked.
@@ -91,6 +99,8 @@ pub struct SweepResult {
     pub id: SweepId,
     /// Rows, by index.
     pub rows: Vec<PointRow>,
+    /// Bars read once and shared by the points (`None`: each point read the files).
+    pub shared_bars: Option<usize>,
 }
 
 fn identity(args: &SweepArgs, grid: &Grid) -> Result<SweepId, AppError> {
@@ -126,8 +136,24 @@ fn stats(r: &crate::run::BacktestResult) -> PointStats {
     }
 }
 
-/// Runs point `index` into `dir/points/pNNNN`.
-fn run_point(args: &SweepArgs, grid: &Grid, stem: &str, dir: &Path, index: usize) -> PointRow {
+/// The sweep's data read once, when every point reads the same (no grid key is a
+/// `data.*` key).
+fn shared_data(args: &SweepArgs, grid: &Grid) -> Option<Arc<RecordedBars>> {
+    if grid.axes.iter().any(|a| a.key.starts_with("data.")) {
+        return None;
+    }
+    read_once(&args.config, &args.set, &args.data)
+}
+
+/// Runs point `index` into `dir/points/pNNNN` (on `shared` data when given).
+fn run_point(
+    args: &SweepArgs,
+    grid: &Grid,
+    stem: &str,
+    dir: &Path,
+    index: usize,
+    shared: Option<&Arc<RecordedBars>>,
+) -> PointRow {
     let mut sets = args.set.clone();
     sets.extend(grid.sets(index));
     let outcome = config::load(Some(&args.config), &sets, |_| Ok(()))
@@ -140,6 +166,7 @@ fn run_point(args: &SweepArgs, grid: &Grid, stem: &str, dir: &Path, index: usize
                 out: Some(dir.join("points").join(format!("p{index:04}"))),
                 quiet: true,
                 page: None,
+                recorded: shared.cloned(),
             };
             execute(&plan, vec!["lockstep".into(), "sweep".into()])
         })
@@ -189,11 +216,16 @@ pub fn run_sweep(args: &SweepArgs) -> Result<SweepResult, AppError> {
         .filter(|i| shard.is_none_or(|s| s.owns(*i)))
         .collect();
     let pb = progress(args.quiet, indices.len());
+    let shared = if args.no_shared_data {
+        None
+    } else {
+        shared_data(args, &grid)
+    };
     let work = || -> Vec<PointRow> {
         indices
             .par_iter()
             .map(|&i| {
-                let row = run_point(args, &grid, &config_stem, &dir, i);
+                let row = run_point(args, &grid, &config_stem, &dir, i, shared.as_ref());
                 pb.inc(1);
                 row
             })
@@ -221,6 +253,7 @@ pub fn run_sweep(args: &SweepArgs) -> Result<SweepResult, AppError> {
         stem,
         id,
         rows,
+        shared_bars: shared.as_ref().map(|r| r.len()),
     })
 }
 
@@ -315,6 +348,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<SweepResult, AppError> {
         stem: "sweep".into(),
         id,
         rows,
+        shared_bars: None,
     })
 }
 

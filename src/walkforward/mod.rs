@@ -9,6 +9,7 @@ pub mod section;
 use crate::config;
 use crate::error::AppError;
 use crate::run::{data_bounds, data_options, execute, RunPlan};
+use crate::shared_data::{read_once, sets_data};
 use lockstep_core::{BarSource, SymbolTable, UnixNanos};
 use lockstep_data::time_window::TimeWindow;
 use lockstep_data::{open_source, MergedSource};
@@ -39,6 +40,10 @@ pub struct WalkforwardArgs {
     /// No headline table.
     #[arg(long)]
     pub quiet: bool,
+    /// Read the data files in every run. By default the data is read once (up to 2 M
+    /// bars) and every window's runs replay those bars, with the same result byte for byte.
+    #[arg(long)]
+    pub no_shared_data: bool,
 }
 
 /// A finished walk-forward.
@@ -222,6 +227,11 @@ pub fn run_walkforward(args: &WalkforwardArgs) -> Result<WalkforwardResult, AppE
         .map_err(|e| AppError::Runtime(format!("{}: {e}", dir.display())))?;
     let initial = cfg.run.initial_cash;
     let [user_from, user_to, _] = data_bounds(&cfg)?;
+    let shared = if args.no_shared_data {
+        None
+    } else {
+        read_once(&args.config, &args.set, &args.data)
+    };
     let run = |req: &RunRequest| -> Result<RunStats, String> {
         let mut sets = args.set.clone();
         sets.extend(req.sets.iter().cloned());
@@ -242,6 +252,12 @@ pub fn run_walkforward(args: &WalkforwardArgs) -> Result<WalkforwardResult, AppE
             out: Some(dir.join("runs").join(&req.tag)),
             quiet: true,
             page: None,
+            // Runs differ in their window; one that changes another data key reads itself.
+            recorded: if req.sets.iter().any(|s| sets_data(s)) {
+                None
+            } else {
+                shared.clone()
+            },
         };
         let done = execute(&plan, vec!["lockstep".into(), "walkforward".into()])
             .map_err(|e| e.to_string())?;
