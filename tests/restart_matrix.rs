@@ -56,11 +56,20 @@ fn started() -> (tempfile::TempDir, Setup) {
 }
 
 /// A market order placed by the session is filled while it is down (the clock runs 90 s):
-/// the restart finds the fill by client id and books it once.
+/// the restart finds the fill by client id and books it once. The fake fills a market
+/// order within its next 2 ms tick and streams the fill at once, which can reach the
+/// session before the POST's answer (and so before the kill after it): the trade stream is
+/// down from 19:35:50 to 19:40:50, so the fill is only to be found by the restart's lookup.
 #[test]
 fn a_fill_while_down_is_booked_once_on_restart() {
     let _serial = one_at_a_time();
-    let (tmp, setup) = started();
+    let (tmp, mut setup) = started();
+    let down_from = lockstep_core::UnixNanos(1_380_915_350_000_000_000);
+    assert_eq!(down_from.to_iso(), "2013-10-04T19:35:50Z");
+    setup.faults = vec![lockstep_live::fake::Fault::TradeStreamDownFor {
+        at: down_from,
+        clock_ns: 300_000_000_000,
+    }];
     let out = tmp.path().join("s");
     let c = Campaign::start(&setup);
     assert!(c.first(&out, &[], Some("after_post:1")).killed);
