@@ -5,6 +5,8 @@
 use crate::error::AppError;
 use lockstep_analytics::decimate::PriceDecimator;
 use lockstep_analytics::{sweep_page, tearsheet, walkforward_page, write_atomic};
+use lockstep_engine::Input;
+use lockstep_live::records::decode_input;
 use std::path::{Path, PathBuf};
 
 /// Buckets kept per symbol for the price charts (at most twice as many).
@@ -40,25 +42,20 @@ pub fn write_run_page(dir: &Path, inputs: &PageInputs) -> Result<PathBuf, AppErr
 pub fn prices_from_journal(db: &Path) -> Option<PriceDecimator> {
     let recorded = crate::journal_cmd::read_journal(db).ok()?;
     let mut prices = PriceDecimator::new(PRICE_BUCKETS);
+    let mut symbols = lockstep_core::SymbolTable::new();
     for r in &recorded.records {
         if r.kind != lockstep_live::journal::RecordKind::Bar {
             continue;
         }
-        let Ok(v) = serde_json::from_str::<serde_json::Value>(&r.body) else {
-            continue;
-        };
-        let (Some(symbol), Some(end), Some(scale), Some(close)) = (
-            v["symbol"].as_str(),
-            v["end"].as_i64(),
-            v["scale"].as_u64().and_then(|s| u32::try_from(s).ok()),
-            v["c"].as_i64(),
-        ) else {
-            continue;
-        };
-        let Some(scale) = lockstep_core::Scale::new(scale) else {
-            continue;
-        };
-        prices.push(symbol, end, scale.to_f64(close));
+        // The records were verified when read; one that does not decode is left out.
+        if let Ok(Some(Input::Bar(b))) = decode_input(r.seq, r.kind, &r.body, &mut symbols) {
+            prices.push_slot(
+                b.symbol.index(),
+                || symbols.name(b.symbol).to_string(),
+                b.end.0,
+                b.scale.to_f64(b.close),
+            );
+        }
     }
     Some(prices)
 }

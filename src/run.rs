@@ -412,9 +412,14 @@ pub fn shadow_config(cfg: &Config) -> Result<Config, AppError> {
     Ok(shadow)
 }
 
-/// The data files of `cfg` (or the plan's `--data`) opened and merged by time.
-pub fn open_merged(cfg: &Config, plan: &RunPlan) -> Result<MergedSource, AppError> {
-    let paths = config::data_paths(cfg, plan.config_path.as_deref(), &plan.data);
+/// The data files of `cfg` (config-relative paths resolved against `config_path`, or the
+/// command line's `data` instead) opened and merged by time.
+pub fn open_merged(
+    cfg: &Config,
+    config_path: Option<&Path>,
+    data: &[PathBuf],
+) -> Result<MergedSource, AppError> {
+    let paths = config::data_paths(cfg, config_path, data);
     let opts = DataOptions {
         batch_rows: lockstep_data::parquet_source::batch_rows(paths.len()),
         ..data_options(cfg)?
@@ -441,7 +446,10 @@ fn replay<J: lockstep_engine::Journal>(
         Some(rec) => {
             Box::new(TimeWindow::new(Replay::new(Arc::clone(rec)), from, to).delivered_by(by))
         }
-        None => Box::new(TimeWindow::new(open_merged(cfg, plan)?, from, to).delivered_by(by)),
+        None => {
+            let merged = open_merged(cfg, plan.config_path.as_deref(), &plan.data)?;
+            Box::new(TimeWindow::new(merged, from, to).delivered_by(by))
+        }
     };
     let signals = read_signals(cfg, plan)?;
     let venue = std::mem::take(&mut parts.venue);

@@ -3,7 +3,7 @@
 //! files itself (`lockstep_data::recorded`), so its report is the same byte for byte.
 
 use crate::config;
-use crate::run::{open_merged, RunPlan};
+use crate::run::open_merged;
 use lockstep_data::recorded::RecordedBars;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -18,21 +18,11 @@ pub const MAX_SHARED_BARS: usize = 2_000_000;
 /// [`MAX_SHARED_BARS`] bars (each run then reads the files and meets any error itself).
 pub fn read_once(config: &Path, sets: &[String], data: &[PathBuf]) -> Option<Arc<RecordedBars>> {
     let cfg = config::load(Some(config), sets, |_| Ok(())).ok()?;
-    let plan = RunPlan {
-        cfg,
-        config_path: Some(config.to_path_buf()),
-        data: data.to_vec(),
-        name: None,
-        out: None,
-        quiet: true,
-        page: None,
-        recorded: None,
-    };
-    let paths = config::data_paths(&plan.cfg, plan.config_path.as_deref(), &plan.data);
+    let paths = config::data_paths(&cfg, Some(config), data);
     if lockstep_data::open::row_count_hint(&paths).is_some_and(|n| n > MAX_SHARED_BARS as u64) {
         return None;
     }
-    let mut merged = open_merged(&plan.cfg, &plan).ok()?;
+    let mut merged = open_merged(&cfg, Some(config), data).ok()?;
     RecordedBars::record(&mut merged, MAX_SHARED_BARS)
         .ok()
         .flatten()

@@ -8,11 +8,10 @@ pub mod section;
 
 use crate::config;
 use crate::error::AppError;
-use crate::run::{data_bounds, data_options, execute, RunPlan};
+use crate::run::{data_bounds, execute, open_merged, RunPlan};
 use crate::shared_data::{read_once, sets_data};
 use lockstep_core::{BarSource, SymbolTable, UnixNanos};
 use lockstep_data::time_window::TimeWindow;
-use lockstep_data::{open_source, MergedSource};
 use lockstep_learn::{walk_forward, BarPoint, LotOutcome, RunRequest, RunStats, WindowResult};
 use rust_decimal::Decimal;
 use section::WalkforwardSection;
@@ -57,17 +56,6 @@ pub struct WalkforwardResult {
     pub headline: report::Headline,
 }
 
-/// The config's data as one merged source (calendar and session rules apply).
-fn merged(args: &WalkforwardArgs, cfg: &config::Config) -> Result<MergedSource, AppError> {
-    let opts = data_options(cfg)?;
-    let paths = config::data_paths(cfg, Some(&args.config), &args.data);
-    let mut sources: Vec<Box<dyn BarSource>> = Vec::new();
-    for p in &paths {
-        sources.push(open_source(p, &opts)?);
-    }
-    Ok(MergedSource::new(sources))
-}
-
 /// The bars the config's data delivers whose open time is in `[from, to)`, in delivery
 /// order.
 fn delivered(
@@ -76,7 +64,8 @@ fn delivered(
     from: Option<i64>,
     to: Option<i64>,
 ) -> Result<Vec<BarPoint>, AppError> {
-    let mut source = TimeWindow::new(merged(args, cfg)?, from, to).delivered_by(to);
+    let mut source = TimeWindow::new(open_merged(cfg, Some(&args.config), &args.data)?, from, to)
+        .delivered_by(to);
     let mut symbols = SymbolTable::new();
     let mut out = Vec::new();
     while let Some(b) = source
@@ -95,7 +84,7 @@ fn delivered(
 /// Distinct bar open times the config's data delivers inside its own `data.from/to`.
 fn bar_times(args: &WalkforwardArgs, cfg: &config::Config) -> Result<Vec<i64>, AppError> {
     let [from, to, _] = data_bounds(cfg)?;
-    let mut source = TimeWindow::new(merged(args, cfg)?, from, to);
+    let mut source = TimeWindow::new(open_merged(cfg, Some(&args.config), &args.data)?, from, to);
     let mut symbols = SymbolTable::new();
     let mut times = Vec::new();
     while let Some(b) = source

@@ -2,7 +2,7 @@
 //! and calendar returns of its equity curve. Money sums stay exact decimals; groups come
 //! out in key order.
 
-use crate::run_folder::{FillRow, LotRow};
+use crate::run_folder::LotRow;
 use crate::series::Point;
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use rust_decimal::Decimal;
@@ -147,38 +147,6 @@ impl FillOwners {
     }
 }
 
-fn group_by(lots: &[LotRow], key: impl Fn(&LotRow) -> String) -> Vec<Group> {
-    let mut acc = GroupAcc::default();
-    for lot in lots {
-        acc.add(&key(lot), lot.net_pnl);
-    }
-    acc.groups()
-}
-
-/// By exit reason.
-pub fn by_reason(lots: &[LotRow]) -> Vec<Group> {
-    group_by(lots, |l| l.exit_reason.clone())
-}
-
-/// By symbol.
-pub fn by_symbol(lots: &[LotRow]) -> Vec<Group> {
-    group_by(lots, |l| l.symbol.clone())
-}
-
-/// By the UTC hour of the close (`"14:00"`).
-pub fn by_hour(lots: &[LotRow]) -> Vec<Group> {
-    group_by(lots, |l| hour_key(l.close_ts))
-}
-
-/// By the strategy of the closing fill (allocations joined to fills on `close_fill_id`).
-pub fn by_strategy(lots: &[LotRow], fills: &[FillRow]) -> Vec<Group> {
-    let mut owners = FillOwners::default();
-    for f in fills {
-        owners.insert(f.fill_id, &f.strategy);
-    }
-    group_by(lots, |l| owners.get(l.close_fill_id).to_string())
-}
-
 /// One calendar month's return.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MonthReturn {
@@ -216,15 +184,6 @@ impl MonthAcc {
     }
 }
 
-/// Monthly returns of `curve` (in time order) for a run that started with `initial`.
-pub fn monthly_returns(curve: &[Point], initial: f64) -> Vec<MonthReturn> {
-    let mut acc = MonthAcc::default();
-    for p in curve {
-        acc.push(*p);
-    }
-    acc.finish(initial)
-}
-
 /// Compounded return of each year present in `months`.
 pub fn yearly_returns(months: &[MonthReturn]) -> BTreeMap<i32, f64> {
     let mut years: BTreeMap<i32, f64> = BTreeMap::new();
@@ -239,6 +198,7 @@ pub fn yearly_returns(months: &[MonthReturn]) -> BTreeMap<i32, f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::run_folder::FillRow;
 
     fn lot(symbol: &str, fill: u64, close_ts: i64, net: i64, reason: &str) -> LotRow {
         LotRow {
@@ -274,20 +234,30 @@ mod tests {
             lot("A", 4, 15 * H, -333, "signal"),
             lot("A", 6, 14 * H + 1, 10, "signal"),
         ];
-        let r = by_reason(&lots);
+        let fills = [fill(2, "b"), fill(4, "a"), fill(6, "a")];
+        let mut owners = FillOwners::default();
+        for f in &fills {
+            owners.insert(f.fill_id, &f.strategy);
+        }
+        let mut b = Breakdowns::default();
+        for l in &lots {
+            b.add(l, owners.get(l.close_fill_id));
+        }
+        let r = b.reason.groups();
         assert_eq!(r[0].key, "signal");
         assert_eq!(
             (r[0].count, r[0].wins, r[0].net),
             (2, 1, Decimal::new(-323, 2))
         );
         assert_eq!(r[0].average(), Some(Decimal::new(-162, 2)));
-        let h: Vec<(String, u64)> = by_hour(&lots)
+        let h: Vec<(String, u64)> = b
+            .hour
+            .groups()
             .into_iter()
             .map(|g| (g.key, g.count))
             .collect();
         assert_eq!(h, [("14:00".to_string(), 2), ("15:00".to_string(), 1)]);
-        let fills = [fill(2, "b"), fill(4, "a"), fill(6, "a")];
-        let s = by_strategy(&lots, &fills);
+        let s = b.strategy.groups();
         assert_eq!((s[0].key.as_str(), s[0].net), ("a", Decimal::new(-323, 2)));
         assert_eq!((s[1].key.as_str(), s[1].won), ("b", Decimal::new(1001, 2)));
         let mut owners = FillOwners::default();
@@ -322,7 +292,11 @@ mod tests {
                 equity: 121.0,
             },
         ];
-        let m = monthly_returns(&curve, 100.0);
+        let mut acc = MonthAcc::default();
+        for p in curve {
+            acc.push(p);
+        }
+        let m = acc.finish(100.0);
         let got: Vec<(i32, u32)> = m.iter().map(|x| (x.year, x.month)).collect();
         assert_eq!(got, [(2024, 1), (2024, 2), (2024, 3)]);
         assert!((m[0].ret - 0.10).abs() < 1e-12);

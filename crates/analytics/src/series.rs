@@ -175,18 +175,17 @@ impl SeriesAcc {
     }
 }
 
-/// The metrics of `curve` (rows in time order) for a run that started with `initial`.
-pub fn metrics(curve: &[Point], initial: f64) -> SeriesMetrics {
-    let mut acc = SeriesAcc::default();
-    for p in curve {
-        acc.push(*p);
-    }
-    acc.finish(initial)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn metrics(curve: &[Point], initial: f64) -> SeriesMetrics {
+        let mut acc = SeriesAcc::default();
+        for p in curve {
+            acc.push(*p);
+        }
+        acc.finish(initial)
+    }
 
     const DAY: i64 = 86_400_000_000_000;
 
