@@ -160,6 +160,9 @@ pub struct FileSource<R: BatchReader> {
     stop_after: i64,
     /// The decoded batch is clean ([`DecodedBatch::is_clean`]).
     clean: bool,
+    /// The decoded batch is clean and its rows pass the time-order rules as a run
+    /// ([`Validator::accepts_in_order`]): bars are made from it without a check per row.
+    in_order: bool,
 }
 
 impl<R: BatchReader> FileSource<R> {
@@ -185,6 +188,7 @@ impl<R: BatchReader> FileSource<R> {
             done: false,
             stop_after: i64::MAX,
             clean: false,
+            in_order: false,
         }
     }
 
@@ -212,6 +216,7 @@ impl<R: BatchReader> FileSource<R> {
                 match self.reader.next_batch(symbols, recycled)? {
                     Some(b) => {
                         self.clean = b.is_clean();
+                        self.in_order = self.clean && self.validator.accepts_in_order(&b.ts);
                         self.batch = b;
                         self.pos = 0;
                         self.bad_pos = 0;
@@ -219,6 +224,7 @@ impl<R: BatchReader> FileSource<R> {
                     }
                     None => {
                         self.done = true;
+                        self.in_order = false;
                         self.batch = DecodedBatch::default();
                         self.pos = 0;
                         return Ok(None);
@@ -331,6 +337,58 @@ impl<R: BatchReader> FileSource<R> {
     }
 }
 
+impl<R: BatchReader> FileSource<R> {
+    /// Bars from the rest of a batch that is [`FileSource::in_order`], until `out` holds
+    /// `full` bars or a bar is delivered after the stop: the same bars, counts and
+    /// rejections as [`FileSource::bar_from`] row by row, without its per-row checks.
+    /// Returns true when it stopped after such a bar.
+    fn bars_in_order(&mut self, out: &mut Vec<Bar>, full: usize) -> Result<bool, DataError> {
+        let b = &self.batch;
+        let start = self.pos;
+        let mut i = start;
+        let mut stopped = false;
+        while i < b.len() && out.len() < full {
+            let ts = b.ts[i];
+            i += 1;
+            match self.delivery.end(ts) {
+                Ok(Delivered::At(end)) => {
+                    let k = i - 1;
+                    out.push(Bar {
+                        ts: UnixNanos(ts),
+                        end,
+                        symbol: b.symbol[k],
+                        scale: self.scale,
+                        open: b.price[0][k],
+                        high: b.price[1][k],
+                        low: b.price[2][k],
+                        close: b.price[3][k],
+                        volume: b.volume[k],
+                        quote: None,
+                    });
+                    if end.0 > self.stop_after {
+                        stopped = true;
+                        break;
+                    }
+                }
+                Ok(Delivered::OutsideSession) => self.outside_session += 1,
+                Err(reason) => {
+                    let row = b.first_row + (i - 1) as u64;
+                    let col = self.reader.column_names()[0].clone();
+                    self.validator
+                        .reject(DataError::cell(&self.file, row, &col, reason))?;
+                }
+            }
+        }
+        self.validator.accept_run(
+            &b.ts[start..i],
+            &b.symbol[start..i],
+            b.first_row + start as u64,
+        );
+        self.pos = i;
+        Ok(stopped)
+    }
+}
+
 impl<R: BatchReader> BarSource for FileSource<R> {
     fn next_bar(&mut self, symbols: &mut SymbolTable) -> Result<Option<Bar>, SourceError> {
         Ok(self.bar_from(symbols, true)?)
@@ -344,10 +402,17 @@ impl<R: BatchReader> BarSource for FileSource<R> {
         out: &mut Vec<Bar>,
         max: usize,
     ) -> Result<(), SourceError> {
-        let mut load = true;
-        let full = out.len() + max;
+        let before = out.len();
+        let full = before + max;
         while out.len() < full {
-            match self.bar_from(symbols, load)? {
+            if self.in_order && self.pos < self.batch.len() {
+                if self.bars_in_order(out, full)? {
+                    break;
+                }
+                continue;
+            }
+            // A new batch is decoded only while no bar has been handed over yet.
+            match self.bar_from(symbols, out.len() == before)? {
                 Some(bar) if bar.end.0 > self.stop_after => {
                     out.push(bar);
                     break;
@@ -355,7 +420,6 @@ impl<R: BatchReader> BarSource for FileSource<R> {
                 Some(bar) => out.push(bar),
                 None => break,
             }
-            load = false;
         }
         Ok(())
     }

@@ -128,6 +128,37 @@ impl Validator {
         }
     }
 
+    /// True when rows with these timestamps, in this order, all pass the time-order rules
+    /// from the current state: strictly increasing, the first after every row accepted so
+    /// far (so no symbol can see a duplicate or a step back). A row of a batch this holds
+    /// for needs only [`Validator::accept_run`] once its prices are known to be good.
+    pub fn accepts_in_order(&self, ts: &[i64]) -> bool {
+        if !self.require_time_order {
+            return true;
+        }
+        let after_last = match (self.last_ts, ts.first()) {
+            (Some((prev, _)), Some(first)) => *first > prev,
+            _ => true,
+        };
+        after_last && ts.windows(2).fold(true, |ok, w| ok & (w[0] < w[1]))
+    }
+
+    /// Records a run of rows as accepted, as [`Validator::check_order`] would one by one:
+    /// `ts[k]` and `symbols[k]` are file row `first_row + k`. Only for rows that
+    /// [`Validator::accepts_in_order`] cleared.
+    pub fn accept_run(&mut self, ts: &[i64], symbols: &[SymbolId], first_row: u64) {
+        for (k, (t, s)) in ts.iter().zip(symbols).enumerate() {
+            let slot = s.index();
+            if self.last_per_symbol.len() <= slot {
+                self.last_per_symbol.resize(slot + 1, None);
+            }
+            self.last_per_symbol[slot] = Some((*t, first_row + k as u64));
+        }
+        if let Some(last) = ts.len().checked_sub(1) {
+            self.last_ts = Some((ts[last], first_row + last as u64));
+        }
+    }
+
     fn accept(&mut self, v: &RowValues, row: u64) {
         let slot = v.symbol.index();
         if self.last_per_symbol.len() <= slot {
@@ -211,5 +242,54 @@ impl Validator {
     /// The first few skipped rows' errors.
     pub fn sample_errors(&self) -> &[DataError] {
         &self.samples
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn validator(require_time_order: bool) -> Validator {
+        let cols = ["ts", "open", "high", "low", "close", "volume"].map(String::from);
+        Validator::new(PathBuf::from("f.csv"), cols, false, require_time_order)
+    }
+
+    /// A run passes as a whole only when strictly increasing and after every accepted row;
+    /// after `accept_run`, the rows it took are the ones later rows are checked against.
+    #[test]
+    fn a_run_is_in_order_only_after_what_was_accepted() {
+        let mut v = validator(true);
+        assert!(v.accepts_in_order(&[1, 2, 3]));
+        assert!(!v.accepts_in_order(&[1, 2, 2]), "a duplicate");
+        assert!(!v.accepts_in_order(&[1, 3, 2]), "a step back");
+        v.accept_run(&[1, 2, 3], &[SymbolId(0), SymbolId(1), SymbolId(0)], 10);
+        assert!(
+            !v.accepts_in_order(&[3, 4]),
+            "repeats the last accepted time"
+        );
+        assert!(v.accepts_in_order(&[4, 5]));
+        let mut symbols = SymbolTable::new();
+        symbols.intern("A");
+        symbols.intern("B");
+        let row = |ts, symbol| RowValues {
+            ts,
+            symbol: SymbolId(symbol),
+            open: 1,
+            high: 1,
+            low: 1,
+            close: 1,
+            volume: 0.0,
+            quote: None,
+        };
+        let err = v
+            .check_order(&row(3, 0), 20, &symbols)
+            .expect_err("duplicate");
+        assert!(err.to_string().contains("(first at row 12)"), "{err}");
+        let err = v.check_order(&row(1, 1), 20, &symbols).expect_err("before");
+        assert!(err.to_string().contains("before row 11"), "{err}");
+        assert!(
+            validator(false).accepts_in_order(&[3, 1, 1]),
+            "import sorts"
+        );
     }
 }

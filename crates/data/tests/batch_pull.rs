@@ -18,7 +18,9 @@ const MINUTE: i64 = 60_000_000_000;
 const START: i64 = 1_704_200_400 * 1_000_000_000;
 
 /// A one-minute CSV of `rows` bars from [`START`], the rows split evenly among `symbols` in
-/// that order (a symbol first seen part-way through); rows in `bad` have high below low.
+/// that order (a symbol first seen part-way through). A row in `bad` breaks a rule chosen
+/// by its index mod 3: 0 high below low, 1 a timestamp before the previous row's, 2 the
+/// previous row's timestamp again (a duplicate).
 fn write_csv(name: &str, symbols: &[&str], rows: usize, bad: &[usize]) -> PathBuf {
     let file = format!(
         "lockstep-batch-{name}-{}-{}.csv",
@@ -28,8 +30,14 @@ fn write_csv(name: &str, symbols: &[&str], rows: usize, bad: &[usize]) -> PathBu
     let path = std::env::temp_dir().join(file);
     let mut text = String::from("ts,symbol,open,high,low,close,volume\n");
     for i in 0..rows {
-        let ts = lockstep_core::UnixNanos(START + i as i64 * MINUTE);
-        let (high, low) = if bad.contains(&i) {
+        let broken = bad.contains(&i);
+        let back = match i % 3 {
+            1 if broken => 2,
+            2 if broken => 1,
+            _ => 0,
+        };
+        let ts = lockstep_core::UnixNanos(START + (i as i64 - back) * MINUTE);
+        let (high, low) = if broken && i % 3 == 0 {
             ("9.00", "11.00")
         } else {
             ("11.00", "9.00")
@@ -146,7 +154,8 @@ proptest! {
     #[test]
     fn batches_read_exactly_what_single_bars_read(
         rows in 9_000usize..20_000,
-        bad in prop::collection::vec(0usize..20_000, 0..4),
+        // 8,192 and 8,193 begin the second decoded chunk, checked against the first's end.
+        bad in prop::collection::vec(prop_oneof![0usize..20_000, 8_192usize..8_195], 0..4),
         lenient in any::<bool>(),
         from in prop::option::of(0i64..14_000),
         span in prop::option::of(1i64..9_000),
@@ -232,6 +241,30 @@ fn a_failing_or_too_long_reading_is_not_recorded() {
         RecordedBars::record(&mut source(&[path.clone()], true, None, None), 100).expect("reads");
     assert!(long.is_none(), "over 100 bars lie in the session");
     let _ = std::fs::remove_file(&path);
+}
+
+/// A batch whose first row repeats or steps back from the previous batch's last is read
+/// row by row: the row is refused (strict) or skipped (lenient) as when read one by one.
+#[test]
+fn a_batch_is_checked_against_the_batch_before_it() {
+    // Row index 8,192 begins the second decoded chunk: 8,192 % 3 == 2 repeats the time of
+    // row 8,191, and 8,194 % 3 == 1 steps back inside the chunk.
+    for (bad, what) in [(8_192, "duplicate timestamp"), (8_194, "is before row")] {
+        let path = write_csv("boundary", &["XYZ"], 9_000, &[bad]);
+        let strict = batched(source(&[path.clone()], false, None, None), 1024);
+        let error = strict.error.expect("refused");
+        assert!(
+            error.contains(&format!("row {}", bad + 1)) && error.contains(what),
+            "{error}"
+        );
+        let lenient = batched(source(&[path.clone()], true, None, None), 1024);
+        assert_eq!(lenient.skipped, 1);
+        assert_eq!(
+            lenient,
+            one_by_one(source(&[path.clone()], true, None, None))
+        );
+        let _ = std::fs::remove_file(&path);
+    }
 }
 
 /// The window's end stops the reading, of one file or a merge: rows after it are neither
