@@ -234,11 +234,17 @@ proptest! {
 #[test]
 fn a_failing_or_too_long_reading_is_not_recorded() {
     let path = write_csv("unrecorded", &["XYZ"], 9_000, &[100]);
-    let err = RecordedBars::record(&mut source(&[path.clone()], false, None, None), usize::MAX)
-        .expect_err("a bad row, not lenient");
+    let err = RecordedBars::record(
+        &mut source(std::slice::from_ref(&path), false, None, None),
+        usize::MAX,
+    )
+    .expect_err("a bad row, not lenient");
     assert!(err.0.contains("row 101"), "{}", err.0);
-    let long =
-        RecordedBars::record(&mut source(&[path.clone()], true, None, None), 100).expect("reads");
+    let long = RecordedBars::record(
+        &mut source(std::slice::from_ref(&path), true, None, None),
+        100,
+    )
+    .expect("reads");
     assert!(long.is_none(), "over 100 bars lie in the session");
     let _ = std::fs::remove_file(&path);
 }
@@ -251,17 +257,17 @@ fn a_batch_is_checked_against_the_batch_before_it() {
     // row 8,191, and 8,194 % 3 == 1 steps back inside the chunk.
     for (bad, what) in [(8_192, "duplicate timestamp"), (8_194, "is before row")] {
         let path = write_csv("boundary", &["XYZ"], 9_000, &[bad]);
-        let strict = batched(source(&[path.clone()], false, None, None), 1024);
+        let strict = batched(source(std::slice::from_ref(&path), false, None, None), 1024);
         let error = strict.error.expect("refused");
         assert!(
             error.contains(&format!("row {}", bad + 1)) && error.contains(what),
             "{error}"
         );
-        let lenient = batched(source(&[path.clone()], true, None, None), 1024);
+        let lenient = batched(source(std::slice::from_ref(&path), true, None, None), 1024);
         assert_eq!(lenient.skipped, 1);
         assert_eq!(
             lenient,
-            one_by_one(source(&[path.clone()], true, None, None))
+            one_by_one(source(std::slice::from_ref(&path), true, None, None))
         );
         let _ = std::fs::remove_file(&path);
     }
