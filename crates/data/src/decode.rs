@@ -129,6 +129,20 @@ impl DecodedBatch {
     }
 }
 
+/// Valid rows handed over by [`FileSource::next_rows`].
+#[derive(Debug)]
+pub enum ValidRows<'a> {
+    /// Consecutive valid rows of a batch: their open times and symbols.
+    Run {
+        /// Bar open times, UTC nanoseconds.
+        ts: &'a [i64],
+        /// Symbols.
+        symbol: &'a [SymbolId],
+    },
+    /// One valid row and its file row number.
+    One(RowValues, u64),
+}
+
 /// Something that produces decoded batches from one file.
 pub trait BatchReader {
     /// The next batch, `None` at end of file. `recycled` is the previous batch, whose
@@ -198,6 +212,29 @@ impl<R: BatchReader> FileSource<R> {
         symbols: &mut SymbolTable,
     ) -> Result<Option<(RowValues, u64)>, DataError> {
         self.row_from(symbols, true)
+    }
+
+    /// The next valid rows: the rest of a batch that passes as a whole at once, else one
+    /// row checked alone. The same rows, counts and refusals as [`FileSource::next_row`].
+    pub fn next_rows(
+        &mut self,
+        symbols: &mut SymbolTable,
+    ) -> Result<Option<ValidRows<'_>>, DataError> {
+        let (start, end) = (self.pos, self.batch.len());
+        if self.in_order && start < end {
+            let b = &self.batch;
+            let first_row = b.first_row + start as u64;
+            self.validator
+                .accept_run(&b.ts[start..], &b.symbol[start..], first_row);
+            self.pos = end;
+            return Ok(Some(ValidRows::Run {
+                ts: &self.batch.ts[start..],
+                symbol: &self.batch.symbol[start..],
+            }));
+        }
+        Ok(self
+            .row_from(symbols, true)?
+            .map(|(v, row)| ValidRows::One(v, row)))
     }
 
     /// The next valid row; with `load` false, `None` also when the decoded batch is used up

@@ -1,8 +1,9 @@
 //! `lockstep data inspect`: schema, rows, symbols, range, interval and a validation verdict.
 
+use crate::decode::ValidRows;
 use crate::error::DataError;
 use crate::open::{infer_interval, open_file, DataOptions};
-use lockstep_core::{Interval, SymbolTable, UnixNanos};
+use lockstep_core::{Interval, SymbolId, SymbolTable, UnixNanos};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -81,18 +82,25 @@ pub fn inspect(path: &Path, opts: &DataOptions) -> Result<Inspection, DataError>
     };
     let mut src = open_file(path, &probe)?;
     let mut table = SymbolTable::new();
-    let mut counts: BTreeMap<u32, u64> = BTreeMap::new();
-    let mut range: Option<(UnixNanos, UnixNanos)> = None;
+    let mut counts: Vec<u64> = Vec::new();
+    let (mut low, mut high) = (i64::MAX, i64::MIN);
     let mut valid = 0u64;
-    while let Some((v, _)) = src.next_row(&mut table)? {
-        valid += 1;
-        *counts.entry(v.symbol.0).or_default() += 1;
-        let t = UnixNanos(v.ts);
-        range = Some(match range {
-            None => (t, t),
-            Some((a, b)) => (a.min(t), b.max(t)),
-        });
+    while let Some(rows) = src.next_rows(&mut table)? {
+        let (ts, symbol) = match &rows {
+            ValidRows::Run { ts, symbol } => (*ts, *symbol),
+            ValidRows::One(v, _) => (std::slice::from_ref(&v.ts), std::slice::from_ref(&v.symbol)),
+        };
+        valid += ts.len() as u64;
+        for s in symbol {
+            if counts.len() <= s.index() {
+                counts.resize(s.index() + 1, 0);
+            }
+            counts[s.index()] += 1;
+        }
+        low = ts.iter().fold(low, |a, t| a.min(*t));
+        high = ts.iter().fold(high, |a, t| a.max(*t));
     }
+    let range = (valid > 0).then_some((UnixNanos(low), UnixNanos(high)));
     let bad = src.skipped();
     let quoteless = src.quoteless();
     Ok(Inspection {
@@ -102,8 +110,10 @@ pub fn inspect(path: &Path, opts: &DataOptions) -> Result<Inspection, DataError>
         bad_rows: bad,
         quoteless_rows: quoteless,
         symbols: counts
-            .into_iter()
-            .map(|(id, n)| (table.name(lockstep_core::SymbolId(id)).to_string(), n))
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n > 0)
+            .map(|(id, n)| (table.name(SymbolId(id as u32)).to_string(), *n))
             .collect(),
         range,
         interval,

@@ -146,6 +146,18 @@ impl AnyFileSource {
         }
     }
 
+    /// The next valid rows, a batch's worth at once where it passes as a whole
+    /// ([`FileSource::next_rows`]).
+    pub fn next_rows(
+        &mut self,
+        symbols: &mut SymbolTable,
+    ) -> Result<Option<crate::decode::ValidRows<'_>>, DataError> {
+        match self {
+            AnyFileSource::Parquet(s) => s.next_rows(symbols),
+            AnyFileSource::Csv(s) => s.next_rows(symbols),
+        }
+    }
+
     /// Quote rows with neither side (or crossed), passed over.
     pub fn quoteless(&self) -> u64 {
         match self {

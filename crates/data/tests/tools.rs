@@ -99,3 +99,39 @@ fn import_sorts_and_keeps_exact_prices() {
     assert_eq!(bars[0].close_price().to_string(), "1.2345");
     assert_eq!(bars[1].open_price().to_string(), "1.2345");
 }
+
+/// `inspect` counts valid rows per symbol and their time range whether a chunk passes as a
+/// whole or row by row: 20,000 one-minute rows over two symbols (AAA then BBB from row
+/// 12,000), one row with high below low and one repeating the time before it, both in the
+/// second chunk; the last row is out of order too.
+#[test]
+fn inspect_counts_rows_per_symbol_across_whole_and_checked_chunks() {
+    use std::fmt::Write;
+    let d = tempfile::tempdir().unwrap();
+    let path = d.path().join("two.csv");
+    let mut text = String::from("ts,symbol,open,high,low,close,volume\n");
+    let start = 1_704_200_400i64;
+    for i in 0..20_000i64 {
+        let minute = match i {
+            9_001 => 9_000,
+            19_999 => 5,
+            _ => i,
+        };
+        let ts = UnixNanos((start + minute * 60) * 1_000_000_000);
+        let symbol = if i < 12_000 { "AAA" } else { "BBB" };
+        let (high, low) = if i == 9_500 { (9, 11) } else { (11, 9) };
+        writeln!(text, "{ts},{symbol},10,{high},{low},10,1").unwrap();
+    }
+    std::fs::write(&path, text).unwrap();
+    let report = inspect(&path, &DataOptions::default()).unwrap();
+    assert_eq!((report.rows, report.bad_rows), (20_000, 3), "{report}");
+    let counts: Vec<(&str, u64)> = report
+        .symbols
+        .iter()
+        .map(|(s, n)| (s.as_str(), *n))
+        .collect();
+    assert_eq!(counts, [("AAA", 11_998), ("BBB", 7_999)]);
+    let (first, last) = report.range.expect("rows");
+    assert_eq!(first, UnixNanos(start * 1_000_000_000));
+    assert_eq!(last, UnixNanos((start + 19_998 * 60) * 1_000_000_000));
+}
