@@ -1,10 +1,10 @@
 //! Streaming CSV tables: a fixed column contract, written row by row from typed cells into
-//! one reused line buffer, hashed as written, with the same values kept in a binary spill
-//! for the Parquet twin ([`crate::twin_spill`]).
+//! one reused line buffer, hashed as written, with the same values going to the table's
+//! Parquet twin as they are written ([`crate::parquet_twin`]).
 
 use crate::fmt::{push_dec, push_int};
 use crate::hash::HashingWriter;
-use crate::twin_spill::{SpillReader, SpillWriter};
+use crate::parquet_twin::{DecimalShape, TwinWriter};
 use lockstep_core::UnixNanos;
 use rust_decimal::Decimal;
 use std::fs::File;
@@ -59,7 +59,7 @@ pub struct CsvTable {
     spec: TableSpec,
     path: PathBuf,
     out: HashingWriter<BufWriter<File>>,
-    spill: SpillWriter,
+    twin: TwinWriter,
     line: String,
     rows: u64,
     scales: Vec<u32>,
@@ -96,12 +96,6 @@ pub struct WrittenTable {
     pub digest: String,
     /// Data rows.
     pub rows: u64,
-    /// Largest number of decimals written per column (0 for non-decimal columns).
-    pub scales: Vec<u32>,
-    /// Decimal precision per column in the Parquet twin ([`twin_precision`]).
-    pub precisions: Vec<u8>,
-    /// The rows' values, for the Parquet twin.
-    pub spill: SpillReader,
 }
 
 /// Appends `text` as a CSV field: quoted, with quotes doubled, only when it holds a comma,
@@ -125,7 +119,7 @@ fn push_field(line: &mut String, text: &str) {
 }
 
 impl CsvTable {
-    /// Creates `dir/<name>.csv` (and its spill) and writes the header.
+    /// Creates `dir/<name>.csv` and writes the header; its twin will be `dir/<name>.parquet`.
     pub fn create(dir: &Path, spec: TableSpec) -> std::io::Result<Self> {
         let path = dir.join(format!("{}.csv", spec.name));
         let mut out = HashingWriter::new(BufWriter::with_capacity(1 << 16, File::create(&path)?));
@@ -139,7 +133,7 @@ impl CsvTable {
         line.push('\n');
         out.write_all(line.as_bytes())?;
         Ok(CsvTable {
-            spill: SpillWriter::create(&dir.join(format!(".{}.spill", spec.name)))?,
+            twin: TwinWriter::new(dir.join(format!("{}.parquet", spec.name)), spec.columns),
             spec,
             path,
             out,
@@ -172,13 +166,28 @@ impl CsvTable {
         }
         self.line.push('\n');
         self.out.write_all(self.line.as_bytes())?;
-        self.spill.row(cells)?;
+        if self.twin.row(cells) {
+            let shapes = self.shapes();
+            self.twin.flush(&shapes)?;
+        }
         self.rows += 1;
         Ok(())
     }
 
-    /// Flushes and returns the digest and the spill to read back.
+    /// Each column's shape in the twin: the widest decimals written so far and the
+    /// precision they need ([`twin_precision`]).
+    fn shapes(&self) -> Vec<DecimalShape> {
+        self.scales
+            .iter()
+            .zip(&self.whole_digits)
+            .map(|(s, w)| (*s, twin_precision(*s, *w)))
+            .collect()
+    }
+
+    /// Flushes the CSV, completes the Parquet twin, and returns the CSV's digest.
     pub fn finish(self) -> std::io::Result<WrittenTable> {
+        let shapes = self.shapes();
+        self.twin.finish(&shapes)?;
         let (mut file, digest) = self.out.finish();
         file.flush()?;
         Ok(WrittenTable {
@@ -186,14 +195,6 @@ impl CsvTable {
             path: self.path,
             digest,
             rows: self.rows,
-            precisions: self
-                .scales
-                .iter()
-                .zip(&self.whole_digits)
-                .map(|(s, w)| twin_precision(*s, *w))
-                .collect(),
-            scales: self.scales,
-            spill: self.spill.finish()?,
         })
     }
 }

@@ -1,7 +1,7 @@
 //! Reports of a run, written while it runs: the loop journals into [`ReportJournal`], which
-//! streams the CSV tables (hashing as it writes) and accumulates `summary.json`; at the end
-//! each CSV gets its Parquet twin, `run.json` records timings (not hashed), and the folder
-//! is renamed into place. Memory is bounded by live state, not by the number of trades.
+//! streams the CSV tables (hashing as it writes) and their Parquet twins, and accumulates
+//! `summary.json`; at the end `run.json` records timings (not hashed), and the folder is
+//! renamed into place. Memory is bounded by live state, not by the number of trades.
 
 pub mod csv_table;
 pub mod fmt;
@@ -12,7 +12,6 @@ pub mod shadow;
 pub mod sink;
 pub mod summary;
 pub mod tables;
-pub mod twin_spill;
 
 pub use shadow::ShadowBook;
 pub use sink::{ReportError, ReportJournal, ReportPaths, RunFacts};

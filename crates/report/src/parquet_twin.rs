@@ -1,37 +1,72 @@
-//! The Parquet twin of a CSV table, written in one streaming pass over the values the CSV
-//! was written from ([`crate::twin_spill`]), with each decimal column at the scale of its
-//! widest CSV text: both files hold identical, exact values.
+//! The Parquet twin of a CSV table, written while the CSV is: rows gather in typed column
+//! buffers, and each full batch goes to the Parquet writer with every decimal column at the
+//! scale of its widest CSV text so far and the narrowest precision that holds its values
+//! ([`crate::csv_table::twin_precision`]). Both files hold identical, exact values.
+//!
+//! A decimal column's schema is known for certain only when the table ends. When a batch
+//! needs a wider one than the file was begun with, the rows written so far are read back
+//! and rewritten at the new schema: exact, since a wider scale multiplies each mantissa by
+//! a power of ten. This happens at most a few times per column (the scale only grows, to
+//! at most 38, and the precision goes from 18 to 38 once), and the memory stays one batch
+//! and one row group however many rows the table has.
 
-use crate::csv_table::{Kind, WrittenTable};
+use crate::csv_table::{Cell, Kind};
 use arrow_array::builder::StringBuilder;
+use arrow_array::cast::AsArray;
+use arrow_array::types::Decimal128Type;
 use arrow_array::{ArrayRef, Decimal128Array, Int64Array, RecordBatch, TimestampNanosecondArray};
-use arrow_schema::{DataType, Field, Schema, TimeUnit};
+use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 use parquet::schema::types::ColumnPath;
+use rust_decimal::Decimal;
 use std::fs::File;
-use std::path::Path;
+use std::io;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// Rows converted per batch (bounds memory).
-const BATCH: usize = 8_192;
+/// Rows gathered per batch before they go to the Parquet writer (bounds memory).
+pub const BATCH: usize = 8_192;
 /// Rows per Parquet row group.
 const ROW_GROUP: usize = 65_536;
 
-/// One column of a batch being gathered.
+/// A decimal column's (scale, precision) in the twin; (0, 18) for other columns.
+pub type DecimalShape = (u32, u8);
+
+/// One column of the batch being gathered.
 enum Column {
     Ts(Vec<i64>),
     Int(Vec<i64>),
-    /// Mantissas at the column's scale, and its precision.
-    Dec(Vec<Option<i128>>, u32, u8),
+    Dec(Vec<Option<Decimal>>),
     Str(StringBuilder),
+}
+
+/// The twin file being written and the decimal shapes it was begun with.
+struct Open {
+    writer: ArrowWriter<File>,
+    schema: SchemaRef,
+    shapes: Vec<DecimalShape>,
+}
+
+/// Writes a table's Parquet twin as its rows arrive.
+pub struct TwinWriter {
+    path: PathBuf,
+    columns: &'static [(&'static str, Kind)],
+    batch: Vec<Column>,
+    rows: usize,
+    open: Option<Open>,
+}
+
+fn other(path: &Path, e: impl std::fmt::Display) -> io::Error {
+    io::Error::other(format!("{}: {e}", path.display()))
 }
 
 /// The mantissa of `d` at `scale`, which is at least the decimals `d` needs (the column's
 /// widest CSV text): exact integer arithmetic, or `rust_decimal`'s rescale when the
 /// widening would overflow.
-fn mantissa_at(d: rust_decimal::Decimal, scale: u32) -> i128 {
+fn mantissa_at(d: Decimal, scale: u32) -> i128 {
     let (m, s) = (d.mantissa(), d.scale());
     let exact = if scale >= s {
         10i128.checked_pow(scale - s).and_then(|f| m.checked_mul(f))
@@ -45,12 +80,11 @@ fn mantissa_at(d: rust_decimal::Decimal, scale: u32) -> i128 {
     })
 }
 
-/// Writes `<name>.parquet` next to the CSV of `t`.
-pub fn write_parquet_twin(t: WrittenTable, out: &Path) -> Result<(), String> {
-    let cols = t.spec.columns;
-    let fields: Vec<Field> = cols
+/// The twin's schema for `columns` with decimal columns shaped by `shapes`.
+fn schema_for(columns: &[(&'static str, Kind)], shapes: &[DecimalShape]) -> SchemaRef {
+    let fields: Vec<Field> = columns
         .iter()
-        .zip(t.scales.iter().zip(&t.precisions))
+        .zip(shapes)
         .map(|((name, kind), (s, p))| match kind {
             Kind::Ts => Field::new(
                 *name,
@@ -62,78 +96,179 @@ pub fn write_parquet_twin(t: WrittenTable, out: &Path) -> Result<(), String> {
             Kind::Str | Kind::Id => Field::new(*name, DataType::Utf8, false),
         })
         .collect();
-    let schema = Arc::new(Schema::new(fields));
+    Arc::new(Schema::new(fields))
+}
+
+/// A writer of `schema` to a new file at `path`: zstd, row groups of [`ROW_GROUP`] rows,
+/// a dictionary for label columns only.
+fn create_writer(
+    path: &Path,
+    columns: &[(&'static str, Kind)],
+    schema: SchemaRef,
+) -> io::Result<ArrowWriter<File>> {
     let mut props = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::default()))
         .set_max_row_group_row_count(Some(ROW_GROUP))
         .set_dictionary_enabled(false);
-    for (name, kind) in cols {
+    for (name, kind) in columns {
         if *kind == Kind::Str {
             props = props.set_column_dictionary_enabled(ColumnPath::from(*name), true);
         }
     }
-    let props = props.build();
-    let file = File::create(out).map_err(|e| format!("{}: {e}", out.display()))?;
-    let mut w =
-        ArrowWriter::try_new(file, schema.clone(), Some(props)).map_err(|e| e.to_string())?;
-    let mut spill = t.spill;
-    let mut text = String::new();
-    let err = |e: std::io::Error| format!("{}: {e}", t.path.display());
-    let mut left = t.rows;
-    loop {
-        let n = left.min(BATCH as u64) as usize;
-        let mut columns: Vec<Column> = cols
+    let file = File::create(path)?;
+    ArrowWriter::try_new(file, schema, Some(props.build())).map_err(|e| other(path, e))
+}
+
+/// `batch` (read back from the twin) at the decimal shapes of `schema`.
+fn reshaped(batch: &RecordBatch, schema: &SchemaRef) -> Result<RecordBatch, String> {
+    let mut arrays: Vec<ArrayRef> = Vec::with_capacity(batch.num_columns());
+    for (column, field) in batch.columns().iter().zip(schema.fields()) {
+        arrays.push(match (column.data_type(), field.data_type()) {
+            (DataType::Decimal128(_, from), DataType::Decimal128(p, to)) => {
+                let factor = 10i128.pow(u32::try_from(to - from).map_err(|e| e.to_string())?);
+                let widened = column
+                    .as_primitive::<Decimal128Type>()
+                    .try_unary::<_, Decimal128Type, _>(|m| {
+                        m.checked_mul(factor).ok_or_else(|| {
+                            arrow_schema::ArrowError::ComputeError("decimal overflow".into())
+                        })
+                    })
+                    .and_then(|a| a.with_precision_and_scale(*p, *to))
+                    .map_err(|e| e.to_string())?;
+                Arc::new(widened)
+            }
+            _ => column.clone(),
+        });
+    }
+    RecordBatch::try_new(schema.clone(), arrays).map_err(|e| e.to_string())
+}
+
+impl TwinWriter {
+    /// A twin for a table of `columns` at `path`; nothing is created before the first
+    /// batch (or [`TwinWriter::finish`]).
+    pub fn new(path: PathBuf, columns: &'static [(&'static str, Kind)]) -> Self {
+        TwinWriter {
+            path,
+            columns,
+            batch: Self::empty_batch(columns),
+            rows: 0,
+            open: None,
+        }
+    }
+
+    fn empty_batch(columns: &[(&'static str, Kind)]) -> Vec<Column> {
+        columns
             .iter()
-            .zip(t.scales.iter().zip(&t.precisions))
-            .map(|((_, kind), (s, p))| match kind {
-                Kind::Ts => Column::Ts(Vec::with_capacity(n)),
-                Kind::Int => Column::Int(Vec::with_capacity(n)),
-                Kind::Dec => Column::Dec(Vec::with_capacity(n), *s, *p),
-                Kind::Str | Kind::Id => Column::Str(StringBuilder::with_capacity(n, n * 8)),
+            .map(|(_, kind)| match kind {
+                Kind::Ts => Column::Ts(Vec::with_capacity(BATCH)),
+                Kind::Int => Column::Int(Vec::with_capacity(BATCH)),
+                Kind::Dec => Column::Dec(Vec::with_capacity(BATCH)),
+                Kind::Str | Kind::Id => Column::Str(StringBuilder::with_capacity(BATCH, BATCH * 8)),
             })
-            .collect();
-        for _ in 0..n {
-            for column in &mut columns {
-                match column {
-                    Column::Ts(v) | Column::Int(v) => v.push(spill.int().map_err(err)?),
-                    Column::Dec(v, scale, _) => {
-                        v.push(spill.dec().map_err(err)?.map(|d| mantissa_at(d, *scale)));
-                    }
-                    Column::Str(b) => {
-                        spill.text(&mut text).map_err(err)?;
-                        b.append_value(&text);
-                    }
-                }
+            .collect()
+    }
+
+    /// Adds one row (cells in column order, of the columns' kinds); true when the batch is
+    /// full and must be [`TwinWriter::flush`]ed before the next row.
+    pub fn row(&mut self, cells: &[Cell<'_>]) -> bool {
+        for (column, cell) in self.batch.iter_mut().zip(cells) {
+            match (column, *cell) {
+                (Column::Ts(v), Cell::Ts(t)) => v.push(t.0),
+                (Column::Int(v), Cell::Int(i)) => v.push(i),
+                (Column::Dec(v), Cell::Dec(d, _)) => v.push(d),
+                (Column::Str(b), Cell::Text(t)) => b.append_value(t),
+                (Column::Ts(v) | Column::Int(v), _) => v.push(0),
+                (Column::Dec(v), _) => v.push(None),
+                (Column::Str(b), _) => b.append_value(""),
             }
         }
-        let mut arrays: Vec<ArrayRef> = Vec::with_capacity(cols.len());
-        for column in columns {
+        self.rows += 1;
+        self.rows >= BATCH
+    }
+
+    /// Writes the gathered rows with decimal columns shaped by `shapes` (one per column,
+    /// the widest the table has needed so far), first rewriting what was written at
+    /// narrower shapes.
+    pub fn flush(&mut self, shapes: &[DecimalShape]) -> io::Result<()> {
+        if self.open.as_ref().is_none_or(|o| o.shapes != shapes) {
+            self.reopen(shapes)?;
+        }
+        let Some(open) = self.open.as_mut() else {
+            return Err(other(&self.path, "twin not open"));
+        };
+        let batch = std::mem::replace(&mut self.batch, Self::empty_batch(self.columns));
+        let mut arrays: Vec<ArrayRef> = Vec::with_capacity(batch.len());
+        for (column, (scale, precision)) in batch.into_iter().zip(shapes) {
             arrays.push(match column {
                 Column::Ts(v) => Arc::new(TimestampNanosecondArray::from(v).with_timezone("UTC")),
                 Column::Int(v) => Arc::new(Int64Array::from(v)),
-                Column::Dec(v, scale, precision) => Arc::new(
-                    Decimal128Array::from(v)
-                        .with_precision_and_scale(precision, scale.min(38) as i8)
-                        .map_err(|e| e.to_string())?,
-                ),
+                Column::Dec(v) => {
+                    let m: Vec<Option<i128>> = v
+                        .into_iter()
+                        .map(|d| d.map(|d| mantissa_at(d, *scale)))
+                        .collect();
+                    Arc::new(
+                        Decimal128Array::from(m)
+                            .with_precision_and_scale(*precision, (*scale).min(38) as i8)
+                            .map_err(|e| other(&self.path, e))?,
+                    )
+                }
                 Column::Str(mut b) => Arc::new(b.finish()),
             });
         }
-        let batch = RecordBatch::try_new(schema.clone(), arrays).map_err(|e| e.to_string())?;
-        w.write(&batch).map_err(|e| e.to_string())?;
-        left -= n as u64;
-        if n < BATCH {
-            break;
-        }
+        let batch =
+            RecordBatch::try_new(open.schema.clone(), arrays).map_err(|e| other(&self.path, e))?;
+        open.writer
+            .write(&batch)
+            .map_err(|e| other(&self.path, e))?;
+        self.rows = 0;
+        Ok(())
     }
-    w.close().map_err(|e| e.to_string())?;
-    Ok(())
+
+    /// Begins the file at `shapes`, carrying over (reshaped) any rows already written.
+    fn reopen(&mut self, shapes: &[DecimalShape]) -> io::Result<()> {
+        let schema = schema_for(self.columns, shapes);
+        let previous = self.open.take();
+        let carried = previous.is_some();
+        let moved = self.path.with_extension("parquet.narrow");
+        if let Some(p) = previous {
+            p.writer.close().map_err(|e| other(&self.path, e))?;
+            std::fs::rename(&self.path, &moved)?;
+        }
+        let mut writer = create_writer(&self.path, self.columns, schema.clone())?;
+        if carried {
+            let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(&moved)?)
+                .and_then(|b| b.with_batch_size(BATCH).build())
+                .map_err(|e| other(&moved, e))?;
+            for batch in reader {
+                let batch = batch.map_err(|e| other(&moved, e))?;
+                let batch = reshaped(&batch, &schema).map_err(|e| other(&moved, e))?;
+                writer.write(&batch).map_err(|e| other(&self.path, e))?;
+            }
+            std::fs::remove_file(&moved)?;
+        }
+        self.open = Some(Open {
+            writer,
+            schema,
+            shapes: shapes.to_vec(),
+        });
+        Ok(())
+    }
+
+    /// Writes the last rows and closes the file at the table's final `shapes`.
+    pub fn finish(mut self, shapes: &[DecimalShape]) -> io::Result<()> {
+        self.flush(shapes)?;
+        if let Some(open) = self.open.take() {
+            open.writer.close().map_err(|e| other(&self.path, e))?;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::csv_table::{twin_precision, Cell, CsvTable, TableSpec};
+    use crate::csv_table::{twin_precision, CsvTable, TableSpec};
     use arrow_array::{Array, StringArray};
     use lockstep_core::UnixNanos;
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -149,6 +284,7 @@ mod tests {
             ("price", Kind::Dec),
             ("big", Kind::Dec),
             ("tiny", Kind::Dec),
+            ("late", Kind::Dec),
         ],
     };
 
@@ -162,6 +298,12 @@ mod tests {
     /// 15 digits before the point; the last row's mantissa at scale 4 needs 19 digits.
     fn big(i: i64) -> Decimal {
         Decimal::new(99_999_999_999_999 + i / (ROWS - 1), 0)
+    }
+
+    /// One decimal up to row 15,000, six after: the twin's first batches were written at
+    /// scale 1 and are rewritten at 6.
+    fn late(i: i64) -> Decimal {
+        Decimal::new(i, if i < 15_000 { 1 } else { 6 })
     }
 
     fn col<T: 'static>(b: &RecordBatch, k: usize) -> &T {
@@ -181,11 +323,13 @@ mod tests {
     }
 
     /// The twin holds the CSV's values exactly (decimals at the column's widest scale and
-    /// the narrowest precision that holds them, nulls kept); label columns are
-    /// dictionary-encoded, id columns are not.
+    /// the narrowest precision that holds them, nulls kept), also when a column widens
+    /// after batches were written (`big` at the last row, `late` from row 15,000); label
+    /// columns are dictionary-encoded, id columns are not; no side file is left.
     #[test]
     fn twin_holds_the_csv_values_with_labels_in_a_dictionary() {
         let dir = std::env::temp_dir().join(format!("lockstep-twin-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("dir");
         let mut t = CsvTable::create(&dir, SPEC).expect("create");
         let labels = ["SPY", "QQQ", "a,b"];
@@ -199,11 +343,17 @@ mod tests {
                 Cell::Dec(price(i), 2),
                 Cell::Dec(Some(big(i)), 4),
                 Cell::Dec(Some(Decimal::new(i, 20)), 0),
+                Cell::Dec(Some(late(i)), 0),
             ])
             .expect("row");
         }
+        t.finish().expect("finish");
         let out = dir.join("twin.parquet");
-        write_parquet_twin(t.finish().expect("finish"), &out).expect("twin");
+        let names: Vec<String> = std::fs::read_dir(&dir)
+            .expect("dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().to_string())
+            .collect();
+        assert_eq!(names.len(), 2, "the CSV and its twin only: {names:?}");
 
         let builder = ParquetRecordBatchReaderBuilder::try_new(File::open(&out).expect("open"))
             .expect("parquet");
@@ -219,7 +369,7 @@ mod tests {
             let (n, id) = (col::<Int64Array>(&b, 0), col::<StringArray>(&b, 1));
             let ts = col::<TimestampNanosecondArray>(&b, 2);
             let sym = col::<StringArray>(&b, 3);
-            let [px, bg, tn] = [4, 5, 6].map(|k| col::<Decimal128Array>(&b, k));
+            let [px, bg, tn, lt] = [4, 5, 6, 7].map(|k| col::<Decimal128Array>(&b, k));
             assert_eq!((px.precision(), px.scale()), (18, 4), "the widest decimals");
             assert_eq!(
                 (bg.precision(), bg.scale()),
@@ -227,6 +377,7 @@ mod tests {
                 "19 digits at scale 4"
             );
             assert_eq!((tn.precision(), tn.scale()), (38, 20), "20 decimals");
+            assert_eq!((lt.precision(), lt.scale()), (18, 6), "widened late");
             for r in 0..b.num_rows() {
                 assert_eq!(n.value(r), i - 5);
                 assert_eq!(id.value(r), format!("run-{i}"));
@@ -237,6 +388,7 @@ mod tests {
                 assert_eq!(Decimal::from_i128_with_scale(bg.value(r), 4), big(i));
                 let tiny = Decimal::from_i128_with_scale(tn.value(r), 20);
                 assert_eq!(tiny, Decimal::new(i, 20));
+                assert_eq!(Decimal::from_i128_with_scale(lt.value(r), 6), late(i));
                 i += 1;
             }
         }

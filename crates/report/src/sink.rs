@@ -9,7 +9,6 @@
 
 use crate::csv_table::{CsvTable, WrittenTable};
 use crate::hash::{report_hash, sha256_hex};
-use crate::parquet_twin::write_parquet_twin;
 use crate::summary::{Summary, SummaryBuilder};
 use crate::tables;
 use lockstep_engine::{Entry, Journal, JournalError, Names, RunOutcome};
@@ -231,10 +230,6 @@ impl ReportJournal {
         summary.report_hash = Some(hash.clone());
         fs::write(&summary_path, json(&summary_path, &summary)?)
             .map_err(|e| io(&summary_path, e))?;
-        for t in written {
-            let out = tmp.join(format!("{}.parquet", t.spec.name));
-            write_parquet_twin(t, &out).map_err(|e| io(&out, e))?;
-        }
         let run_json = tmp.join("run.json");
         fs::write(&run_json, json(&run_json, &facts())?).map_err(|e| io(&run_json, e))?;
         replace_folder(&tmp, &self.dir)?;
