@@ -395,9 +395,13 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
         self.first_ts.get_or_insert(bar.ts);
         self.last_ts = Some(bar.ts);
         self.market.update(bar);
-        if let Some(instrument) = self
-            .instruments
-            .classify(bar.symbol, self.symbols.name(bar.symbol))
+        let new_symbol = !self.instruments.is_classified(bar.symbol);
+        if let Some(instrument) = new_symbol
+            .then(|| {
+                self.instruments
+                    .classify(bar.symbol, self.symbols.name(bar.symbol))
+            })
+            .flatten()
         {
             let option = matches!(instrument, lockstep_core::Instrument::Option(_));
             let group = match instrument {

@@ -45,10 +45,16 @@ impl Instruments {
         self.by_id.get(symbol.index()).and_then(Option::as_ref)
     }
 
+    /// True when `symbol` has been classified (so [`Instruments::classify`] would return
+    /// `None` without looking at its name).
+    pub fn is_classified(&self, symbol: SymbolId) -> bool {
+        self.by_id.get(symbol.index()).is_some_and(Option::is_some)
+    }
+
     /// Classifies `symbol` named `name` unless it already is; returns it when it is new.
     pub fn classify(&mut self, symbol: SymbolId, name: &str) -> Option<&Instrument> {
         let i = symbol.index();
-        if self.by_id.get(i).is_some_and(Option::is_some) {
+        if self.is_classified(symbol) {
             return None;
         }
         if self.by_id.len() <= i {
