@@ -83,6 +83,8 @@ pub struct RecordedBars {
     names: Vec<String>,
     /// `(bars handed over, counts then)` wherever the counts changed, in order.
     changes: Vec<(usize, Counts)>,
+    /// `(bars handed over, symbols then)` wherever the symbol count grew, in order.
+    symbol_steps: Vec<(usize, usize)>,
     /// The counts once the source said it had no more bars.
     at_end: Counts,
 }
@@ -118,11 +120,18 @@ impl RecordedBars {
         let names = (0..symbols.len())
             .map(|i| symbols.name(SymbolId(i as u32)).to_string())
             .collect();
+        let mut symbol_steps: Vec<(usize, usize)> = Vec::new();
+        for (n, c) in &changes {
+            if symbol_steps.last().is_none_or(|(_, s)| c.symbols > *s) {
+                symbol_steps.push((*n, c.symbols));
+            }
+        }
         Ok(Some(RecordedBars {
             bars,
             quotes,
             names,
             changes,
+            symbol_steps,
             at_end,
         }))
     }
@@ -201,6 +210,42 @@ impl Replay {
         visible > self.ids.len()
     }
 
+    /// The index of the first bar from `pos` on whose handing over makes more symbols
+    /// visible than are interned now (or the number of bars): bars before it need no
+    /// interning.
+    fn quiet_until(&self) -> usize {
+        let known = self.ids.len();
+        let steps = &self.rec.symbol_steps;
+        let i = steps.partition_point(|(n, s)| *n <= self.pos || *s <= known);
+        steps
+            .get(i)
+            .map_or(self.rec.bars.len(), |(n, _)| n.saturating_sub(1))
+    }
+
+    /// Hands over bars up to index `end` (fewer when one is delivered after the limit):
+    /// [`Replay::take`] for bars that intern nothing, without its look-ups per bar.
+    fn take_quiet(&mut self, end: usize, out: &mut Vec<Bar>) {
+        while self.pos < end {
+            let plain = self.rec.bars[self.pos];
+            let Some(symbol) = self.ids.get(plain.symbol.index()).copied() else {
+                return;
+            };
+            let quote = match self.rec.quotes.get(self.next_quote) {
+                Some(&(at, q)) if at == self.pos => {
+                    self.next_quote += 1;
+                    Some(q)
+                }
+                _ => None,
+            };
+            self.pos += 1;
+            out.push(plain.bar(symbol, quote));
+            if self.limit.is_some_and(|l| plain.end.0 > l) {
+                self.stopped = true;
+                return;
+            }
+        }
+    }
+
     /// The next bar, its symbol mapped into `symbols`; `None` at the end.
     fn take(&mut self, symbols: &mut SymbolTable) -> Option<Bar> {
         if self.stopped {
@@ -239,7 +284,19 @@ impl BarSource for Replay {
         out: &mut Vec<Bar>,
         max: usize,
     ) -> Result<(), SourceError> {
-        for n in 0..max.max(1) {
+        let before = out.len();
+        let Some(first) = self.take(symbols) else {
+            return Ok(());
+        };
+        out.push(first);
+        if !self.stopped {
+            let end = self.quiet_until().min(self.pos + max.max(1) - 1);
+            self.take_quiet(end, out);
+        }
+        for n in out.len() - before..max.max(1) {
+            if self.stopped {
+                break;
+            }
             // A bar whose reading interned symbols starts a batch: the caller sees the
             // table after the batch, so no symbol may appear inside one.
             if n > 0 && self.would_intern() {
