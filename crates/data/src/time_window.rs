@@ -57,7 +57,9 @@ impl<S: BarSource> TimeWindow<S> {
         let mut kept = from;
         for i in from..out.len() {
             if self.takes(&out[i]) {
-                out.swap(kept, i);
+                if kept != i {
+                    out[kept] = out[i];
+                }
                 kept += 1;
             }
         }
