@@ -152,6 +152,48 @@ fn report_html_regenerates_the_same_page() {
     );
 }
 
+/// Every row of a table, or a panic naming the first error.
+fn all<T, I, E>(rows: Result<I, E>) -> Vec<T>
+where
+    I: Iterator<Item = Result<T, E>>,
+    E: std::fmt::Debug,
+{
+    rows.unwrap().map(Result::unwrap).collect()
+}
+
+/// The page reads the tables' values from the Parquet twins: they equal the CSV's row for
+/// row, and the page is the same byte for byte when only the CSVs are there. The run's
+/// fill prices have 2 or 4 decimals (stops fill at their level), so the twin's price
+/// column, at 4, has more trailing zeros than many CSV texts.
+#[test]
+fn the_twins_give_the_page_the_csv_values() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = repo().join("scenarios/exits_two_strategies_spy.toml");
+    backtest(tmp.path(), "run", &[config.to_str().unwrap()]);
+    let dir = tmp.path().join("run");
+    let run = RunFolder::open(&dir).unwrap();
+    let fills = all(run.fills());
+    assert!(fills.iter().any(|f| f.price.scale() == 4), "slipped prices");
+    assert!(
+        fills.iter().any(|f| f.price.to_string().ends_with(".00")),
+        "whole cents"
+    );
+    assert_eq!(all(run.fill_values()), fills);
+    assert_eq!(all(run.lot_values()), all(run.lots()));
+    assert_eq!(all(run.equity_values()), all(run.equity()));
+    let with_twins = std::fs::read(dir.join("report.html")).unwrap();
+    for t in ["fills", "lots", "equity"] {
+        std::fs::remove_file(dir.join(format!("{t}.parquet"))).unwrap();
+    }
+    let o = lockstep(tmp.path(), &["report", "html", "run"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let from_csv = std::fs::read(dir.join("report.html")).unwrap();
+    assert!(
+        from_csv == with_twins,
+        "the page read from the CSVs differs"
+    );
+}
+
 #[test]
 fn compare_says_identical_or_names_the_first_trade_that_differs() {
     let tmp = tempfile::tempdir().unwrap();

@@ -84,7 +84,7 @@ fn curve(run: &RunFolder) -> Result<CurveDigest, AnalyticsError> {
     let mut equity = StreamDecimator::new(CHART_BUCKETS);
     let mut drawdown = StreamDecimator::new(CHART_BUCKETS);
     let (mut sum, mut rows) = (0.0, 0u64);
-    for row in run.equity()? {
+    for row in run.equity_values()? {
         let row = row?;
         let p = Point {
             ts: row.ts,
@@ -113,7 +113,7 @@ impl Digest {
         let mut owners = FillOwners::default();
         let mut markers: BTreeMap<String, Markers> = BTreeMap::new();
         let mut traded_notional = Decimal::ZERO;
-        for fill in run.fills()? {
+        for fill in run.fill_values()? {
             let fill = fill?;
             owners.insert(fill.fill_id, &fill.strategy);
             traded_notional += (fill.qty * fill.price).abs();
@@ -127,7 +127,7 @@ impl Digest {
             }
         }
         let mut breakdowns = Breakdowns::default();
-        for lot in run.lots()? {
+        for lot in run.lot_values()? {
             let lot = lot?;
             breakdowns.add(&lot, owners.get(lot.close_fill_id));
         }

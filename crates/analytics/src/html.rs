@@ -113,9 +113,10 @@ pub fn metric(label: &str, value: &str, key: Option<&str>) -> String {
     )
 }
 
-/// Money as text with at least two decimals (exact; never rounded).
+/// Money (or a price) as text with at least two decimals and no trailing zeros beyond
+/// them (exact; never rounded): the same text whatever scale the value was read at.
 pub fn money(d: rust_decimal::Decimal) -> String {
-    let mut d = d;
+    let mut d = d.normalize();
     if d.scale() < 2 {
         d.rescale(2);
     }
@@ -164,5 +165,11 @@ mod tests {
         assert_eq!(pct(0.12345), "12.35%");
         assert_eq!(money(rust_decimal::Decimal::new(66275, 0)), "66275.00");
         assert_eq!(money(rust_decimal::Decimal::new(-3023659, 3)), "-3023.659");
+        assert_eq!(
+            money(rust_decimal::Decimal::new(1674700, 4)),
+            "167.47",
+            "no zeros past two"
+        );
+        assert_eq!(money(rust_decimal::Decimal::new(5, 1)), "0.50");
     }
 }

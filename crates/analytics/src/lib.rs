@@ -14,6 +14,7 @@ pub mod svg;
 pub mod sweep_page;
 pub mod tearsheet;
 pub mod time;
+pub mod twin_rows;
 pub mod walkforward_page;
 
 pub use error::AnalyticsError;

@@ -206,9 +206,9 @@ fn price_charts(run: &RunFolder, markers: &BTreeMap<String, Markers>) -> String 
                 &format!(
                     "{} {} {} @ {}{what} {}",
                     m.side,
-                    m.qty,
+                    m.qty.normalize(),
                     sym,
-                    m.price,
+                    money(m.price),
                     time::iso(m.ts)
                 ),
             ));
