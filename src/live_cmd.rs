@@ -49,7 +49,8 @@ pub struct SessionArgs {
     /// Stop when the clock reaches this time (RFC 3339).
     #[arg(long, value_name = "TS")]
     pub until: Option<String>,
-    /// Stop after the first session's close.
+    /// Stop after the first session's close, once the bar closing at the close is in (at
+    /// most a minute of clock time later).
     #[arg(long)]
     pub one_session: bool,
     /// No status line and no summary table.

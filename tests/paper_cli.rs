@@ -63,6 +63,31 @@ fn paper_against_the_fake_feed_equals_the_backtest_of_that_session() {
     assert_no_secrets(&paper_dir, &[&out, &err]);
 }
 
+/// The bar that closes at the session close belongs to the session even when the feed
+/// hands it over later than the timers' grace: a `--one-session` run waits for it (up to
+/// a minute of clock time) before it stops, so its journal and price line end with it.
+#[test]
+fn a_one_session_run_waits_for_the_bar_that_closes_at_the_close() {
+    let tmp = common::session_tempdir();
+    let anchor = anchor_now();
+    // 16:00 ET: bars from the close on come 10 s of clock time late (the grace is 2 s).
+    let close = lockstep_core::UnixNanos(1_380_916_800_000_000_000);
+    assert_eq!(close.to_iso(), "2013-10-04T20:00:00Z");
+    let late = lockstep_live::fake::Fault::DelayBarsFrom {
+        at: close,
+        clock_ns: 10_000_000_000,
+    };
+    let fake = fake_with(1500.0, anchor, 5, vec![late]);
+    let dir = tmp.path().join("paper");
+    let cmd = session("paper", Path::new(CONFIG), &dir, &fake, 1500.0, anchor);
+    let (ok, out, err) = run_bounded(cmd, Duration::from_secs(90));
+    assert!(ok, "paper failed:\n{out}\n{err}");
+    assert_eq!(summary(&dir)["bars"], 390, "13:30 to 19:59 ET");
+    let prices = std::fs::read_to_string(dir.join("prices.csv")).expect("prices.csv");
+    let last = prices.lines().last().unwrap_or_default();
+    assert!(last.starts_with("SPY,2013-10-04T20:00:00Z,"), "{last}");
+}
+
 #[test]
 fn a_missing_key_a_bad_endpoint_or_live_money_unconfirmed_is_exit_2_naming_it() {
     let run = |args: &[&str], key: Option<&str>| {

@@ -61,6 +61,11 @@ pub struct DriverSettings {
 /// How often (real time) the control file is looked at.
 const CONTROL_POLL: Duration = Duration::from_millis(200);
 
+/// How long past the first session's close (clock time, behind the grace) a
+/// `--one-session` run waits for the bar that closes at the close before it stops: the
+/// feed may hand that bar over later than the grace, and it belongs to the session.
+const CLOSING_BAR_WAIT: i64 = 60 * 1_000_000_000;
+
 /// The loop command carrying out an operator's request.
 fn command_of(c: Control) -> Command {
     match c {
@@ -154,6 +159,8 @@ pub async fn drive<V: Venue, J: Journal>(
     let mut first_close: Option<UnixNanos> =
         resumed_at.and_then(|t| lookup.day_of(t).1.filter(|d| t >= d.open).map(|d| d.close));
     let mut last_bar_at = Instant::now();
+    // The latest delivery time of a bar fed to the session.
+    let mut last_bar_end: Option<UnixNanos> = None;
     let mut last_status = Instant::now();
     let mut poll = tokio::time::interval(s.poll);
     poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -182,6 +189,7 @@ pub async fn drive<V: Venue, J: Journal>(
                             crate::crash::point("bar_received");
                             last_bar_at = Instant::now();
                             bar_arrived = Some(last_bar_at);
+                            last_bar_end = last_bar_end.max(Some(bar.end));
                             stats.bars += 1;
                             watch.bar(&msg.symbol, now);
                             if let Some(b) = broker.as_deref() {
@@ -255,7 +263,11 @@ pub async fn drive<V: Venue, J: Journal>(
                         b.queue(Outgoing::CheckBook { attempt: 0 });
                     }
                 }
-                if s.one_session && first_close.is_some_and(|c| t >= c) {
+                let closed = |c: UnixNanos| {
+                    let closing_bar_in = last_bar_end.is_some_and(|e| e >= c);
+                    t >= c && (closing_bar_in || t >= c.plus(CLOSING_BAR_WAIT))
+                };
+                if s.one_session && first_close.is_some_and(closed) {
                     break Stop::SessionClosed;
                 }
                 if s.until.is_some_and(|u| now >= u) {

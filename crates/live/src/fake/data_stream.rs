@@ -270,7 +270,7 @@ async fn stream(app: &App, tx: &mut Tx, rx: &mut Rx) {
                         .bars
                         .iter()
                         .skip(cursor)
-                        .take_while(|b| b.end <= now)
+                        .take_while(|b| st.faults.bar_due(b.end) <= now)
                         .map(|b| st.faults.bar_withheld(b.end))
                         .collect();
                     (withheld, m)

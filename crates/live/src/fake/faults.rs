@@ -52,6 +52,14 @@ pub enum Fault {
         /// For how long, in clock nanoseconds.
         clock_ns: i64,
     },
+    /// The market-data sockets send each bar delivered at or after `at` only once the clock
+    /// is `clock_ns` past its delivery time (a feed that lags; bars stay in order).
+    DelayBarsFrom {
+        /// The first delivery time that lags.
+        at: UnixNanos,
+        /// By how much, in clock nanoseconds.
+        clock_ns: i64,
+    },
     /// This raw text is sent once on the trade-updates stream (binary frame, once a client
     /// listens) and once on a market-data stream (text frame, once a client subscribed).
     MalformedFrame(String),
@@ -149,6 +157,8 @@ pub(crate) struct FaultBook {
     pub stop_bars_at: Option<UnixNanos>,
     /// Clock windows `[from, until)` whose bars never reach a data socket.
     pub bar_stalls: Vec<(UnixNanos, UnixNanos)>,
+    /// Bars delivered at or after this time reach a data socket this much later.
+    pub bar_delay: Option<(UnixNanos, i64)>,
     /// Raw frames still to send on the trade socket.
     pub malformed_trade: VecDeque<String>,
     /// Raw frames still to send on a data socket.
@@ -196,6 +206,7 @@ impl FaultBook {
             Fault::StallBarsFor { at, clock_ns } => {
                 self.bar_stalls.push((at, at.plus(clock_ns.max(0))))
             }
+            Fault::DelayBarsFrom { at, clock_ns } => self.bar_delay = Some((at, clock_ns.max(0))),
             Fault::MalformedFrame(text) => {
                 self.malformed_trade.push_back(text.clone());
                 self.malformed_data.push_back(text);
@@ -245,6 +256,14 @@ impl FaultBook {
         }
         self.lose_rate
             .is_some_and(|(percent, seed)| draw(seed, n) % 100 < u64::from(percent))
+    }
+
+    /// The clock time from which a bar delivered at `end` may be sent on a data socket.
+    pub fn bar_due(&self, end: UnixNanos) -> UnixNanos {
+        match self.bar_delay {
+            Some((at, lag)) if end >= at => end.plus(lag),
+            _ => end,
+        }
     }
 
     /// Whether a bar delivered at clock time `end` is withheld from the data sockets.
@@ -302,6 +321,12 @@ mod tests {
         assert_eq!(b.take_http(), None);
         assert!(FaultBook::take(&mut b.reject_next));
         assert!(!FaultBook::take(&mut b.reject_next));
+        b.add(Fault::DelayBarsFrom {
+            at: UnixNanos(100),
+            clock_ns: 7,
+        });
+        assert_eq!(b.bar_due(UnixNanos(99)), UnixNanos(99));
+        assert_eq!(b.bar_due(UnixNanos(100)), UnixNanos(107), "from `at` on");
         b.add(Fault::StopBarsAt(UnixNanos(10)));
         b.add(Fault::StopBarsAt(UnixNanos(20)));
         assert_eq!(
