@@ -166,7 +166,7 @@ impl CsvTable {
         }
         self.line.push('\n');
         self.out.write_all(self.line.as_bytes())?;
-        if self.twin.row(cells) {
+        if self.twin.row(cells)? {
             let shapes = self.shapes();
             self.twin.flush(&shapes)?;
         }

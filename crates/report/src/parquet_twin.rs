@@ -168,22 +168,31 @@ impl TwinWriter {
             .collect()
     }
 
-    /// Adds one row (cells in column order, of the columns' kinds); true when the batch is
-    /// full and must be [`TwinWriter::flush`]ed before the next row.
-    pub fn row(&mut self, cells: &[Cell<'_>]) -> bool {
-        for (column, cell) in self.batch.iter_mut().zip(cells) {
+    /// Adds one row (cells in column order, of the columns' kinds); `Ok(true)` when the
+    /// batch is full and must be [`TwinWriter::flush`]ed before the next row. A cell of
+    /// another kind than its column is an error (the row is then incomplete: the table is
+    /// not to be used).
+    pub fn row(&mut self, cells: &[Cell<'_>]) -> io::Result<bool> {
+        if cells.len() != self.columns.len() {
+            return Err(other(
+                &self.path,
+                format!("{} cells for {} columns", cells.len(), self.columns.len()),
+            ));
+        }
+        for (k, (column, cell)) in self.batch.iter_mut().zip(cells).enumerate() {
             match (column, *cell) {
                 (Column::Ts(v), Cell::Ts(t)) => v.push(t.0),
                 (Column::Int(v), Cell::Int(i)) => v.push(i),
                 (Column::Dec(v), Cell::Dec(d, _)) => v.push(d),
                 (Column::Str(b), Cell::Text(t)) => b.append_value(t),
-                (Column::Ts(v) | Column::Int(v), _) => v.push(0),
-                (Column::Dec(v), _) => v.push(None),
-                (Column::Str(b), _) => b.append_value(""),
+                (_, cell) => {
+                    let name = self.columns[k].0;
+                    return Err(other(&self.path, format!("column `{name}` got {cell:?}")));
+                }
             }
         }
         self.rows += 1;
-        self.rows >= BATCH
+        Ok(self.rows >= BATCH)
     }
 
     /// Writes the gathered rows with decimal columns shaped by `shapes` (one per column,
@@ -311,6 +320,18 @@ mod tests {
             .as_any()
             .downcast_ref::<T>()
             .expect("column type")
+    }
+
+    /// A row whose cells do not match the columns is refused, naming the column.
+    #[test]
+    fn a_cell_of_the_wrong_kind_is_an_error() {
+        let mut w = TwinWriter::new(PathBuf::from("t.parquet"), SPEC.columns);
+        let err = w.row(&[Cell::Int(1)]).expect_err("short");
+        assert!(err.to_string().contains("1 cells for 8 columns"), "{err}");
+        let mut cells = vec![Cell::Int(1); 8];
+        cells[1] = Cell::Text("id");
+        let err = w.row(&cells).expect_err("an int in the ts column");
+        assert!(err.to_string().contains("column `ts` got Int(1)"), "{err}");
     }
 
     /// A column of 18-digit values fits precision 18; one of 19 does not.
