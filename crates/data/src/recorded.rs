@@ -222,6 +222,17 @@ impl Replay {
             .map_or(self.rec.bars.len(), |(n, _)| n.saturating_sub(1))
     }
 
+    /// The quote of the bar at `pos`, if it is a quote bar (taking it from the recording).
+    fn quote_here(&mut self) -> Option<Quote> {
+        match self.rec.quotes.get(self.next_quote) {
+            Some(&(at, q)) if at == self.pos => {
+                self.next_quote += 1;
+                Some(q)
+            }
+            _ => None,
+        }
+    }
+
     /// Hands over bars up to index `end` (fewer when one is delivered after the limit):
     /// [`Replay::take`] for bars that intern nothing, without its look-ups per bar.
     fn take_quiet(&mut self, end: usize, out: &mut Vec<Bar>) {
@@ -230,13 +241,7 @@ impl Replay {
             let Some(symbol) = self.ids.get(plain.symbol.index()).copied() else {
                 return;
             };
-            let quote = match self.rec.quotes.get(self.next_quote) {
-                Some(&(at, q)) if at == self.pos => {
-                    self.next_quote += 1;
-                    Some(q)
-                }
-                _ => None,
-            };
+            let quote = self.quote_here();
             self.pos += 1;
             out.push(plain.bar(symbol, quote));
             if self.limit.is_some_and(|l| plain.end.0 > l) {
@@ -257,13 +262,7 @@ impl Replay {
             self.intern_up_to(visible, symbols);
             return None;
         };
-        let quote = match self.rec.quotes.get(self.next_quote) {
-            Some(&(at, q)) if at == self.pos => {
-                self.next_quote += 1;
-                Some(q)
-            }
-            _ => None,
-        };
+        let quote = self.quote_here();
         self.pos += 1;
         let visible = self.rec.counts_after(self.pos).symbols;
         self.intern_up_to(visible, symbols);

@@ -160,12 +160,7 @@ impl Validator {
     }
 
     fn accept(&mut self, v: &RowValues, row: u64) {
-        let slot = v.symbol.index();
-        if self.last_per_symbol.len() <= slot {
-            self.last_per_symbol.resize(slot + 1, None);
-        }
-        self.last_per_symbol[slot] = Some((v.ts, row));
-        self.last_ts = Some((v.ts, row));
+        self.accept_run(&[v.ts], &[v.symbol], row);
     }
 
     fn problem(&self, v: &RowValues, _row: u64, symbols: &SymbolTable) -> Option<(usize, String)> {
