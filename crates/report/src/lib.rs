@@ -6,6 +6,7 @@
 pub mod csv_table;
 pub mod fmt;
 pub mod hash;
+pub mod heap;
 pub mod metrics;
 pub mod parquet_twin;
 pub mod shadow;

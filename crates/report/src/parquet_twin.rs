@@ -230,6 +230,9 @@ impl TwinWriter {
         open.writer
             .write(&batch)
             .map_err(|e| other(&self.path, e))?;
+        if open.writer.in_progress_rows() == 0 {
+            crate::heap::release_free_pages();
+        }
         self.rows = 0;
         Ok(())
     }
