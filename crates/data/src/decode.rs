@@ -1,8 +1,11 @@
 //! A decoded batch of rows, and the file source that validates and yields them as bars.
 
+mod in_order;
+
 use crate::delivery::{Delivered, Delivery};
 use crate::error::DataError;
 use crate::validate::{price_rules_hold, RowValues, Validator};
+use in_order::READY_BARS;
 use lockstep_core::{
     Bar, BarSource, Quote, QuoteSide, Scale, SourceError, SymbolId, SymbolTable, UnixNanos,
 };
@@ -177,6 +180,11 @@ pub struct FileSource<R: BatchReader> {
     /// The decoded batch is clean and its rows pass the time-order rules as a run
     /// ([`Validator::accepts_in_order`]): bars are made from it without a check per row.
     in_order: bool,
+    /// Bars made ahead from an in-order batch for a caller that takes one bar at a time (a
+    /// merge), handed over from `ready_pos` on, each with the rows outside the session
+    /// passed over before it ([`in_order`]).
+    ready: Vec<(Bar, u64)>,
+    ready_pos: usize,
 }
 
 impl<R: BatchReader> FileSource<R> {
@@ -203,6 +211,8 @@ impl<R: BatchReader> FileSource<R> {
             stop_after: i64::MAX,
             clean: false,
             in_order: false,
+            ready: Vec::with_capacity(READY_BARS),
+            ready_pos: 0,
         }
     }
 
@@ -374,60 +384,11 @@ impl<R: BatchReader> FileSource<R> {
     }
 }
 
-impl<R: BatchReader> FileSource<R> {
-    /// Bars from the rest of a batch that is [`FileSource::in_order`], until `out` holds
-    /// `full` bars or a bar is delivered after the stop: the same bars, counts and
-    /// rejections as [`FileSource::bar_from`] row by row, without its per-row checks.
-    /// Returns true when it stopped after such a bar.
-    fn bars_in_order(&mut self, out: &mut Vec<Bar>, full: usize) -> Result<bool, DataError> {
-        let b = &self.batch;
-        let start = self.pos;
-        let mut i = start;
-        let mut stopped = false;
-        while i < b.len() && out.len() < full {
-            let ts = b.ts[i];
-            i += 1;
-            match self.delivery.end(ts) {
-                Ok(Delivered::At(end)) => {
-                    let k = i - 1;
-                    out.push(Bar {
-                        ts: UnixNanos(ts),
-                        end,
-                        symbol: b.symbol[k],
-                        scale: self.scale,
-                        open: b.price[0][k],
-                        high: b.price[1][k],
-                        low: b.price[2][k],
-                        close: b.price[3][k],
-                        volume: b.volume[k],
-                        quote: None,
-                    });
-                    if end.0 > self.stop_after {
-                        stopped = true;
-                        break;
-                    }
-                }
-                Ok(Delivered::OutsideSession) => self.outside_session += 1,
-                Err(reason) => {
-                    let row = b.first_row + (i - 1) as u64;
-                    let col = self.reader.column_names()[0].clone();
-                    self.validator
-                        .reject(DataError::cell(&self.file, row, &col, reason))?;
-                }
-            }
-        }
-        self.validator.accept_run(
-            &b.ts[start..i],
-            &b.symbol[start..i],
-            b.first_row + start as u64,
-        );
-        self.pos = i;
-        Ok(stopped)
-    }
-}
-
 impl<R: BatchReader> BarSource for FileSource<R> {
     fn next_bar(&mut self, symbols: &mut SymbolTable) -> Result<Option<Bar>, SourceError> {
+        if let Some(bar) = self.take_ready() {
+            return Ok(Some(bar));
+        }
         Ok(self.bar_from(symbols, true)?)
     }
 
@@ -441,6 +402,13 @@ impl<R: BatchReader> BarSource for FileSource<R> {
     ) -> Result<(), SourceError> {
         let before = out.len();
         let full = before + max;
+        while out.len() < full {
+            let Some(bar) = self.take_ready() else { break };
+            out.push(bar);
+            if bar.end.0 > self.stop_after {
+                return Ok(());
+            }
+        }
         while out.len() < full {
             if self.in_order && self.pos < self.batch.len() {
                 if self.bars_in_order(out, full)? {
@@ -462,6 +430,9 @@ impl<R: BatchReader> BarSource for FileSource<R> {
     }
 
     fn next_buffered_bar(&mut self, symbols: &mut SymbolTable) -> Result<Option<Bar>, SourceError> {
+        if let Some(bar) = self.ready_bar()? {
+            return Ok(Some(bar));
+        }
         Ok(self.bar_from(symbols, false)?)
     }
 

@@ -299,3 +299,68 @@ fn reading_stops_at_the_window_end() {
     let _ = std::fs::remove_file(&one);
     let _ = std::fs::remove_file(&other);
 }
+
+/// A refusal in one file of a merge, while the other holds bars made ahead of it (its rows
+/// pass as a whole): the other's rows outside the session are counted only as its bars are
+/// handed over, so the refusal leaves every count as reading row by row would. (The first
+/// file's duplicate at row 8,193 is found on a Monday night after a weekend of such rows.)
+#[test]
+fn a_refusal_in_a_merge_counts_what_row_by_row_counts() {
+    let paths = vec![
+        write_csv("refusal", &["XYZ"], 9_000, &[8_192]),
+        write_csv("refusal", &["QQQ", "IWM"], 18_000, &[]),
+    ];
+    let a = one_by_one(source(&paths, false, None, None));
+    let b = batched(source(&paths, false, None, None), 1);
+    for p in &paths {
+        let _ = std::fs::remove_file(p);
+    }
+    assert!(
+        a.error.as_deref().is_some_and(|e| e.contains("row 8193")),
+        "{:?}",
+        a.error
+    );
+    assert_eq!(a.outside, 9_872);
+    assert_eq!(a, b);
+}
+
+/// Daily bars under NYSE, one file with a bar on a holiday (2024-01-15): a merge hands over
+/// the bars before it, then refuses it (strict) or skips it (lenient), as row by row.
+#[test]
+fn a_holiday_bar_in_a_merge_is_refused_after_the_bars_before_it() {
+    let daily = |symbol: &str, holiday: bool| {
+        let path = std::env::temp_dir().join(format!(
+            "lockstep-batch-daily-{symbol}-{}.csv",
+            std::process::id()
+        ));
+        let mut text = String::from("ts,symbol,open,high,low,close,volume\n");
+        for day in 2..=31 {
+            let date = chrono::NaiveDate::from_ymd_opt(2024, 1, day).expect("a date");
+            let weekday = chrono::Datelike::weekday(&date).number_from_monday();
+            if weekday > 5 || (day == 15 && !holiday) {
+                continue;
+            }
+            let _ = writeln!(text, "{date}T14:30:00Z,{symbol},10,11,9,10.{day:02},100");
+        }
+        std::fs::write(&path, text).expect("write csv");
+        path
+    };
+    let paths = vec![daily("XYZ", true), daily("QQQ", false)];
+    for lenient in [false, true] {
+        let a = one_by_one(source(&paths, lenient, None, None));
+        let b = batched(source(&paths, lenient, None, None), 1);
+        assert_eq!(a, b, "lenient {lenient}");
+        if lenient {
+            assert_eq!((a.skipped, a.bars.len(), a.error), (1, 42, None));
+        } else {
+            let e = a.error.unwrap_or_default();
+            assert!(e.contains("2024-01-15"), "{e}");
+            // Nine sessions of XYZ and eight of QQQ: on a tie XYZ's bar goes first, and its
+            // refill (the holiday) comes before QQQ's bar of 2024-01-12.
+            assert_eq!(a.bars.len(), 17);
+        }
+    }
+    for p in &paths {
+        let _ = std::fs::remove_file(p);
+    }
+}
