@@ -2,6 +2,7 @@
 
 use lockstep_core::{Bar, BarSource, SourceError, SymbolTable};
 use std::cmp::Reverse;
+use std::collections::binary_heap::PeekMut;
 use std::collections::BinaryHeap;
 
 /// Merges many time-ordered sources. Memory: one pending bar per source.
@@ -94,20 +95,32 @@ impl BarSource for MergedSource {
         }
         self.refill(symbols)?;
         for _ in 0..max {
-            let Some(bar) = self.pop() else {
+            // The earliest source's next bar takes its place at the top (one sift down),
+            // or, when it has none decoded, the source leaves the heap to be refilled.
+            let Some(mut top) = self.heap.peek_mut() else {
                 break;
             };
-            let past_limit = bar.end.0 > self.stop_after;
+            let Reverse((_, i)) = *top;
+            let Some(bar) = self.heads[i].take() else {
+                break;
+            };
             out.push(bar);
-            let Some(i) = self.unfilled.filter(|_| !past_limit) else {
-                break;
+            let next = if bar.end.0 > self.stop_after {
+                Ok(None)
+            } else {
+                self.sources[i].next_buffered_bar(symbols)
             };
-            match self.sources[i].next_buffered_bar(symbols)? {
-                Some(next) => {
-                    self.unfilled = None;
-                    self.queue(i, next);
+            match next {
+                Ok(Some(next)) => {
+                    *top = Reverse((next.end.0, i));
+                    self.heads[i] = Some(next);
                 }
-                None => break,
+                other => {
+                    PeekMut::pop(top);
+                    self.unfilled = Some(i);
+                    other?;
+                    break;
+                }
             }
         }
         Ok(())
