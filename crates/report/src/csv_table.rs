@@ -1,6 +1,7 @@
 //! Streaming CSV tables: a fixed column contract, written row by row from typed cells into
-//! one reused line buffer, hashed as written, with the same values going to the table's
-//! Parquet twin as they are written ([`crate::parquet_twin`]).
+//! one reused buffer of about [`CHUNK`] bytes, which is hashed and written out whenever it
+//! fills, with the same values going to the table's Parquet twin as they are written
+//! ([`crate::parquet_twin`]).
 
 use crate::fmt::{push_dec, push_int};
 use crate::hash::HashingWriter;
@@ -8,7 +9,7 @@ use crate::parquet_twin::{DecimalShape, TwinWriter};
 use lockstep_core::UnixNanos;
 use rust_decimal::Decimal;
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// How a column is typed in the Parquet twin.
@@ -54,13 +55,17 @@ pub struct TableSpec {
     pub columns: &'static [(&'static str, Kind)],
 }
 
+/// Bytes of formatted rows gathered before they are hashed and written in one call.
+pub const CHUNK: usize = 1 << 16;
+
 /// A CSV file being written.
 pub struct CsvTable {
     spec: TableSpec,
     path: PathBuf,
-    out: HashingWriter<BufWriter<File>>,
+    out: HashingWriter<File>,
     twin: TwinWriter,
-    line: String,
+    /// Formatted rows not yet written: rows are formatted straight into it.
+    pending: String,
     rows: u64,
     scales: Vec<u32>,
     whole_digits: Vec<i32>,
@@ -122,22 +127,21 @@ impl CsvTable {
     /// Creates `dir/<name>.csv` and writes the header; its twin will be `dir/<name>.parquet`.
     pub fn create(dir: &Path, spec: TableSpec) -> std::io::Result<Self> {
         let path = dir.join(format!("{}.csv", spec.name));
-        let mut out = HashingWriter::new(BufWriter::with_capacity(1 << 16, File::create(&path)?));
-        let mut line = String::with_capacity(256);
+        let out = HashingWriter::new(File::create(&path)?);
+        let mut pending = String::with_capacity(CHUNK + 1024);
         for (k, (name, _)) in spec.columns.iter().enumerate() {
             if k > 0 {
-                line.push(',');
+                pending.push(',');
             }
-            push_field(&mut line, name);
+            push_field(&mut pending, name);
         }
-        line.push('\n');
-        out.write_all(line.as_bytes())?;
+        pending.push('\n');
         Ok(CsvTable {
             twin: TwinWriter::new(dir.join(format!("{}.parquet", spec.name)), spec.columns),
             spec,
             path,
             out,
-            line,
+            pending,
             rows: 0,
             scales: vec![0; spec.columns.len()],
             whole_digits: vec![i32::MIN; spec.columns.len()],
@@ -147,25 +151,28 @@ impl CsvTable {
     /// Appends one row; `cells` follow the contract's column order and kinds.
     pub fn write(&mut self, cells: &[Cell<'_>]) -> std::io::Result<()> {
         debug_assert_eq!(cells.len(), self.spec.columns.len(), "{}", self.spec.name);
-        self.line.clear();
+        let line = &mut self.pending;
         let columns = self.scales.iter_mut().zip(&mut self.whole_digits);
         for (k, (cell, (scale, whole))) in cells.iter().zip(columns).enumerate() {
             if k > 0 {
-                self.line.push(',');
+                line.push(',');
             }
             match *cell {
-                Cell::Int(v) => push_int(&mut self.line, v),
-                Cell::Text(t) => push_field(&mut self.line, t),
-                Cell::Ts(t) => t.push_iso(&mut self.line),
+                Cell::Int(v) => push_int(line, v),
+                Cell::Text(t) => push_field(line, t),
+                Cell::Ts(t) => t.push_iso(line),
                 Cell::Dec(Some(d), min_dp) => {
-                    *scale = (*scale).max(push_dec(&mut self.line, d, min_dp));
+                    *scale = (*scale).max(push_dec(line, d, min_dp));
                     *whole = (*whole).max(whole_digits(d));
                 }
                 Cell::Dec(None, _) => {}
             }
         }
-        self.line.push('\n');
-        self.out.write_all(self.line.as_bytes())?;
+        line.push('\n');
+        if line.len() >= CHUNK {
+            self.out.write_all(line.as_bytes())?;
+            line.clear();
+        }
         if self.twin.row(cells)? {
             let shapes = self.shapes();
             self.twin.flush(&shapes)?;
@@ -188,7 +195,9 @@ impl CsvTable {
     pub fn finish(self) -> std::io::Result<WrittenTable> {
         let shapes = self.shapes();
         self.twin.finish(&shapes)?;
-        let (mut file, digest) = self.out.finish();
+        let mut out = self.out;
+        out.write_all(self.pending.as_bytes())?;
+        let (mut file, digest) = out.finish();
         file.flush()?;
         Ok(WrittenTable {
             spec: self.spec,
