@@ -16,6 +16,7 @@ use parquet::arrow::arrow_reader::{
     ArrowReaderOptions, ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder,
 };
 use parquet::arrow::ProjectionMask;
+use parquet::basic::Type as PhysicalType;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -52,6 +53,7 @@ fn is_number(t: &DataType) -> bool {
             | DataType::Int64
             | DataType::Int32
             | DataType::Decimal128(_, _)
+            | DataType::Decimal64(_, _)
     ) || is_text(t)
 }
 
@@ -73,7 +75,7 @@ impl ParquetBatchReader {
         let builder = ParquetRecordBatchReaderBuilder::try_new(f)
             .map_err(|e| DataError::file(path, format!("not a readable Parquet file: {e}")))?;
         check_chunks(path, builder.metadata(), len)?;
-        let builder = symbols_as_dictionary(path, builder);
+        let builder = with_read_hints(path, builder);
         let schema = builder.schema().clone();
         let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
         let quotes = resolve_quotes(path, &names)?;
@@ -277,36 +279,52 @@ fn check_chunks(
     Ok(())
 }
 
-/// Reopens the file asking for a plain-text `symbol` column as a dictionary, so each batch
-/// interns a handful of distinct symbols instead of comparing one string per row. Keeps
-/// the original reader when the file cannot be read that way.
-fn symbols_as_dictionary(
+/// Reopens the file asking for two cheaper readings, when they apply:
+/// - a plain-text `symbol` column as a dictionary, so each batch interns a handful of
+///   distinct symbols instead of comparing one string per row;
+/// - a decimal column stored as 64-bit integers as `decimal64`, so its mantissas are read
+///   as they are stored instead of widened to 128 bits and narrowed back.
+///
+/// Keeps the original reader when nothing applies or the file cannot be read that way.
+fn with_read_hints(
     path: &Path,
     builder: ParquetRecordBatchReaderBuilder<File>,
 ) -> ParquetRecordBatchReaderBuilder<File> {
     let schema = builder.schema().clone();
-    let Ok(i) = schema.index_of("symbol") else {
-        return builder;
+    let leaves = builder.parquet_schema();
+    let stored_as_i64 = |name: &str| {
+        leaves
+            .columns()
+            .iter()
+            .any(|c| c.path().string() == name && c.physical_type() == PhysicalType::INT64)
     };
-    if !matches!(schema.field(i).data_type(), DataType::Utf8) {
-        return builder;
-    }
+    let mut hinted_any = false;
     let fields: Vec<Field> = schema
         .fields()
         .iter()
-        .enumerate()
-        .map(|(k, f)| {
-            if k == i {
-                Field::new(
-                    "symbol",
-                    DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8)),
-                    f.is_nullable(),
-                )
-            } else {
-                f.as_ref().clone()
+        .map(|f| {
+            let hint = match f.data_type() {
+                DataType::Utf8 if f.name() == "symbol" => Some(DataType::Dictionary(
+                    Box::new(DataType::Int32),
+                    Box::new(DataType::Utf8),
+                )),
+                DataType::Decimal128(p, s) if *p <= 18 && stored_as_i64(f.name()) => {
+                    Some(DataType::Decimal64(*p, *s))
+                }
+                _ => None,
+            };
+            match hint {
+                Some(t) => {
+                    hinted_any = true;
+                    Field::new(f.name(), t, f.is_nullable())
+                }
+                None => f.as_ref().clone(),
             }
         })
         .collect();
+    if !hinted_any {
+        return builder;
+    }
     let hinted = Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()));
     let reopened = File::open(path).ok().and_then(|f| {
         ParquetRecordBatchReaderBuilder::try_new_with_options(

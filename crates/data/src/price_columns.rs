@@ -4,7 +4,7 @@
 
 use crate::error::DataError;
 use arrow_array::cast::AsArray;
-use arrow_array::types::{Decimal128Type, Float32Type, Float64Type, Int64Type};
+use arrow_array::types::{Decimal128Type, Decimal64Type, Float32Type, Float64Type, Int64Type};
 use arrow_array::{Array, ArrayRef};
 use arrow_schema::DataType;
 use lockstep_core::{Decimal, FixedError, Scale};
@@ -105,17 +105,34 @@ pub(crate) fn decode_price(
                 push(i, r, &mut out);
             }
         }
-        DataType::Decimal128(_, s) => {
+        DataType::Decimal128(_, s) | DataType::Decimal64(_, s) => {
             let s = u32::try_from(*s).map_err(|_| wrong(file, name, a.data_type()))?;
-            let v = a.as_primitive::<Decimal128Type>().values();
-            if let (Some(widen), None) = (scale.dp().checked_sub(s), &nulls) {
-                // Exact at a scale no finer than ours: widen the mantissas, checking range.
-                let factor = 10i64.pow(widen);
-                let widened = |x: &i128| i64::try_from(*x).ok()?.checked_mul(factor);
-                if all_converted(v, &mut out, widened) {
-                    return Ok(out);
+            // Exact at a scale no finer than ours, with no nulls: widen the mantissas,
+            // checking range; else (or when one is out of range) convert cell by cell.
+            let factor = scale
+                .dp()
+                .checked_sub(s)
+                .filter(|_| nulls.is_none())
+                .map(|widen| 10i64.pow(widen));
+            let wide: Vec<i128>;
+            let v: &[i128] = if let DataType::Decimal64(..) = a.data_type() {
+                let v = a.as_primitive::<Decimal64Type>().values();
+                if let Some(f) = factor {
+                    if all_converted(v, &mut out, |x| x.checked_mul(f)) {
+                        return Ok(out);
+                    }
                 }
-            }
+                wide = v.iter().map(|x| i128::from(*x)).collect();
+                &wide
+            } else {
+                let v = a.as_primitive::<Decimal128Type>().values();
+                if let Some(f) = factor {
+                    if all_converted(v, &mut out, |x| i64::try_from(*x).ok()?.checked_mul(f)) {
+                        return Ok(out);
+                    }
+                }
+                v
+            };
             for (i, x) in v.iter().enumerate() {
                 let r = if is_null(i) {
                     Err(FixedError::NotANumber("null".into()))
