@@ -5,7 +5,7 @@ mod in_order;
 use crate::delivery::{Delivered, Delivery};
 use crate::error::DataError;
 use crate::validate::{price_rules_hold, RowValues, Validator};
-use in_order::READY_BARS;
+use in_order::{AheadBar, READY_BARS};
 use lockstep_core::{
     Bar, BarSource, Quote, QuoteSide, Scale, SourceError, SymbolId, SymbolTable, UnixNanos,
 };
@@ -183,7 +183,7 @@ pub struct FileSource<R: BatchReader> {
     /// Bars made ahead from an in-order batch for a caller that takes one bar at a time (a
     /// merge), handed over from `ready_pos` on, each with the rows outside the session
     /// passed over before it ([`in_order`]).
-    ready: Vec<(Bar, u64)>,
+    ready: Vec<AheadBar>,
     ready_pos: usize,
 }
 
