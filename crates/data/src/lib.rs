@@ -12,6 +12,7 @@ pub mod delivery;
 pub mod error;
 pub mod import;
 pub mod inspect;
+mod loser_tree;
 pub mod merge;
 pub mod open;
 pub mod parquet_source;

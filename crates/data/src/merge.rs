@@ -1,9 +1,7 @@
 //! k-way merge of bar sources into one stream ordered by `(delivery time, source index)`.
 
+use crate::loser_tree::LoserTree;
 use lockstep_core::{Bar, BarSource, SourceError, SymbolTable};
-use std::cmp::Reverse;
-use std::collections::binary_heap::PeekMut;
-use std::collections::BinaryHeap;
 
 /// Merges many time-ordered sources. Memory: one pending bar per source.
 /// Ties on delivery time are broken by source index (the order the files were given).
@@ -14,9 +12,10 @@ use std::collections::BinaryHeap;
 pub struct MergedSource {
     sources: Vec<Box<dyn BarSource>>,
     heads: Vec<Option<Bar>>,
-    heap: BinaryHeap<Reverse<(i64, usize)>>,
-    primed: bool,
-    /// The source whose bar went out last and still has to be refilled.
+    /// The sources' heads by delivery time, built once every source has been read.
+    tree: Option<LoserTree>,
+    /// The source whose bar went out last and still has to be refilled: it is still the
+    /// tree's winner, with the key of the bar that went out.
     unfilled: Option<usize>,
     /// The caller takes no bar delivered after this ([`BarSource::stop_after`]).
     stop_after: i64,
@@ -29,44 +28,36 @@ impl MergedSource {
         MergedSource {
             sources,
             heads: vec![None; n],
-            heap: BinaryHeap::with_capacity(n),
-            primed: false,
+            tree: None,
             unfilled: None,
             stop_after: i64::MAX,
         }
     }
 
-    /// Puts `bar` of source `i` in line.
-    fn queue(&mut self, i: usize, bar: Bar) {
-        self.heap.push(Reverse((bar.end.0, i)));
-        self.heads[i] = Some(bar);
-    }
-
     /// Reads the first bar of every source once, then the next bar of the source whose bar
     /// went out last: what has to be read before the next bar can be chosen.
     fn refill(&mut self, symbols: &mut SymbolTable) -> Result<(), SourceError> {
-        if !self.primed {
-            self.primed = true;
+        let Some(tree) = &mut self.tree else {
             for i in 0..self.sources.len() {
-                self.read_next(i, symbols)?;
+                self.heads[i] = self.sources[i].next_bar(symbols)?;
             }
-        } else if let Some(i) = self.unfilled.take() {
-            self.read_next(i, symbols)?;
-        }
-        Ok(())
-    }
-
-    /// Reads source `i`'s next bar into line, if it has one.
-    fn read_next(&mut self, i: usize, symbols: &mut SymbolTable) -> Result<(), SourceError> {
-        if let Some(bar) = self.sources[i].next_bar(symbols)? {
-            self.queue(i, bar);
+            let keys: Vec<Option<i64>> = self.heads.iter().map(|h| h.map(|b| b.end.0)).collect();
+            self.tree = Some(LoserTree::new(&keys));
+            return Ok(());
+        };
+        if let Some(i) = self.unfilled.take() {
+            // On an error the source stays unfilled (the tree still names it the winner).
+            let next = self.sources[i].next_bar(symbols);
+            let next = next.inspect_err(|_| self.unfilled = Some(i))?;
+            tree.replace_winner(next.map(|b| b.end.0));
+            self.heads[i] = next;
         }
         Ok(())
     }
 
     /// Hands over the earliest bar, leaving its source to be refilled.
     fn pop(&mut self) -> Option<Bar> {
-        let Reverse((_, i)) = self.heap.pop()?;
+        let i = self.tree.as_ref()?.winner()?;
         self.unfilled = Some(i);
         self.heads[i].take()
     }
@@ -94,34 +85,29 @@ impl BarSource for MergedSource {
             return only.next_bars(symbols, out, max);
         }
         self.refill(symbols)?;
+        let Some(tree) = &mut self.tree else {
+            return Ok(());
+        };
         for _ in 0..max {
-            // The earliest source's next bar takes its place at the top (one sift down),
-            // or, when it has none decoded, the source leaves the heap to be refilled.
-            let Some(mut top) = self.heap.peek_mut() else {
+            // The earliest source's next bar, when it has one decoded, replays its path;
+            // else the source is left to be refilled by the next call.
+            let Some(i) = tree.winner() else {
                 break;
             };
-            let Reverse((_, i)) = *top;
             let Some(bar) = self.heads[i].take() else {
                 break;
             };
             out.push(bar);
-            let next = if bar.end.0 > self.stop_after {
-                Ok(None)
-            } else {
-                self.sources[i].next_buffered_bar(symbols)
-            };
-            match next {
-                Ok(Some(next)) => {
-                    *top = Reverse((next.end.0, i));
-                    self.heads[i] = Some(next);
-                }
-                other => {
-                    PeekMut::pop(top);
-                    self.unfilled = Some(i);
-                    other?;
-                    break;
-                }
+            self.unfilled = Some(i);
+            if bar.end.0 > self.stop_after {
+                break;
             }
+            let Some(next) = self.sources[i].next_buffered_bar(symbols)? else {
+                break;
+            };
+            self.unfilled = None;
+            tree.replace_winner(Some(next.end.0));
+            self.heads[i] = Some(next);
         }
         Ok(())
     }
