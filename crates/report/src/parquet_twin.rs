@@ -227,10 +227,11 @@ impl TwinWriter {
         }
         let batch =
             RecordBatch::try_new(open.schema.clone(), arrays).map_err(|e| other(&self.path, e))?;
+        let groups = open.writer.flushed_row_groups().len();
         open.writer
             .write(&batch)
             .map_err(|e| other(&self.path, e))?;
-        if open.writer.in_progress_rows() == 0 {
+        if open.writer.flushed_row_groups().len() > groups {
             crate::heap::release_free_pages();
         }
         self.rows = 0;
