@@ -18,7 +18,7 @@ use arrow_array::{ArrayRef, Decimal128Array, Int64Array, RecordBatch, TimestampN
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ArrowWriter;
-use parquet::basic::{Compression, ZstdLevel};
+use parquet::basic::{Compression, Encoding};
 use parquet::file::properties::WriterProperties;
 use parquet::schema::types::ColumnPath;
 use rust_decimal::Decimal;
@@ -99,21 +99,35 @@ fn schema_for(columns: &[(&'static str, Kind)], shapes: &[DecimalShape]) -> Sche
     Arc::new(Schema::new(fields))
 }
 
-/// A writer of `schema` to a new file at `path`: zstd, row groups of [`ROW_GROUP`] rows,
-/// a dictionary for label columns only.
+/// A writer of `schema` to a new file at `path`: snappy, row groups of [`ROW_GROUP`] rows, a
+/// dictionary for label columns only, and delta encodings where a report's values step
+/// little from row to row: timestamps, counts and ids, and decimals stored as integers
+/// (precision up to 18). Decimals wider than that keep the plain encoding (Parquet has no
+/// integer delta for fixed-length bytes). Delta-encoded pages are less than half as large,
+/// so there is less to compress: a report writes faster than with plain pages and zstd.
 fn create_writer(
     path: &Path,
     columns: &[(&'static str, Kind)],
+    shapes: &[DecimalShape],
     schema: SchemaRef,
 ) -> io::Result<ArrowWriter<File>> {
     let mut props = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::default()))
+        .set_compression(Compression::SNAPPY)
         .set_max_row_group_row_count(Some(ROW_GROUP))
         .set_dictionary_enabled(false);
-    for (name, kind) in columns {
-        if *kind == Kind::Str {
-            props = props.set_column_dictionary_enabled(ColumnPath::from(*name), true);
-        }
+    for ((name, kind), (_, precision)) in columns.iter().zip(shapes) {
+        let column = ColumnPath::from(*name);
+        props = match kind {
+            Kind::Str => props.set_column_dictionary_enabled(column, true),
+            Kind::Id => props.set_column_encoding(column, Encoding::DELTA_BYTE_ARRAY),
+            Kind::Ts | Kind::Int => {
+                props.set_column_encoding(column, Encoding::DELTA_BINARY_PACKED)
+            }
+            Kind::Dec if *precision <= 18 => {
+                props.set_column_encoding(column, Encoding::DELTA_BINARY_PACKED)
+            }
+            Kind::Dec => props,
+        };
     }
     let file = File::create(path)?;
     ArrowWriter::try_new(file, schema, Some(props.build())).map_err(|e| other(path, e))
@@ -248,7 +262,7 @@ impl TwinWriter {
             p.writer.close().map_err(|e| other(&self.path, e))?;
             std::fs::rename(&self.path, &moved)?;
         }
-        let mut writer = create_writer(&self.path, self.columns, schema.clone())?;
+        let mut writer = create_writer(&self.path, self.columns, shapes, schema.clone())?;
         if carried {
             let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(&moved)?)
                 .and_then(|b| b.with_batch_size(BATCH).build())
@@ -350,7 +364,8 @@ mod tests {
     /// The twin holds the CSV's values exactly (decimals at the column's widest scale and
     /// the narrowest precision that holds them, nulls kept), also when a column widens
     /// after batches were written (`big` at the last row, `late` from row 15,000); label
-    /// columns are dictionary-encoded, id columns are not; no side file is left.
+    /// columns are dictionary-encoded, ids, counts, timestamps and decimals of precision up to
+    /// 18 delta-encoded, wider decimals plain, all pages snappy; no side file is left.
     #[test]
     fn twin_holds_the_csv_values_with_labels_in_a_dictionary() {
         let dir = std::env::temp_dir().join(format!("lockstep-twin-{}", std::process::id()));
@@ -388,6 +403,25 @@ mod tests {
             "id plain"
         );
         assert!(group.column(3).dictionary_page_offset().is_some(), "labels");
+        let data_encoding = |k: usize| {
+            let c = group.column(k);
+            assert_eq!(c.compression(), Compression::SNAPPY, "column {k}");
+            let mut used: Vec<Encoding> = c.encodings().collect();
+            used.retain(|e| *e != Encoding::RLE);
+            used
+        };
+        let delta = vec![Encoding::DELTA_BINARY_PACKED];
+        for (k, what) in [(0, "int"), (2, "ts"), (4, "price"), (7, "late")] {
+            assert_eq!(data_encoding(k), delta, "{what}");
+        }
+        assert_eq!(data_encoding(1), vec![Encoding::DELTA_BYTE_ARRAY], "id");
+        for (k, what) in [(5, "big"), (6, "tiny")] {
+            assert_eq!(
+                data_encoding(k),
+                vec![Encoding::PLAIN],
+                "{what}: precision 38"
+            );
+        }
         let mut i = 0i64;
         for batch in builder.build().expect("reader") {
             let b = batch.expect("batch");
