@@ -37,36 +37,60 @@ impl UnixNanos {
         out
     }
 
-    /// Appends [`UnixNanos::to_iso`]'s text to `out` without allocating (the report's
-    /// hot path). The i64 range spans years 1677..2262, so the year always has 4 digits.
+    /// Appends [`UnixNanos::to_iso`]'s text to `out`.
     pub fn push_iso(self, out: &mut String) {
-        let secs = self.0.div_euclid(NANOS_PER_SEC);
-        let nanos = self.0.rem_euclid(NANOS_PER_SEC);
-        let sod = secs.rem_euclid(86_400);
-        let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
-        push_digits(out, y as u64, 4);
-        out.push('-');
-        push_digits(out, u64::from(m), 2);
-        out.push('-');
-        push_digits(out, u64::from(d), 2);
-        out.push('T');
-        push_digits(out, (sod / 3_600) as u64, 2);
-        out.push(':');
-        push_digits(out, (sod % 3_600 / 60) as u64, 2);
-        out.push(':');
-        push_digits(out, (sod % 60) as u64, 2);
-        if nanos != 0 {
-            out.push('.');
-            if nanos % 1_000_000 == 0 {
-                push_digits(out, (nanos / 1_000_000) as u64, 3);
-            } else if nanos % 1_000 == 0 {
-                push_digits(out, (nanos / 1_000) as u64, 6);
-            } else {
-                push_digits(out, nanos as u64, 9);
-            }
-        }
-        out.push('Z');
+        let (text, len) = self.iso_bytes();
+        out.extend(text[..len].iter().map(|b| char::from(*b)));
     }
+
+    /// Appends [`UnixNanos::to_iso`]'s text to `out` as bytes without allocating (the
+    /// report's hot path).
+    pub fn push_iso_bytes(self, out: &mut Vec<u8>) {
+        let (text, len) = self.iso_bytes();
+        out.extend_from_slice(&text[..len]);
+    }
+
+    /// [`UnixNanos::to_iso`]'s ASCII text in a fixed buffer, and its length. The i64 range
+    /// spans years 1677..2262, so the year always has 4 digits.
+    fn iso_bytes(self) -> ([u8; 30], usize) {
+        let secs = self.0.div_euclid(NANOS_PER_SEC);
+        let nanos = self.0.rem_euclid(NANOS_PER_SEC) as u32;
+        let sod = secs.rem_euclid(86_400) as u32;
+        let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
+        let mut b = *b"0000-00-00T00:00:00.000000000Z";
+        let y = y as u32;
+        put_pair(&mut b, 0, y / 100);
+        put_pair(&mut b, 2, y % 100);
+        put_pair(&mut b, 5, m);
+        put_pair(&mut b, 8, d);
+        put_pair(&mut b, 11, sod / 3_600);
+        put_pair(&mut b, 14, sod % 3_600 / 60);
+        put_pair(&mut b, 17, sod % 60);
+        let digits = match nanos {
+            0 => return zulu(b, 19),
+            n if n % 1_000_000 == 0 => 3,
+            n if n % 1_000 == 0 => 6,
+            _ => 9,
+        };
+        let mut rest = nanos / 10u32.pow(9 - digits);
+        for at in (20..20 + digits as usize).rev() {
+            b[at] = b'0' + (rest % 10) as u8;
+            rest /= 10;
+        }
+        zulu(b, 20 + digits as usize)
+    }
+}
+
+/// `b` ended by `Z` at `at` (the fraction, if any, is already in place before it).
+fn zulu(mut b: [u8; 30], at: usize) -> ([u8; 30], usize) {
+    b[at] = b'Z';
+    (b, at + 1)
+}
+
+/// Writes `v` (below 100) as two digits at `b[at..at + 2]`.
+fn put_pair(b: &mut [u8; 30], at: usize, v: u32) {
+    b[at] = b'0' + (v / 10 % 10) as u8;
+    b[at + 1] = b'0' + (v % 10) as u8;
 }
 
 /// Proleptic Gregorian (year, month, day) of a day count since 1970-01-01 (Howard Hinnant's
@@ -82,15 +106,6 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
     let y = yoe + era * 400 + i64::from(m <= 2);
     (y, m, d)
-}
-
-/// Appends `v` as exactly `width` decimal digits, zero-padded (`v` < 10^`width`).
-fn push_digits(out: &mut String, v: u64, width: u32) {
-    let mut div = 10u64.pow(width.saturating_sub(1));
-    while div > 0 {
-        out.push(char::from(b'0' + (v / div % 10) as u8));
-        div /= 10;
-    }
 }
 
 impl fmt::Display for UnixNanos {
@@ -189,11 +204,15 @@ mod tests {
             x = x
                 .wrapping_mul(6_364_136_223_846_793_005)
                 .wrapping_add(1_442_695_040_888_963_407);
-            for t in [x, x - x % NANOS_PER_SEC, x - x % 1_000_000, x - x % 1_000] {
+            let round = [x, x - x % NANOS_PER_SEC, x - x % 1_000_000, x - x % 1_000];
+            for t in round.into_iter().chain([i64::MIN, i64::MAX, -1]) {
                 let chrono = UnixNanos(t)
                     .to_datetime()
                     .to_rfc3339_opts(SecondsFormat::AutoSi, true);
                 assert_eq!(UnixNanos(t).to_iso(), chrono, "{t}");
+                let mut bytes = b"row,".to_vec();
+                UnixNanos(t).push_iso_bytes(&mut bytes);
+                assert_eq!(bytes, format!("row,{chrono}").into_bytes(), "{t}");
             }
         }
     }

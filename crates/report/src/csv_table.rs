@@ -65,19 +65,13 @@ pub struct CsvTable {
     out: HashingWriter<File>,
     twin: TwinWriter,
     /// Formatted rows not yet written: rows are formatted straight into it.
-    pending: String,
+    pending: Vec<u8>,
     rows: u64,
+    /// Per column, the most decimals any value has had in the CSV.
     scales: Vec<u32>,
+    /// Per column, the most digits before the point any value has had
+    /// ([`crate::fmt::DecText::whole_digits`]).
     whole_digits: Vec<i32>,
-}
-
-/// Digits of a decimal column's values before the point: the most any value needs
-/// (`floor(log10 |d|) + 1`, negative for values below 0.1); zero needs none.
-fn whole_digits(d: Decimal) -> i32 {
-    match d.mantissa().unsigned_abs().checked_ilog10() {
-        Some(log) => log as i32 + 1 - d.scale() as i32,
-        None => i32::MIN,
-    }
 }
 
 /// The precision a decimal column takes in the Parquet twin: 18 (stored as 64-bit
@@ -105,21 +99,22 @@ pub struct WrittenTable {
 
 /// Appends `text` as a CSV field: quoted, with quotes doubled, only when it holds a comma,
 /// a quote, CR or LF (the `csv` crate's "necessary" style).
-fn push_field(line: &mut String, text: &str) {
-    if text
-        .bytes()
+fn push_field(line: &mut Vec<u8>, text: &str) {
+    let bytes = text.as_bytes();
+    if bytes
+        .iter()
         .any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
     {
-        line.push('"');
-        for c in text.chars() {
-            if c == '"' {
-                line.push('"');
+        line.push(b'"');
+        for &b in bytes {
+            if b == b'"' {
+                line.push(b'"');
             }
-            line.push(c);
+            line.push(b);
         }
-        line.push('"');
+        line.push(b'"');
     } else {
-        line.push_str(text);
+        line.extend_from_slice(bytes);
     }
 }
 
@@ -128,14 +123,14 @@ impl CsvTable {
     pub fn create(dir: &Path, spec: TableSpec) -> std::io::Result<Self> {
         let path = dir.join(format!("{}.csv", spec.name));
         let out = HashingWriter::new(File::create(&path)?);
-        let mut pending = String::with_capacity(CHUNK + 1024);
+        let mut pending = Vec::with_capacity(CHUNK + 1024);
         for (k, (name, _)) in spec.columns.iter().enumerate() {
             if k > 0 {
-                pending.push(',');
+                pending.push(b',');
             }
             push_field(&mut pending, name);
         }
-        pending.push('\n');
+        pending.push(b'\n');
         Ok(CsvTable {
             twin: TwinWriter::new(dir.join(format!("{}.parquet", spec.name)), spec.columns),
             spec,
@@ -155,22 +150,23 @@ impl CsvTable {
         let columns = self.scales.iter_mut().zip(&mut self.whole_digits);
         for (k, (cell, (scale, whole))) in cells.iter().zip(columns).enumerate() {
             if k > 0 {
-                line.push(',');
+                line.push(b',');
             }
             match *cell {
                 Cell::Int(v) => push_int(line, v),
                 Cell::Text(t) => push_field(line, t),
-                Cell::Ts(t) => t.push_iso(line),
+                Cell::Ts(t) => t.push_iso_bytes(line),
                 Cell::Dec(Some(d), min_dp) => {
-                    *scale = (*scale).max(push_dec(line, d, min_dp));
-                    *whole = (*whole).max(whole_digits(d));
+                    let text = push_dec(line, d, min_dp);
+                    *scale = (*scale).max(text.decimals);
+                    *whole = (*whole).max(text.whole_digits);
                 }
                 Cell::Dec(None, _) => {}
             }
         }
-        line.push('\n');
+        line.push(b'\n');
         if line.len() >= CHUNK {
-            self.out.write_all(line.as_bytes())?;
+            self.out.write_all(line)?;
             line.clear();
         }
         if self.twin.row(cells)? {
@@ -196,7 +192,7 @@ impl CsvTable {
         let shapes = self.shapes();
         self.twin.finish(&shapes)?;
         let mut out = self.out;
-        out.write_all(self.pending.as_bytes())?;
+        out.write_all(&self.pending)?;
         let (mut file, digest) = out.finish();
         file.flush()?;
         Ok(WrittenTable {

@@ -8,9 +8,9 @@ const MAX_MANTISSA: u128 = (1 << 96) - 1;
 /// `d` with trailing zeros removed but at least `min_dp` decimals: 738.0000 -> "738.00"
 /// with `min_dp = 2`; 63251.341 -> "63251.341".
 pub fn dec(d: Decimal, min_dp: u32) -> String {
-    let mut out = String::with_capacity(24);
+    let mut out = Vec::with_capacity(24);
     push_dec(&mut out, d, min_dp);
-    out
+    out.into_iter().map(char::from).collect()
 }
 
 /// Money and prices: at least 2 decimals.
@@ -18,9 +18,19 @@ pub fn money(d: Decimal) -> String {
     dec(d, 2)
 }
 
-/// Appends [`dec`]'s text for `d` to `out` without allocating and returns the number of
-/// decimals written (the report's hot path).
-pub fn push_dec(out: &mut String, d: Decimal, min_dp: u32) -> u32 {
+/// What [`push_dec`] wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecText {
+    /// Digits after the point.
+    pub decimals: u32,
+    /// Digits of the value before the point, `floor(log10 |d|) + 1` (negative below 0.1);
+    /// `i32::MIN` for zero, which needs none.
+    pub whole_digits: i32,
+}
+
+/// Appends [`dec`]'s text for `d` to `out` as ASCII bytes without allocating (the report's
+/// hot path) and says how many digits it has on each side of the point.
+pub fn push_dec(out: &mut Vec<u8>, d: Decimal, min_dp: u32) -> DecText {
     let mut digits = d.mantissa().unsigned_abs();
     let mut scale = d.scale();
     if let Ok(mut small) = u64::try_from(digits) {
@@ -48,31 +58,36 @@ pub fn push_dec(out: &mut String, d: Decimal, min_dp: u32) -> u32 {
         }
     }
     if d.is_sign_negative() && digits != 0 {
-        out.push('-');
+        out.push(b'-');
     }
-    let mut buf = [0u8; 40];
-    let text = decimal_digits(digits, &mut buf);
+    let mut buf = itoa::Buffer::new();
+    let text = buf.format(digits).as_bytes();
     let scale_len = scale as usize;
     if scale_len == 0 {
-        push_ascii(out, text);
+        out.extend_from_slice(text);
     } else if text.len() > scale_len {
         let (int, frac) = text.split_at(text.len() - scale_len);
-        push_ascii(out, int);
-        out.push('.');
-        push_ascii(out, frac);
+        out.extend_from_slice(int);
+        out.push(b'.');
+        out.extend_from_slice(frac);
     } else {
-        out.push_str("0.");
-        for _ in text.len()..scale_len {
-            out.push('0');
-        }
-        push_ascii(out, text);
+        out.extend_from_slice(b"0.");
+        out.resize(out.len() + scale_len - text.len(), b'0');
+        out.extend_from_slice(text);
     }
-    scale
+    DecText {
+        decimals: scale,
+        whole_digits: if digits == 0 {
+            i32::MIN
+        } else {
+            text.len() as i32 - scale as i32
+        },
+    }
 }
 
 /// `rust_decimal`'s own normalize-and-rescale, for values too wide to widen in place (a
 /// rescale that would overflow 96 bits keeps fewer decimals).
-fn push_rescaled(out: &mut String, d: Decimal, min_dp: u32) -> u32 {
+fn push_rescaled(out: &mut Vec<u8>, d: Decimal, min_dp: u32) -> DecText {
     let mut n = d.normalize();
     if n.scale() < min_dp {
         n.rescale(min_dp);
@@ -80,46 +95,24 @@ fn push_rescaled(out: &mut String, d: Decimal, min_dp: u32) -> u32 {
     if n.is_zero() {
         n.set_sign_positive(true);
     }
-    out.push_str(&n.to_string());
-    n.scale()
+    out.extend_from_slice(n.to_string().as_bytes());
+    DecText {
+        decimals: n.scale(),
+        whole_digits: whole_digits(d),
+    }
+}
+
+/// Digits of `d` before the point, as [`DecText::whole_digits`] counts them.
+fn whole_digits(d: Decimal) -> i32 {
+    match d.mantissa().unsigned_abs().checked_ilog10() {
+        Some(log) => log as i32 + 1 - d.scale() as i32,
+        None => i32::MIN,
+    }
 }
 
 /// Appends `v` in decimal.
-pub fn push_int(out: &mut String, v: i64) {
-    if v < 0 {
-        out.push('-');
-    }
-    let mut buf = [0u8; 40];
-    push_ascii(out, decimal_digits(u128::from(v.unsigned_abs()), &mut buf));
-}
-
-/// The decimal digits of `n`, written into the end of `buf`.
-fn decimal_digits(mut n: u128, buf: &mut [u8; 40]) -> &[u8] {
-    let mut at = buf.len();
-    if let Ok(mut small) = u64::try_from(n) {
-        // 64-bit division is several times cheaper than 128-bit; almost every value fits.
-        loop {
-            at -= 1;
-            buf[at] = b'0' + (small % 10) as u8;
-            small /= 10;
-            if small == 0 {
-                return &buf[at..];
-            }
-        }
-    }
-    loop {
-        at -= 1;
-        buf[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    &buf[at..]
-}
-
-fn push_ascii(out: &mut String, digits: &[u8]) {
-    out.extend(digits.iter().map(|b| char::from(*b)));
+pub fn push_int(out: &mut Vec<u8>, v: i64) {
+    out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
 }
 
 #[cfg(test)]
@@ -130,9 +123,9 @@ mod tests {
 
     /// The reference: `rust_decimal`'s normalize, rescale and Display.
     fn reference(d: Decimal, min_dp: u32) -> String {
-        let mut out = String::new();
+        let mut out = Vec::new();
         push_rescaled(&mut out, d, min_dp);
-        out
+        String::from_utf8(out).expect("ascii")
     }
 
     #[test]
@@ -148,9 +141,9 @@ mod tests {
         );
         assert_eq!(money(Decimal::MAX), reference(Decimal::MAX, 2));
         for v in [0, 7, -12, i64::MAX, i64::MIN] {
-            let mut out = String::new();
+            let mut out = Vec::new();
             push_int(&mut out, v);
-            assert_eq!(out, v.to_string());
+            assert_eq!(out, v.to_string().into_bytes());
         }
     }
 
@@ -162,10 +155,12 @@ mod tests {
             let hi = if small { 0 } else { hi };
             let lo = if small { lo % 10_000_000 } else { lo };
             let d = Decimal::from_parts(lo as u32, (lo >> 32) as u32, hi, neg, scale);
-            let mut fast = String::new();
-            let dp = push_dec(&mut fast, d, min_dp);
-            prop_assert_eq!(&fast, &reference(d, min_dp));
-            prop_assert_eq!(dp, crate::csv_table::decimals_of(&fast));
+            let mut fast = b"x,".to_vec();
+            let text = push_dec(&mut fast, d, min_dp);
+            let fast = String::from_utf8(fast).expect("ascii");
+            prop_assert_eq!(&fast, &format!("x,{}", reference(d, min_dp)));
+            prop_assert_eq!(text.decimals, crate::csv_table::decimals_of(&fast[2..]));
+            prop_assert_eq!(text.whole_digits, whole_digits(d));
         }
     }
 }
