@@ -438,9 +438,11 @@ fn decode_volume(
         arrow_cast::cast(a, &DataType::Float64).map_err(|_| wrong(file, name, &t))?
     };
     let arr = as_f64.as_primitive::<Float64Type>();
-    for i in 0..n {
-        if arr.is_null(i) {
-            bad.push((i, name.to_string(), "missing value".into()));
+    if arr.null_count() > 0 {
+        for i in 0..n {
+            if arr.is_null(i) {
+                bad.push((i, name.to_string(), "missing value".into()));
+            }
         }
     }
     v.extend_from_slice(arr.values());
@@ -464,6 +466,19 @@ fn decode_symbols(
         let keys = arrow_cast::cast(dict.keys(), &DataType::Int64)
             .map_err(|e| DataError::column(Path::new(""), name, e.to_string()))?;
         let keys = keys.as_primitive::<Int64Type>();
+        if keys.null_count() == 0 {
+            let start = out.symbol.len();
+            let mut all_known = true;
+            out.symbol.extend(keys.values().iter().map(|k| {
+                let id = usize::try_from(*k).ok().and_then(|k| ids.get(k).copied());
+                all_known &= id.is_some();
+                id.unwrap_or(SymbolId(0))
+            }));
+            if all_known {
+                return Ok(());
+            }
+            out.symbol.truncate(start);
+        }
         for i in 0..n {
             let id = usize::try_from(keys.value(i))
                 .ok()

@@ -44,6 +44,21 @@ fn all_converted<T>(v: &[T], out: &mut Vec<i64>, convert: impl Fn(&T) -> Option<
     ok
 }
 
+/// [`all_converted`] for 64-bit mantissas widened by `factor`: one overflow flag for the
+/// whole column instead of a branch per value, so the loop vectorises.
+fn all_widened(v: &[i64], out: &mut Vec<i64>, factor: i64) -> bool {
+    let mut overflow = false;
+    out.extend(v.iter().map(|x| {
+        let (m, o) = x.overflowing_mul(factor);
+        overflow |= o;
+        m
+    }));
+    if overflow {
+        out.clear();
+    }
+    !overflow
+}
+
 /// Decodes a price column at `scale`; bad cells become 0 and are listed in `bad` as
 /// (row, column, reason).
 pub(crate) fn decode_price(
@@ -118,7 +133,7 @@ pub(crate) fn decode_price(
             let v: &[i128] = if let DataType::Decimal64(..) = a.data_type() {
                 let v = a.as_primitive::<Decimal64Type>().values();
                 if let Some(f) = factor {
-                    if all_converted(v, &mut out, |x| x.checked_mul(f)) {
+                    if all_widened(v, &mut out, f) {
                         return Ok(out);
                     }
                 }
