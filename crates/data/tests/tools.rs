@@ -135,3 +135,62 @@ fn inspect_counts_rows_per_symbol_across_whole_and_checked_chunks() {
     assert_eq!(first, UnixNanos(start * 1_000_000_000));
     assert_eq!(last, UnixNanos((start + 19_998 * 60) * 1_000_000_000));
 }
+
+/// Each column's (non-RLE) encodings and codec in the first row group of `path`.
+fn column_layout(path: &Path) -> Vec<(String, Vec<parquet::basic::Encoding>, String)> {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    let reader = SerializedFileReader::new(std::fs::File::open(path).unwrap()).unwrap();
+    let group = reader.metadata().row_group(0).clone();
+    group
+        .columns()
+        .iter()
+        .map(|c| {
+            let mut used: Vec<_> = c.encodings().collect();
+            used.retain(|e| *e != parquet::basic::Encoding::RLE);
+            let codec = match c.compression() {
+                parquet::basic::Compression::ZSTD(_) => "zstd".to_string(),
+                other => other.to_string(),
+            };
+            (c.column_path().string(), used, codec)
+        })
+        .collect()
+}
+
+/// `data synth` and `data import` write integer columns delta-encoded and uncompressed,
+/// floats byte-stream-split with zstd, and text dictionary-encoded with zstd.
+#[test]
+fn bar_files_are_laid_out_for_fast_replay() {
+    use parquet::basic::Encoding::{
+        BYTE_STREAM_SPLIT as SPLIT, DELTA_BINARY_PACKED as DELTA, PLAIN, RLE_DICTIONARY,
+    };
+    let d = tempfile::tempdir().unwrap();
+    let synth = d.path().join("synth.parquet");
+    write_synth(&synth, &spec(1_000, 3, "SYN")).unwrap();
+    let raw = d.path().join("raw.csv");
+    std::fs::write(
+        &raw,
+        "ts,symbol,open,high,low,close,volume\n2024-01-03T14:30:00Z,EURUSD,1.1,1.3,1.0,1.2345,7\n",
+    )
+    .unwrap();
+    let imported = d.path().join("imported.parquet");
+    import(&raw, &imported, &DataOptions::default()).unwrap();
+    let int = |name: &str| (name.to_string(), vec![DELTA], "UNCOMPRESSED".to_string());
+    let float = |name: &str| (name.to_string(), vec![SPLIT], "zstd".to_string());
+    let text = |name: &str| {
+        (
+            name.to_string(),
+            vec![PLAIN, RLE_DICTIONARY],
+            "zstd".to_string(),
+        )
+    };
+    let prices = ["open", "high", "low", "close"];
+    let mut want = vec![int("ts"), text("symbol")];
+    want.extend(prices.map(int));
+    want.push(float("volume"));
+    assert_eq!(column_layout(&synth), want, "synth");
+    let mut want = vec![int("ts"), text("symbol")];
+    want.extend(prices.map(float));
+    want.push(float("volume"));
+    want.extend(prices.map(|p| text(&format!("{p}_text"))));
+    assert_eq!(column_layout(&imported), want, "import");
+}
