@@ -3,13 +3,14 @@
 //! path whenever a column holds a null or a value out of range: each bad cell is still
 //! named by row and column, and the good rows around it read as before.
 
+mod common;
+
 use arrow_array::types::Int32Type;
 use arrow_array::{
     ArrayRef, Decimal128Array, DictionaryArray, Float64Array, RecordBatch, TimestampNanosecondArray,
 };
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
-use lockstep_core::{Bar, SymbolTable};
-use lockstep_data::{open_source, DataOptions};
+use common::read_bars as read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -93,20 +94,6 @@ fn write(dir: &Path, name: &str, defects: &[Defect]) -> PathBuf {
     w.write(&batch).expect("write");
     w.close().expect("close");
     path
-}
-
-fn read(path: &Path, lenient: bool) -> Result<(Vec<Bar>, SymbolTable), String> {
-    let opts = DataOptions {
-        lenient,
-        ..DataOptions::default()
-    };
-    let mut src = open_source(path, &opts).map_err(|e| e.to_string())?;
-    let mut symbols = SymbolTable::new();
-    let mut bars = Vec::new();
-    while let Some(b) = src.next_bar(&mut symbols).map_err(|e| e.0)? {
-        bars.push(b);
-    }
-    Ok((bars, symbols))
 }
 
 #[test]

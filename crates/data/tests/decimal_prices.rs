@@ -2,12 +2,13 @@
 //! stored as 64-bit integers (and read as such), `decimal(20, s)` as fixed-length bytes.
 //! Both give the same bars, at the engine's scale, and the same error for a missing price.
 
+mod common;
+
 use arrow_array::{
     ArrayRef, Decimal128Array, Float64Array, RecordBatch, StringArray, TimestampNanosecondArray,
 };
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
-use lockstep_core::{Bar, SymbolTable};
-use lockstep_data::{open_source, DataOptions};
+use lockstep_core::Bar;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -59,17 +60,7 @@ fn write(dir: &Path, precision: u8) -> PathBuf {
 }
 
 fn read(path: &Path, lenient: bool) -> Result<Vec<Bar>, String> {
-    let opts = DataOptions {
-        lenient,
-        ..DataOptions::default()
-    };
-    let mut src = open_source(path, &opts).map_err(|e| e.to_string())?;
-    let mut symbols = SymbolTable::new();
-    let mut bars = Vec::new();
-    while let Some(b) = src.next_bar(&mut symbols).map_err(|e| e.0)? {
-        bars.push(b);
-    }
-    Ok(bars)
+    common::read_bars(path, lenient).map(|(bars, _)| bars)
 }
 
 #[test]
