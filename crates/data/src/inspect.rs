@@ -91,11 +91,16 @@ pub fn inspect(path: &Path, opts: &DataOptions) -> Result<Inspection, DataError>
             ValidRows::One(v, _) => (std::slice::from_ref(&v.ts), std::slice::from_ref(&v.symbol)),
         };
         valid += ts.len() as u64;
-        for s in symbol {
-            if counts.len() <= s.index() {
-                counts.resize(s.index() + 1, 0);
+        // Counted a run of one symbol at a time: one add per run, not a dependent
+        // load-add-store per row.
+        let mut rest = symbol;
+        while let Some(first) = rest.first() {
+            let run = rest.iter().take_while(|s| *s == first).count();
+            if counts.len() <= first.index() {
+                counts.resize(first.index() + 1, 0);
             }
-            counts[s.index()] += 1;
+            counts[first.index()] += run as u64;
+            rest = &rest[run..];
         }
         low = ts.iter().fold(low, |a, t| a.min(*t));
         high = ts.iter().fold(high, |a, t| a.max(*t));
