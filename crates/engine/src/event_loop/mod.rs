@@ -20,6 +20,7 @@ use crate::queue::EventQueue;
 use crate::risk::{EngineExit, RiskEngine, RiskLimits};
 use crate::strategy::{NamedStrategy, Strategy};
 use crate::venue::{Venue, VenueReport};
+use lockstep_core::time::UtcDays;
 use lockstep_core::{
     Bar, BarSource, EventClass, Liquidity, Money, OrderIntent, Price, SourceError, SymbolTable,
     UnixNanos,
@@ -170,6 +171,8 @@ pub struct Engine<V: Venue, C: Clock, J: Journal> {
     first_ts: Option<UnixNanos>,
     last_ts: Option<UnixNanos>,
     session: Option<i64>,
+    /// The UTC day of the last bar, kept to spare a division per bar.
+    days: UtcDays,
 }
 
 /// Progress callbacks happen every this many bars.
@@ -218,6 +221,7 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
             first_ts: None,
             last_ts: None,
             session: None,
+            days: UtcDays::default(),
         }
     }
 
@@ -373,7 +377,7 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
     }
 
     fn step(&mut self, bar: &Bar) -> Result<(), EngineError> {
-        let day = bar.end.utc_day();
+        let day = self.days.day(bar.end);
         if self.session.is_some_and(|d| d != day) {
             let now = self.clock.now();
             if let Some(sim) = self.venue.simulator() {
