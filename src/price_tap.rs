@@ -16,6 +16,7 @@ impl<'a, S: BarSource + ?Sized> PriceTap<'a, S> {
         PriceTap { inner, prices }
     }
 
+    #[inline]
     fn record(&mut self, bar: &Bar, symbols: &SymbolTable) {
         self.prices.push_slot(
             bar.symbol.index(),

@@ -85,7 +85,9 @@ impl StreamDecimator {
         }
     }
 
-    /// Adds a value at `ts` (not earlier than the one before).
+    /// Adds a value at `ts` (not earlier than the one before). Inlined: a value inside the
+    /// last bucket (nearly every one) only updates it.
+    #[inline]
     pub fn push(&mut self, ts: i64, v: f64) {
         if ts < self.last_end {
             if let Some((_, b)) = self.buckets.last_mut() {
@@ -96,6 +98,13 @@ impl StreamDecimator {
                 return;
             }
         }
+        self.push_bucket(ts, v);
+    }
+
+    /// [`StreamDecimator::push`] of a value past the last bucket: opens a bucket, coarsening
+    /// when there are too many.
+    #[inline(never)]
+    fn push_bucket(&mut self, ts: i64, v: f64) {
         let origin = *self.origin.get_or_insert(ts);
         let key = ts.saturating_sub(origin).max(0) / self.span;
         match self.buckets.last_mut() {
@@ -149,6 +158,7 @@ impl PriceDecimator {
     }
 
     /// Adds a close at `ts` of the symbol in `slot`, named by `name` the first time.
+    #[inline]
     pub fn push_slot(&mut self, slot: usize, name: impl FnOnce() -> String, ts: i64, close: f64) {
         if let Some(Some((_, s))) = self.slots.get_mut(slot) {
             s.push(ts, close);
