@@ -19,7 +19,7 @@ use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, Encoding};
-use parquet::file::properties::WriterProperties;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 use rust_decimal::Decimal;
 use std::fs::File;
@@ -105,6 +105,8 @@ fn schema_for(columns: &[(&'static str, Kind)], shapes: &[DecimalShape]) -> Sche
 /// (precision up to 18). Decimals wider than that keep the plain encoding (Parquet has no
 /// integer delta for fixed-length bytes). Delta-encoded pages are less than half as large,
 /// so there is less to compress: a report writes faster than with plain pages and zstd.
+/// Text columns carry no min/max statistics: comparing every label and id as bytes cost
+/// more than the rest of their encoding, and no reader prunes by them.
 fn create_writer(
     path: &Path,
     columns: &[(&'static str, Kind)],
@@ -118,8 +120,12 @@ fn create_writer(
     for ((name, kind), (_, precision)) in columns.iter().zip(shapes) {
         let column = ColumnPath::from(*name);
         props = match kind {
-            Kind::Str => props.set_column_dictionary_enabled(column, true),
-            Kind::Id => props.set_column_encoding(column, Encoding::DELTA_BYTE_ARRAY),
+            Kind::Str => props
+                .set_column_dictionary_enabled(column.clone(), true)
+                .set_column_statistics_enabled(column, EnabledStatistics::None),
+            Kind::Id => props
+                .set_column_encoding(column.clone(), Encoding::DELTA_BYTE_ARRAY)
+                .set_column_statistics_enabled(column, EnabledStatistics::None),
             Kind::Ts | Kind::Int => {
                 props.set_column_encoding(column, Encoding::DELTA_BINARY_PACKED)
             }
@@ -365,7 +371,8 @@ mod tests {
     /// the narrowest precision that holds them, nulls kept), also when a column widens
     /// after batches were written (`big` at the last row, `late` from row 15,000); label
     /// columns are dictionary-encoded, ids, counts, timestamps and decimals of precision up to
-    /// 18 delta-encoded, wider decimals plain, all pages snappy; no side file is left.
+    /// 18 delta-encoded, wider decimals plain, all pages snappy; statistics for all but text;
+    /// no side file is left.
     #[test]
     fn twin_holds_the_csv_values_with_labels_in_a_dictionary() {
         let dir = std::env::temp_dir().join(format!("lockstep-twin-{}", std::process::id()));
@@ -415,6 +422,9 @@ mod tests {
             assert_eq!(data_encoding(k), delta, "{what}");
         }
         assert_eq!(data_encoding(1), vec![Encoding::DELTA_BYTE_ARRAY], "id");
+        for (k, stats) in [(0, true), (1, false), (2, true), (3, false), (4, true)] {
+            assert_eq!(group.column(k).statistics().is_some(), stats, "column {k}");
+        }
         for (k, what) in [(5, "big"), (6, "tiny")] {
             assert_eq!(
                 data_encoding(k),
