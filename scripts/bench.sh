@@ -2,11 +2,12 @@
 # Whole-process benchmark (one thread, Parquet in, full report out) on synthetic 1-minute
 # bars from `data synth`: sma_cross 10/30 and 200/1000, the same with the safety core on,
 # and `data inspect` (read + validate). Prints bars/s from the process's wall time and its
-# peak RSS (/usr/bin/time). Then the same sma_cross 10/30 as a vectorised numpy computation
+# peak RSS. Then the same sma_cross 10/30 as a vectorised numpy computation
 # (scripts/numpy_sma.py, in a virtualenv under bench-data/ made on first use, or skipped
-# with a message) with the ratio of numpy's compute time to lockstep's whole process; the
-# two must agree on round trips and realized P&L.
-# Data is generated once into bench-data/ (git-ignored). BENCH_ROWS overrides the sizes.
+# with a message) with the ratio of numpy's compute time to lockstep's whole process, each
+# the fastest of its runs; the two must agree on round trips and realized P&L.
+# Data is generated once into bench-data/ (git-ignored). BENCH_ROWS overrides the sizes,
+# BENCH_RUNS (default 3) the runs per line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --quiet
@@ -23,17 +24,29 @@ safety=(--set data.calendar=nyse --set data.session=extended
   --set exits.take_profit_pct=0.04 --set exits.trailing_pct=0.01
   --set exits.trailing_activation_pct=0.005 --set exits.max_hold_secs=86400)
 
-# timed N LABEL CMD...: runs CMD, prints bars/s and peak RSS; leaves the wall time in $wall.
+# Runs per measurement: each line reports the fastest wall time and the largest peak RSS of
+# this many runs (a shared machine's noise only ever slows a run down).
+runs=${BENCH_RUNS:-3}
+
+# timed N LABEL CMD...: runs CMD $runs times, prints bars/s and peak RSS; leaves the best
+# wall time in $wall. Wall time is taken around each process (perf_counter), peak RSS from
+# the kernel's accounting of the finished children (getrusage).
 timed() {
   local n=$1 label=$2
   shift 2
-  /usr/bin/time -f "%e %M" -o bench-data/.time "$@" >/dev/null
-  read -r wall rss_kb <bench-data/.time
-  python3 - "$n" "$label" "$wall" "$rss_kb" <<'PY'
-import sys
-n, label, wall, rss = int(sys.argv[1]), sys.argv[2], float(sys.argv[3]), int(sys.argv[4])
-print(f"{n:>9} bars  {label:<20} {n / max(wall, 1e-9) / 1e6:6.2f} M bars/s  wall {wall:.3f} s  peak RSS {rss / 1024:.1f} MiB")
+  python3 - "$n" "$label" "$runs" bench-data/.wall "$@" <<'PY'
+import resource, subprocess, sys, time
+n, label, runs, out, cmd = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5:]
+wall = float("inf")
+for _ in range(max(runs, 1)):
+    start = time.perf_counter()
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, check=True)
+    wall = min(wall, time.perf_counter() - start)
+rss_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print(f"{n:>9} bars  {label:<20} {n / wall / 1e6:6.2f} M bars/s  wall {wall:.3f} s  peak RSS {rss_kib / 1024:.1f} MiB")
+open(out, "w").write(f"{wall}\n")
 PY
+  read -r wall <bench-data/.wall
 }
 
 for n in $rows; do
