@@ -222,7 +222,7 @@ mod tests {
             qty: Decimal::ONE,
             price: Decimal::new(-25, 1),
             fee: Decimal::ZERO,
-            exit_reason: String::new(),
+            exit_reason: "".into(),
         }
     }
 

@@ -117,10 +117,10 @@ impl Digest {
             let fill = fill?;
             owners.insert(fill.fill_id, &fill.strategy);
             traded_notional += (fill.qty * fill.price).abs();
-            if let Some(m) = markers.get_mut(&fill.symbol) {
+            if let Some(m) = markers.get_mut(&*fill.symbol) {
                 m.push(fill);
             } else {
-                let symbol = fill.symbol.clone();
+                let symbol = fill.symbol.to_string();
                 let mut m = Markers::default();
                 m.push(fill);
                 markers.insert(symbol, m);
@@ -154,7 +154,7 @@ mod tests {
             qty: Decimal::ONE,
             price: Decimal::ONE,
             fee: Decimal::ZERO,
-            exit_reason: String::new(),
+            exit_reason: "".into(),
         }
     }
 

@@ -16,6 +16,10 @@ fn de_dec<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
         .map_err(|e| serde::de::Error::custom(format!("`{s}` is not a decimal: {e}")))
 }
 
+/// A label cell (a symbol, a strategy, a side, a reason): shared among the rows that hold
+/// the same text, since a table repeats a few of them on every row.
+pub type Label = std::sync::Arc<str>;
+
 /// One `equity.csv` row.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct EquityRow {
@@ -34,7 +38,7 @@ pub struct EquityRow {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct LotRow {
     /// Instrument.
-    pub symbol: String,
+    pub symbol: Label,
     /// Fill that closed it.
     pub close_fill_id: u64,
     /// Quantity closed.
@@ -50,7 +54,7 @@ pub struct LotRow {
     #[serde(deserialize_with = "de_dec")]
     pub net_pnl: Decimal,
     /// Why it closed.
-    pub exit_reason: String,
+    pub exit_reason: Label,
 }
 
 /// One `fills.csv` row.
@@ -59,14 +63,14 @@ pub struct FillRow {
     /// Fill id.
     pub fill_id: u64,
     /// Strategy that owned the order.
-    pub strategy: String,
+    pub strategy: Label,
     /// When.
     #[serde(deserialize_with = "crate::time::de_ts")]
     pub ts: i64,
     /// Instrument.
-    pub symbol: String,
+    pub symbol: Label,
     /// `buy` or `sell`.
-    pub side: String,
+    pub side: Label,
     /// Quantity.
     #[serde(deserialize_with = "de_dec")]
     pub qty: Decimal,
@@ -77,7 +81,7 @@ pub struct FillRow {
     #[serde(deserialize_with = "de_dec")]
     pub fee: Decimal,
     /// Exit reason (empty for entries).
-    pub exit_reason: String,
+    pub exit_reason: Label,
 }
 
 /// One `prices.csv` row: a decimated bucket of closes.

@@ -192,7 +192,7 @@ fn price_charts(run: &RunFolder, markers: &BTreeMap<String, Markers>) -> String 
             frame.line(&pts, "price")
         );
         for m in marks {
-            let buy = m.side == "buy";
+            let buy = &*m.side == "buy";
             let what = if m.exit_reason.is_empty() {
                 String::new()
             } else {

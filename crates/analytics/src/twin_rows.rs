@@ -5,7 +5,7 @@
 //! numerically equal to its CSV text but may carry more trailing zeros.
 
 use crate::error::AnalyticsError;
-use crate::run_folder::{EquityRow, FillRow, LotRow};
+use crate::run_folder::{EquityRow, FillRow, Label, LotRow};
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Decimal128Type, Int64Type, TimestampNanosecondType};
 use arrow_array::{Array, ArrayRef};
@@ -19,12 +19,19 @@ use std::path::{Path, PathBuf};
 /// Rows decoded per batch.
 const BATCH: usize = 8_192;
 
-/// The columns of one batch a row is made of, in the row type's [`TwinRow::COLUMNS`] order.
-pub struct Columns<'a>(&'a [ArrayRef]);
+/// Distinct texts kept per label column; a column with more gets the rest uncached.
+const KEPT_LABELS: usize = 64;
+
+/// The columns of one batch a row is made of, in the row type's [`TwinRow::COLUMNS`] order,
+/// and the texts already seen in each, so a repeated label is shared instead of allocated.
+pub struct Columns<'a> {
+    arrays: &'a [ArrayRef],
+    labels: &'a mut [Vec<Label>],
+}
 
 impl Columns<'_> {
     fn column(&self, k: usize) -> Result<&ArrayRef, String> {
-        self.0.get(k).ok_or_else(|| format!("no column {k}"))
+        self.arrays.get(k).ok_or_else(|| format!("no column {k}"))
     }
 
     fn present(a: &ArrayRef, i: usize) -> Result<(), String> {
@@ -66,13 +73,26 @@ impl Columns<'_> {
         u64::try_from(v).map_err(|_| format!("negative id {v}"))
     }
 
-    /// Column `k`'s text at row `i`.
-    pub fn text(&self, k: usize, i: usize) -> Result<String, String> {
-        let a = self.column(k)?;
+    /// Column `k`'s text at row `i`, shared with the rows before that had the same text.
+    pub fn label(&mut self, k: usize, i: usize) -> Result<Label, String> {
+        let a = self.arrays.get(k).ok_or_else(|| format!("no column {k}"))?;
         Self::present(a, i)?;
-        a.as_string_opt::<i32>()
-            .map(|t| t.value(i).to_string())
-            .ok_or_else(|| format!("column {k} is {}, not text", a.data_type()))
+        let text = a
+            .as_string_opt::<i32>()
+            .map(|t| t.value(i))
+            .ok_or_else(|| format!("column {k} is {}, not text", a.data_type()))?;
+        let seen = self
+            .labels
+            .get_mut(k)
+            .ok_or_else(|| format!("no column {k}"))?;
+        if let Some(label) = seen.iter().find(|l| ***l == *text) {
+            return Ok(label.clone());
+        }
+        let label = Label::from(text);
+        if seen.len() < KEPT_LABELS {
+            seen.push(label.clone());
+        }
+        Ok(label)
     }
 }
 
@@ -81,12 +101,12 @@ pub trait TwinRow: Sized {
     /// The columns it is made of.
     const COLUMNS: &'static [&'static str];
     /// Row `i` of `c` (one batch's [`TwinRow::COLUMNS`], in that order).
-    fn from_columns(c: &Columns<'_>, i: usize) -> Result<Self, String>;
+    fn from_columns(c: &mut Columns<'_>, i: usize) -> Result<Self, String>;
 }
 
 impl TwinRow for EquityRow {
     const COLUMNS: &'static [&'static str] = &["ts", "positions_value", "equity"];
-    fn from_columns(c: &Columns<'_>, i: usize) -> Result<Self, String> {
+    fn from_columns(c: &mut Columns<'_>, i: usize) -> Result<Self, String> {
         Ok(EquityRow {
             ts: c.ts(0, i)?,
             positions_value: c.dec(1, i)?,
@@ -105,15 +125,15 @@ impl TwinRow for LotRow {
         "net_pnl",
         "exit_reason",
     ];
-    fn from_columns(c: &Columns<'_>, i: usize) -> Result<Self, String> {
+    fn from_columns(c: &mut Columns<'_>, i: usize) -> Result<Self, String> {
         Ok(LotRow {
-            symbol: c.text(0, i)?,
+            symbol: c.label(0, i)?,
             close_fill_id: c.id(1, i)?,
             qty: c.dec(2, i)?,
             open_ts: c.ts(3, i)?,
             close_ts: c.ts(4, i)?,
             net_pnl: c.dec(5, i)?,
-            exit_reason: c.text(6, i)?,
+            exit_reason: c.label(6, i)?,
         })
     }
 }
@@ -130,17 +150,17 @@ impl TwinRow for FillRow {
         "fee",
         "exit_reason",
     ];
-    fn from_columns(c: &Columns<'_>, i: usize) -> Result<Self, String> {
+    fn from_columns(c: &mut Columns<'_>, i: usize) -> Result<Self, String> {
         Ok(FillRow {
             fill_id: c.id(0, i)?,
-            strategy: c.text(1, i)?,
+            strategy: c.label(1, i)?,
             ts: c.ts(2, i)?,
-            symbol: c.text(3, i)?,
-            side: c.text(4, i)?,
+            symbol: c.label(3, i)?,
+            side: c.label(4, i)?,
             qty: c.dec(5, i)?,
             price: c.dec(6, i)?,
             fee: c.dec(7, i)?,
-            exit_reason: c.text(8, i)?,
+            exit_reason: c.label(8, i)?,
         })
     }
 }
@@ -155,6 +175,8 @@ pub struct TwinRows<T> {
     rows: usize,
     /// Where each of `T::COLUMNS` is in a batch.
     at: Vec<usize>,
+    /// Per column, the texts seen so far ([`Columns::label`]).
+    labels: Vec<Vec<Label>>,
     pos: usize,
     /// 1-based row of the next row (as the CSV's line, the header being line 1).
     line: usize,
@@ -199,6 +221,7 @@ impl<T: TwinRow> TwinRows<T> {
             at,
             pos: 0,
             line: 1,
+            labels: vec![Vec::new(); T::COLUMNS.len()],
             row: PhantomData,
         })
     }
@@ -218,7 +241,11 @@ impl<T: TwinRow> Iterator for TwinRows<T> {
                 Err(e) => return Some(Err(AnalyticsError::file(&self.path, e))),
             }
         }
-        let row = T::from_columns(&Columns(&self.columns), self.pos);
+        let mut columns = Columns {
+            arrays: &self.columns,
+            labels: &mut self.labels,
+        };
+        let row = T::from_columns(&mut columns, self.pos);
         self.pos += 1;
         self.line += 1;
         Some(row.map_err(|e| AnalyticsError::row(&self.path, self.line, e)))
@@ -244,7 +271,7 @@ mod tests {
     /// file (and the row, counted as the CSV's lines).
     #[test]
     fn rows_are_exact_and_errors_name_the_file_and_row() {
-        let dir = tempfile_dir();
+        let dir = tempfile_dir("exact");
         let ts: ArrayRef =
             Arc::new(TimestampNanosecondArray::from(vec![1, 2]).with_timezone("UTC"));
         let dec = |v: Vec<Option<i128>>| -> ArrayRef {
@@ -299,8 +326,67 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
-    fn tempfile_dir() -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("lockstep-twin-rows-{}", std::process::id()));
+    /// A label repeated down a column is one shared text; a column with more distinct texts
+    /// than are kept still reads every one exactly.
+    #[test]
+    fn repeated_labels_are_shared_and_every_label_reads_exactly() {
+        use arrow_array::{Int64Array, StringArray};
+        let dir = tempfile_dir("labels");
+        let n = 3 * KEPT_LABELS;
+        let text = |f: &dyn Fn(usize) -> String| -> ArrayRef {
+            Arc::new(StringArray::from_iter_values((0..n).map(f)))
+        };
+        let dec = |v: i128| -> ArrayRef {
+            Arc::new(
+                Decimal128Array::from(vec![v; n])
+                    .with_precision_and_scale(18, 2)
+                    .unwrap(),
+            )
+        };
+        let path = dir.join("fills.parquet");
+        write(
+            &path,
+            vec![
+                (
+                    "fill_id",
+                    Arc::new(Int64Array::from_iter_values(0..n as i64)),
+                ),
+                ("strategy", text(&|_| "sma".to_string())),
+                (
+                    "ts",
+                    Arc::new(TimestampNanosecondArray::from(vec![7; n]).with_timezone("UTC")),
+                ),
+                ("symbol", text(&|i| format!("S{i}"))),
+                ("side", text(&|i| ["buy", "sell"][i % 2].to_string())),
+                ("qty", dec(100)),
+                ("price", dec(12_345)),
+                ("fee", dec(0)),
+                (
+                    "exit_reason",
+                    text(&|i| ["", "signal", "stop"][i % 3].to_string()),
+                ),
+            ],
+        );
+        let rows: Vec<FillRow> = TwinRows::open(&path).unwrap().map(Result::unwrap).collect();
+        assert_eq!(rows.len(), n);
+        for (i, r) in rows.iter().enumerate() {
+            assert_eq!(r.fill_id, i as u64);
+            assert_eq!(&*r.symbol, format!("S{i}"), "past the kept labels too");
+            assert_eq!(&*r.side, ["buy", "sell"][i % 2]);
+            assert_eq!(&*r.exit_reason, ["", "signal", "stop"][i % 3]);
+            assert_eq!(&*r.strategy, "sma");
+            assert_eq!(r.price, Decimal::new(12_345, 2));
+        }
+        assert!(Arc::ptr_eq(&rows[0].side, &rows[n - 2].side), "buy shared");
+        assert!(Arc::ptr_eq(&rows[1].exit_reason, &rows[n - 2].exit_reason));
+        assert!(Arc::ptr_eq(&rows[0].strategy, &rows[n - 1].strategy));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A fresh folder for the test `name` (tests run in parallel).
+    fn tempfile_dir(name: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("lockstep-twin-rows-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         dir
