@@ -52,6 +52,12 @@ impl Delivery {
                 return Ok(Delivered::At(plain.min(s.close)));
             }
         }
+        self.end_in_new_session(ts, plain)
+    }
+
+    /// [`Delivery::end`] of a bar outside the session it last looked up: looks its day up.
+    #[inline(never)]
+    fn end_in_new_session(&mut self, ts: i64, plain: UnixNanos) -> Result<Delivered, String> {
         let (date, session) = self.lookup.day_of(UnixNanos(ts));
         if self.interval.nanos() >= NANOS_PER_DAY {
             return session.map(|s| Delivered::At(s.close)).ok_or_else(|| {

@@ -23,22 +23,36 @@ impl MarketState {
     }
 
     /// Records `bar` as the latest of its symbol.
+    #[inline]
     pub fn update(&mut self, bar: &Bar) {
         let i = bar.symbol.index();
-        if i >= self.last.len() {
-            self.last.resize(i + 1, None);
+        match self.last.get_mut(i) {
+            Some(last) => *last = Some(*bar),
+            None => self.first_of(i, bar),
         }
-        self.last[i] = Some(*bar);
         if self.history > 0 {
-            if i >= self.closes.len() {
-                self.closes.resize(i + 1, VecDeque::new());
-            }
-            let c = &mut self.closes[i];
-            if c.len() == self.history {
-                c.pop_front();
-            }
-            c.push_back(bar.scale.to_f64(bar.close));
+            self.keep_close(i, bar);
         }
+    }
+
+    /// [`MarketState::update`] with the first bar of a symbol beyond those seen.
+    #[inline(never)]
+    fn first_of(&mut self, i: usize, bar: &Bar) {
+        self.last.resize(i + 1, None);
+        self.last[i] = Some(*bar);
+    }
+
+    /// [`MarketState::update`]'s kept history of closes.
+    #[inline(never)]
+    fn keep_close(&mut self, i: usize, bar: &Bar) {
+        if i >= self.closes.len() {
+            self.closes.resize(i + 1, VecDeque::new());
+        }
+        let c = &mut self.closes[i];
+        if c.len() == self.history {
+            c.pop_front();
+        }
+        c.push_back(bar.scale.to_f64(bar.close));
     }
 
     /// The recent closes of `symbol`, oldest first (empty unless history is kept).

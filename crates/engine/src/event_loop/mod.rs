@@ -261,7 +261,9 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
             batch.clear();
             let pulled = source.next_bars(&mut self.symbols, &mut batch, PULL_BARS);
             for bar in &batch {
-                self.fire_queued(Some(bar.end), false)?;
+                if self.queue.peek_key().is_some_and(|k| k.ts < bar.end) {
+                    self.fire_queued(Some(bar.end), false)?;
+                }
                 self.step(bar)?;
                 if self.bars.is_multiple_of(PROGRESS_EVERY) {
                     progress(self.bars);
@@ -464,7 +466,9 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
         for k in 0..self.strategies.len() {
             self.call_strategy(k, |s, ctx| s.on_bar(bar, ctx));
         }
-        self.process_intents()?;
+        if !self.pending.is_empty() {
+            self.process_intents()?;
+        }
         if self.settings.equity == EquityMode::Bar {
             self.record_equity()?;
         }
