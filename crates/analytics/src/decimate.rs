@@ -158,18 +158,24 @@ impl PriceDecimator {
     }
 
     /// Adds a close at `ts` of the symbol in `slot`, named by `name` the first time.
-    #[inline]
+    #[inline(always)]
     pub fn push_slot(&mut self, slot: usize, name: impl FnOnce() -> String, ts: i64, close: f64) {
         if let Some(Some((_, s))) = self.slots.get_mut(slot) {
             s.push(ts, close);
             return;
         }
+        self.open_slot(slot, name(), ts, close);
+    }
+
+    /// [`PriceDecimator::push_slot`] of a symbol's first close.
+    #[inline(never)]
+    fn open_slot(&mut self, slot: usize, name: String, ts: i64, close: f64) {
         if self.slots.len() <= slot {
             self.slots.resize_with(slot + 1, || None);
         }
         let mut s = StreamDecimator::new(self.target);
         s.push(ts, close);
-        self.slots[slot] = Some((name(), s));
+        self.slots[slot] = Some((name, s));
     }
 
     /// Adds a close of `symbol` at `ts` (looked up by name).
