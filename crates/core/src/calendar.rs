@@ -273,12 +273,21 @@ impl SessionLookup {
     }
 
     /// The exchange-local date containing `ts` and that date's session, if it trades.
+    /// Inlined: an instant on the day looked up last (nearly every bar) costs two comparisons.
+    #[inline]
     pub fn day_of(&mut self, ts: UnixNanos) -> (NaiveDate, Option<Session>) {
         if let Some((start, end, date, session)) = self.day {
             if ts.0 >= start && ts.0 < end {
                 return (date, session);
             }
         }
+        self.look_up(ts)
+    }
+
+    /// [`SessionLookup::day_of`] of an instant on another day: converts it to the
+    /// exchange's date and keeps that day.
+    #[inline(never)]
+    fn look_up(&mut self, ts: UnixNanos) -> (NaiveDate, Option<Session>) {
         let (date, bounds) = match self.calendar {
             Calendar::Nyse => {
                 let tz = chrono_tz::America::New_York;
