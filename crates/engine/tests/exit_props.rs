@@ -165,3 +165,62 @@ proptest! {
         }
     }
 }
+
+/// Every position of a symbol is judged on each of its bars until it closes, whichever
+/// strategies hold it: closing one leaves the other watched, a flip stays watched, and a
+/// position opened again after all closed is watched again.
+#[test]
+fn each_open_position_of_a_symbol_is_judged_until_it_closes() {
+    let rule = ExitRules {
+        trailing: Some(Trailing {
+            distance: TrailDistance::Pct(Decimal::new(1, 2)),
+            activation_pct: Decimal::ZERO,
+            step_pct: Decimal::ZERO,
+            step_atr: Decimal::ZERO,
+            min_pct: None,
+            max_pct: None,
+        }),
+        ..ExitRules::default()
+    };
+    let mut exits = ExitManager::new(ExitSettings {
+        rules: vec![rule.clone(), rule],
+        ..ExitSettings::default()
+    });
+    let executor = Executor::new("p");
+    let mut orders = Vec::new();
+    let (s0, s1, sym) = (StrategyId(0), StrategyId(1), SymbolId(0));
+    let fill = |strategy: StrategyId, side: Side, price: i64| Fill {
+        strategy,
+        ..entry(side, SCALE.to_decimal(price))
+    };
+    let trail = |exits: &ExitManager, s: StrategyId| exits.trailing_level(s, sym);
+    exits.on_fill(&fill(s0, Side::Buy, 1_000_000), Qty::from(10));
+    exits.on_fill(&fill(s1, Side::Buy, 1_000_000), Qty::from(10));
+    exits.on_bar(&bar(1, 1_000_000, 1_010_000, 0, 0), &executor, &mut orders);
+    let (t0, t1) = (trail(&exits, s0), trail(&exits, s1));
+    assert!(t0.is_some() && t0 == t1, "both judged: {t0:?} {t1:?}");
+    exits.on_fill(&fill(s0, Side::Sell, 1_010_000), Qty::ZERO);
+    exits.on_bar(&bar(2, 1_010_000, 1_030_000, 0, 0), &executor, &mut orders);
+    assert_eq!(trail(&exits, s0), None, "closed");
+    assert!(
+        trail(&exits, s1) > t1,
+        "still judged after the other closed"
+    );
+    exits.on_fill(&fill(s1, Side::Sell, 1_030_000), Qty::from(-10));
+    exits.on_bar(&bar(3, 1_030_000, 990_000, 0, 0), &executor, &mut orders);
+    let short = trail(&exits, s1).expect("the flipped position is judged");
+    assert!(
+        short > SCALE.to_decimal(990_000),
+        "a short's trail is above: {short}"
+    );
+    exits.on_fill(&fill(s1, Side::Buy, 990_000), Qty::ZERO);
+    exits.on_bar(&bar(4, 990_000, 980_000, 0, 0), &executor, &mut orders);
+    assert_eq!(trail(&exits, s1), None, "all closed");
+    exits.on_fill(&fill(s1, Side::Buy, 980_000), Qty::from(10));
+    exits.on_bar(&bar(5, 980_000, 1_000_000, 0, 0), &executor, &mut orders);
+    assert!(trail(&exits, s1).is_some(), "opened again, judged again");
+    assert!(
+        orders.is_empty(),
+        "the executor holds no position: nothing fires"
+    );
+}

@@ -124,6 +124,9 @@ pub struct ExitManager {
     active: bool,
     atr_periods: Vec<usize>,
     positions: BTreeMap<(SymbolId, StrategyId), Watched>,
+    /// Per symbol (by index), how many of `positions` it has: a bar of a symbol with none
+    /// skips the search of `positions`.
+    watched_in: Vec<u32>,
     atr: BTreeMap<(SymbolId, usize), Atr>,
     /// Each option's expiry session (minimum days to expiry).
     expiries: BTreeMap<SymbolId, chrono::NaiveDate>,
@@ -147,9 +150,20 @@ impl ExitManager {
             settings,
             atr_periods,
             positions: BTreeMap::new(),
+            watched_in: Vec::new(),
             atr: BTreeMap::new(),
             expiries: BTreeMap::new(),
         }
+    }
+
+    /// Counts a position of `symbol` that starts (`true`) or stops being watched.
+    fn count_watched(&mut self, symbol: SymbolId, starts: bool) {
+        let i = symbol.index();
+        if self.watched_in.len() <= i {
+            self.watched_in.resize(i + 1, 0);
+        }
+        let n = &mut self.watched_in[i];
+        *n = if starts { *n + 1 } else { n.saturating_sub(1) };
     }
 
     /// `symbol` is an option expiring at the close of session `date`.
@@ -175,7 +189,9 @@ impl ExitManager {
         }
         let key = (fill.symbol, fill.strategy);
         if position.is_zero() {
-            self.positions.remove(&key);
+            if self.positions.remove(&key).is_some() {
+                self.count_watched(fill.symbol, false);
+            }
             return;
         }
         let dir = Direction {
@@ -194,8 +210,12 @@ impl ExitManager {
             }
             Some(w) if w.dir == dir => w.qty = qty,
             _ => {
-                self.positions
+                let replaced = self
+                    .positions
                     .insert(key, Watched::new(dir, qty, fill.price, fill.ts));
+                if replaced.is_none() {
+                    self.count_watched(fill.symbol, true);
+                }
             }
         }
     }
@@ -209,6 +229,13 @@ impl ExitManager {
                 .entry((bar.symbol, period))
                 .or_default()
                 .update(bar, period);
+        }
+        if self
+            .watched_in
+            .get(bar.symbol.index())
+            .is_none_or(|n| *n == 0)
+        {
+            return;
         }
         let from = (bar.symbol, StrategyId(0));
         let to = (bar.symbol, StrategyId(u32::MAX));
