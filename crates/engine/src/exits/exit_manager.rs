@@ -385,8 +385,10 @@ impl ExitManager {
                 favourable_m < best_m
             };
             if improves {
+                // The bar's favourable price is `favourable_m` at the bar's scale: its
+                // mantissa needs no conversion back from the decimal.
                 w.best = w.dir.extremes(bar).1;
-                w.best_m = bar.scale.from_decimal(w.best).ok().or(Some(i64::MIN));
+                w.best_m = Some(favourable_m);
                 w.trail_stale = true;
             }
             let Some(rule) = rules.trailing else {
