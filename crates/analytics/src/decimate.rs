@@ -101,6 +101,30 @@ impl StreamDecimator {
         self.push_bucket(ts, v);
     }
 
+    /// Adds a run of values that all lie inside the last bucket (each at a time before
+    /// [`StreamDecimator::last_end`], in time order), given by the run's last time, lowest,
+    /// highest and last value: the same buckets as pushing each value in turn. Returns
+    /// false and adds nothing when `last_ts` is not inside the last bucket.
+    pub fn absorb_run(&mut self, last_ts: i64, low: f64, high: f64, last: f64) -> bool {
+        if last_ts >= self.last_end {
+            return false;
+        }
+        let Some((_, b)) = self.buckets.last_mut() else {
+            return false;
+        };
+        b.last_ts = last_ts;
+        b.low = b.low.min(low);
+        b.high = b.high.max(high);
+        b.last = last;
+        true
+    }
+
+    /// Where the last bucket ends: a value at an earlier time joins it. `i64::MIN` before
+    /// the first value.
+    pub fn last_end(&self) -> i64 {
+        self.last_end
+    }
+
     /// [`StreamDecimator::push`] of a value past the last bucket: opens a bucket, coarsening
     /// when there are too many.
     #[inline(never)]
@@ -165,6 +189,30 @@ impl PriceDecimator {
             return;
         }
         self.open_slot(slot, name(), ts, close);
+    }
+
+    /// Where the last bucket of the symbol in `slot` ends (`i64::MIN` for a symbol not seen).
+    pub fn bucket_end(&self, slot: usize) -> i64 {
+        match self.slots.get(slot) {
+            Some(Some((_, s))) => s.last_end(),
+            _ => i64::MIN,
+        }
+    }
+
+    /// [`StreamDecimator::absorb_run`] on the symbol in `slot`; false (nothing added) for a
+    /// symbol not seen or a run not inside its last bucket.
+    pub fn absorb_run(
+        &mut self,
+        slot: usize,
+        last_ts: i64,
+        low: f64,
+        high: f64,
+        last: f64,
+    ) -> bool {
+        match self.slots.get_mut(slot) {
+            Some(Some((_, s))) => s.absorb_run(last_ts, low, high, last),
+            _ => false,
+        }
     }
 
     /// [`PriceDecimator::push_slot`] of a symbol's first close.
@@ -271,6 +319,43 @@ mod tests {
         let b = decimate(&[(0, 1.0), (2_000_000_000, 3.0), (4_000_000_000, 2.0)], 10);
         let values: Vec<f64> = b.iter().map(|x| x.first).collect();
         assert_eq!(values, vec![1.0, 3.0, 2.0]);
+    }
+
+    #[test]
+    fn a_run_absorbed_at_once_equals_its_values_pushed_one_by_one() {
+        let pts: Vec<(i64, f64)> = (0..5_000)
+            .map(|i| (i * 7_000_000_000, ((i * 7_919) % 1_013) as f64 + 0.25))
+            .collect();
+        let mut one = StreamDecimator::new(16);
+        let mut runs = StreamDecimator::new(16);
+        let (mut k, mut absorbed) = (0, 0);
+        while k < pts.len() {
+            let (ts, v) = pts[k];
+            one.push(ts, v);
+            runs.push(ts, v);
+            k += 1;
+            let run: Vec<(i64, f64)> = pts[k..]
+                .iter()
+                .copied()
+                .take_while(|(t, _)| *t < runs.last_end())
+                .collect();
+            for &(t, v) in &run {
+                one.push(t, v);
+            }
+            if let Some(&(last_ts, last)) = run.last() {
+                let low = run.iter().map(|p| p.1).fold(f64::MAX, f64::min);
+                let high = run.iter().map(|p| p.1).fold(f64::MIN, f64::max);
+                assert!(runs.absorb_run(last_ts, low, high, last));
+                absorbed += run.len();
+            }
+            k += run.len();
+            let a: Vec<Bucket> = one.buckets().copied().collect();
+            let b: Vec<Bucket> = runs.buckets().copied().collect();
+            assert_eq!(a, b, "after {k} values");
+        }
+        assert!(absorbed > 4_000, "{absorbed}");
+        assert!(!runs.absorb_run(runs.last_end(), 0.0, 0.0, 0.0));
+        assert!(!StreamDecimator::new(4).absorb_run(0, 1.0, 1.0, 1.0));
     }
 
     #[test]
