@@ -26,8 +26,10 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
             intents: &mut self.asked,
         };
         f(self.strategies[k].as_mut(), &mut ctx);
-        self.pending
-            .extend(self.asked.drain(..).map(Pending::Strategy));
+        if !self.asked.is_empty() {
+            self.pending
+                .extend(self.asked.drain(..).map(Pending::Strategy));
+        }
     }
 
     /// Judges and routes everything pending, in the order it was asked for, until nothing
