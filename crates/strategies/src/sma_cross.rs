@@ -125,19 +125,27 @@ impl Strategy for SmaCross {
         let Some(prev) = prev else { return };
         let up = rel == Ordering::Greater && prev != Ordering::Greater;
         let down = rel == Ordering::Less && prev != Ordering::Less;
-        if !up && !down {
-            return;
+        if up || down {
+            self.cross(up, bar.symbol, ctx);
         }
-        let have = ctx.position(bar.symbol) + ctx.working(bar.symbol);
+    }
+}
+
+impl SmaCross {
+    /// Acts on a crossing of `symbol`, up or down: up buys `qty` when flat (or reverses when
+    /// shorts are allowed), down goes flat (or short). Out of line: most bars cross nothing.
+    #[inline(never)]
+    fn cross(&self, up: bool, symbol: SymbolId, ctx: &mut Context<'_>) {
+        let have = ctx.position(symbol) + ctx.working(symbol);
         if up && (self.p.allow_short || have.is_zero()) {
-            ctx.target_position(bar.symbol, self.p.qty, None);
-        } else if down {
+            ctx.target_position(symbol, self.p.qty, None);
+        } else if !up {
             let target = if self.p.allow_short {
                 -self.p.qty
             } else {
                 Qty::ZERO
             };
-            ctx.target_position(bar.symbol, target, None);
+            ctx.target_position(symbol, target, None);
         }
     }
 }
