@@ -378,9 +378,12 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
         Ok(())
     }
 
-    fn step(&mut self, bar: &Bar) -> Result<(), EngineError> {
-        let day = self.days.day(bar.end);
-        if self.session.is_some_and(|d| d != day) {
+    /// The first bar of a new UTC day: the day before (if any) ends first (the venue's
+    /// session end and its reports, the session's equity row), then the risk engine's day
+    /// starts at the current equity. Out of line: a day has many bars.
+    #[inline(never)]
+    fn begin_day(&mut self, day: i64) -> Result<(), EngineError> {
+        if self.session.is_some() {
             let now = self.clock.now();
             if let Some(sim) = self.venue.simulator() {
                 sim.end_session(now, &mut self.reports);
@@ -390,44 +393,58 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
                 self.record_equity()?;
             }
         }
-        if self.session != Some(day) {
-            let market = &self.market;
-            let equity = self.ledger.equity(|s| market.mark(s));
-            self.risk.start_session(day, equity);
-        }
+        let market = &self.market;
+        let equity = self.ledger.equity(|s| market.mark(s));
+        self.risk.start_session(day, equity);
         self.session = Some(day);
+        Ok(())
+    }
+
+    /// The first bar of a symbol: classifies it (option, index, stock) and sets its risk
+    /// group and multiplier; an option needs session-aware delivery. Out of line: once per
+    /// symbol.
+    #[inline(never)]
+    fn classify(&mut self, bar: &Bar) -> Result<(), EngineError> {
+        let Some(instrument) = self
+            .instruments
+            .classify(bar.symbol, self.symbols.name(bar.symbol))
+        else {
+            return Ok(());
+        };
+        let option = matches!(instrument, lockstep_core::Instrument::Option(_));
+        let group = match instrument {
+            lockstep_core::Instrument::Option(c) => {
+                let expiry = crate::options::instruments::expiry_session(c.occ.expiry);
+                self.exits.set_expiry(bar.symbol, expiry);
+                c.underlying.clone()
+            }
+            _ => self.symbols.name(bar.symbol).to_string(),
+        };
+        self.risk.set_group(bar.symbol, &group);
+        self.ledger
+            .set_multiplier(bar.symbol, instrument.multiplier());
+        if let Some(sim) = self.venue.simulator() {
+            sim.set_multiplier(bar.symbol, instrument.multiplier());
+        }
+        if option && self.eod.is_none() {
+            let name = self.symbols.name(bar.symbol).to_string();
+            return Err(EngineError::OptionsNeedSessions(name));
+        }
+        Ok(())
+    }
+
+    fn step(&mut self, bar: &Bar) -> Result<(), EngineError> {
+        let day = self.days.day(bar.end);
+        if self.session != Some(day) {
+            self.begin_day(day)?;
+        }
         self.clock.advance_to(bar.end);
         self.bars += 1;
         self.first_ts.get_or_insert(bar.ts);
         self.last_ts = Some(bar.ts);
         self.market.update(bar);
-        let new_symbol = !self.instruments.is_classified(bar.symbol);
-        if let Some(instrument) = new_symbol
-            .then(|| {
-                self.instruments
-                    .classify(bar.symbol, self.symbols.name(bar.symbol))
-            })
-            .flatten()
-        {
-            let option = matches!(instrument, lockstep_core::Instrument::Option(_));
-            let group = match instrument {
-                lockstep_core::Instrument::Option(c) => {
-                    let expiry = crate::options::instruments::expiry_session(c.occ.expiry);
-                    self.exits.set_expiry(bar.symbol, expiry);
-                    c.underlying.clone()
-                }
-                _ => self.symbols.name(bar.symbol).to_string(),
-            };
-            self.risk.set_group(bar.symbol, &group);
-            self.ledger
-                .set_multiplier(bar.symbol, instrument.multiplier());
-            if let Some(sim) = self.venue.simulator() {
-                sim.set_multiplier(bar.symbol, instrument.multiplier());
-            }
-            if option && self.eod.is_none() {
-                let name = self.symbols.name(bar.symbol).to_string();
-                return Err(EngineError::OptionsNeedSessions(name));
-            }
+        if !self.instruments.is_classified(bar.symbol) {
+            self.classify(bar)?;
         }
         if let Some(guard) = self.eod.as_mut() {
             match guard.on_bar(bar.ts) {
