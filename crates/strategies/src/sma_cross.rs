@@ -91,6 +91,23 @@ impl SmaCross {
             prev: None,
         })
     }
+
+    /// Acts on a crossing of `symbol`, up or down: up buys `qty` when flat (or reverses when
+    /// shorts are allowed), down goes flat (or short). Out of line: most bars cross nothing.
+    #[inline(never)]
+    fn cross(&self, up: bool, symbol: SymbolId, ctx: &mut Context<'_>) {
+        let have = ctx.position(symbol) + ctx.working(symbol);
+        if up && (self.p.allow_short || have.is_zero()) {
+            ctx.target_position(symbol, self.p.qty, None);
+        } else if !up {
+            let target = if self.p.allow_short {
+                -self.p.qty
+            } else {
+                Qty::ZERO
+            };
+            ctx.target_position(symbol, target, None);
+        }
+    }
 }
 
 impl Strategy for SmaCross {
@@ -127,25 +144,6 @@ impl Strategy for SmaCross {
         let down = rel == Ordering::Less && prev != Ordering::Less;
         if up || down {
             self.cross(up, bar.symbol, ctx);
-        }
-    }
-}
-
-impl SmaCross {
-    /// Acts on a crossing of `symbol`, up or down: up buys `qty` when flat (or reverses when
-    /// shorts are allowed), down goes flat (or short). Out of line: most bars cross nothing.
-    #[inline(never)]
-    fn cross(&self, up: bool, symbol: SymbolId, ctx: &mut Context<'_>) {
-        let have = ctx.position(symbol) + ctx.working(symbol);
-        if up && (self.p.allow_short || have.is_zero()) {
-            ctx.target_position(symbol, self.p.qty, None);
-        } else if !up {
-            let target = if self.p.allow_short {
-                -self.p.qty
-            } else {
-                Qty::ZERO
-            };
-            ctx.target_position(symbol, target, None);
         }
     }
 }
