@@ -119,6 +119,12 @@ impl UtcDays {
         self.day = day;
         day
     }
+
+    /// The bounds of the day last asked for ([`UtcDays::day`]), when that day is kept: its
+    /// first instant, and the first instant of the next day.
+    pub fn kept(&self) -> Option<(UnixNanos, UnixNanos)> {
+        (self.from <= self.until).then_some((UnixNanos(self.from), UnixNanos(self.until)))
+    }
 }
 
 /// `b` ended by `Z` at `at` (the fraction, if any, is already in place before it).
@@ -276,7 +282,18 @@ mod tests {
                 4 => (t - t.rem_euclid(NANOS_PER_DAY)).saturating_add(NANOS_PER_DAY),
                 _ => t.saturating_add((x >> 40).rem_euclid(NANOS_PER_DAY / 50)),
             };
-            assert_eq!(days.day(UnixNanos(t)), UnixNanos(t).utc_day(), "{t}");
+            let day = UnixNanos(t).utc_day();
+            assert_eq!(days.day(UnixNanos(t)), day, "{t}");
+            if let Some((from, until)) = days.kept() {
+                assert!(from.0 <= t && t < until.0, "{t}");
+                assert_eq!(from.utc_day(), day, "{t}");
+                assert_eq!(UnixNanos(until.0 - 1).utc_day(), day, "{t}");
+                assert_eq!(until.utc_day(), day + 1, "{t}");
+            } else {
+                let edge = day.checked_mul(NANOS_PER_DAY);
+                let next = edge.and_then(|from| from.checked_add(NANOS_PER_DAY));
+                assert!(next.is_none(), "{t}: a day inside the range is kept");
+            }
         }
     }
 

@@ -22,6 +22,11 @@ impl MarketState {
         }
     }
 
+    /// True when recent closes are kept ([`MarketState::with_history`]).
+    pub fn keeps_history(&self) -> bool {
+        self.history > 0
+    }
+
     /// Records `bar` as the latest of its symbol.
     #[inline]
     pub fn update(&mut self, bar: &Bar) {

@@ -17,6 +17,15 @@ pub trait Strategy {
     fn on_start(&mut self, _ctx: &mut Context<'_>) {}
     /// Called for every delivered bar (at its close time), after venue matching.
     fn on_bar(&mut self, bar: &Bar, ctx: &mut Context<'_>);
+    /// The replay fast path ([`crate::Engine::run`]'s quiet runs): `bars` come one after
+    /// another with nothing else able to happen between them (no order working for their
+    /// symbols, no exit rule, no timer, the same session). Returns how many leading bars
+    /// `k` it absorbed, leaving the strategy exactly as `k` calls of [`Strategy::on_bar`]
+    /// would have, where none of those calls would have asked for anything or read its
+    /// context; bar `k` (if any) then goes to `on_bar`. The default absorbs none.
+    fn absorb_quiet_bars(&mut self, _bars: &[Bar]) -> usize {
+        0
+    }
     /// Called for each external signal at its time; `symbol` is its ticker's id.
     fn on_signal(&mut self, _signal: &Signal, _symbol: SymbolId, _ctx: &mut Context<'_>) {}
     /// Called for each fill of this strategy's orders.

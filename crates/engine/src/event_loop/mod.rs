@@ -30,6 +30,7 @@ mod eod_steps;
 mod orders;
 mod outcome;
 mod push;
+mod quiet_run;
 
 pub use push::{Command, Input};
 
@@ -260,12 +261,16 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
         loop {
             batch.clear();
             let pulled = source.next_bars(&mut self.symbols, &mut batch, PULL_BARS);
-            for bar in &batch {
+            let mut at = 0;
+            while let Some(bar) = batch.get(at) {
                 if self.queue.peek_key().is_some_and(|k| k.ts < bar.end) {
                     self.fire_queued(Some(bar.end), false)?;
                 }
+                let before = self.bars;
                 self.step(bar)?;
-                if self.bars.is_multiple_of(PROGRESS_EVERY) {
+                at += 1;
+                at += self.absorb_quiet_run(&batch[at..]);
+                if self.bars / PROGRESS_EVERY != before / PROGRESS_EVERY {
                     progress(self.bars);
                 }
             }

@@ -1,0 +1,94 @@
+//! The replay fast path. After a bar is stepped, the bars that follow it may form a quiet
+//! run: bars on which [`Engine::step`] could do nothing but update the market state and
+//! hand the bar to the one strategy, because no order works for their symbols, no exit
+//! rule, EOD guard or per-bar equity row is configured, no queued event falls due and the
+//! session does not change. Such a run goes to [`Strategy::absorb_quiet_bars`] at once; the
+//! strategy takes the bars on which it would ask for nothing, and the engine books them
+//! as `step` would have. The first bar the strategy does not take is stepped as usual, so
+//! a run's outcome is the same, event for event, as bar by bar.
+//!
+//! [`Strategy::absorb_quiet_bars`]: crate::strategy::Strategy::absorb_quiet_bars
+
+use super::{Engine, EquityMode};
+use crate::clock::Clock;
+use crate::journal::Journal;
+use crate::venue::Venue;
+use lockstep_core::{Bar, UnixNanos};
+
+impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
+    /// Absorbs the quiet run at the head of `bars` (the bars after the one just stepped)
+    /// and returns how many bars it took: 0 when the engine's state allows no quiet run.
+    pub(super) fn absorb_quiet_run(&mut self, bars: &[Bar]) -> usize {
+        if !self.may_run_quiet() {
+            return 0;
+        }
+        let (len, one_symbol) = self.quiet_len(bars);
+        if len == 0 {
+            return 0;
+        }
+        let taken = self.strategies[0].absorb_quiet_bars(&bars[..len]).min(len);
+        let Some(last) = bars[..taken].last() else {
+            return 0;
+        };
+        if one_symbol {
+            self.market.update(last);
+        } else {
+            for bar in &bars[..taken] {
+                self.market.update(bar);
+            }
+        }
+        self.clock.advance_to(last.end);
+        self.bars += taken as u64;
+        self.last_ts = Some(last.ts);
+        taken
+    }
+
+    /// True when nothing but bars' own symbols and times can make a bar do more than update
+    /// the market and reach the strategy: one strategy, nothing pending, no EOD guard or
+    /// close, no exit rule, equity per session, no kept closes, and a session begun.
+    fn may_run_quiet(&self) -> bool {
+        self.strategies.len() == 1
+            && self.pending.is_empty()
+            && self.eod.is_none()
+            && !self.eod_closing
+            && !self.exits.is_active()
+            && self.settings.equity == EquityMode::Session
+            && !self.market.keeps_history()
+            && self.session.is_some()
+    }
+
+    /// How many leading bars of `bars` are quiet on the engine's side, and whether they are
+    /// all of one symbol. A quiet bar is delivered in the session (UTC day) of the bar just
+    /// stepped, no later than the next queued event, and is of a symbol already classified
+    /// with no order working at the simulated venue (checked once per change of symbol).
+    fn quiet_len(&mut self, bars: &[Bar]) -> (usize, bool) {
+        let (Some((from, until)), Some(first)) = (self.days.kept(), bars.first()) else {
+            return (0, false);
+        };
+        let due = self.queue.peek_key().map_or(UnixNanos(i64::MAX), |k| k.ts);
+        let instruments = &self.instruments;
+        let Some(sim) = self.venue.simulator() else {
+            return (0, false);
+        };
+        let idle = |b: &Bar| instruments.is_classified(b.symbol) && !sim.has_working(b);
+        if !idle(first) {
+            return (0, false);
+        }
+        let (mut checked, mut one_symbol) = (first.symbol, true);
+        let len = bars
+            .iter()
+            .take_while(|b| {
+                if b.end < from || b.end >= until || b.end > due {
+                    return false;
+                }
+                if b.symbol == checked {
+                    return true;
+                }
+                one_symbol = false;
+                checked = b.symbol;
+                idle(b)
+            })
+            .count();
+        (len, one_symbol)
+    }
+}

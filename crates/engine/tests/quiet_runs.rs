@@ -1,0 +1,215 @@
+//! The replay fast path (quiet runs): a strategy that absorbs the bars on which it would do
+//! nothing gives, event for event, the run it gives bar by bar, across working orders,
+//! queued signals, session changes and several symbols.
+
+mod common;
+
+use common::{settings, HOUR};
+use lockstep_core::{
+    Bar, BarSource, Direction, OrderKind, Qty, Scale, Side, Signal, SourceError, SymbolId,
+    SymbolTable, TimeInForce, UnixNanos,
+};
+use lockstep_engine::{Context, Engine, MemoryJournal, SimClock, SimVenue, Strategy};
+
+/// Bars of three symbols handed over as many at a time as the engine asks for.
+struct Batches {
+    bars: Vec<Bar>,
+    at: usize,
+}
+
+impl BarSource for Batches {
+    fn next_bar(&mut self, symbols: &mut SymbolTable) -> Result<Option<Bar>, SourceError> {
+        let mut one = Vec::new();
+        self.next_bars(symbols, &mut one, 1)?;
+        Ok(one.pop())
+    }
+
+    fn next_bars(
+        &mut self,
+        symbols: &mut SymbolTable,
+        out: &mut Vec<Bar>,
+        max: usize,
+    ) -> Result<(), SourceError> {
+        for name in ["AAA", "BBB", "CCC"] {
+            symbols.intern(name);
+        }
+        let end = (self.at + max).min(self.bars.len());
+        out.extend_from_slice(&self.bars[self.at..end]);
+        self.at = end;
+        Ok(())
+    }
+}
+
+/// Quarter-hour bars over three days: stretches where the three symbols alternate (also
+/// across each midnight), then long runs of symbol 0; closes wander so that limit orders
+/// work for a while.
+fn bars() -> Vec<Bar> {
+    let scale = Scale::new(2).expect("scale");
+    let start = 1_709_251_200_000_000_000; // 2024-03-01 00:00 UTC
+    let mut x: u64 = 7;
+    let mut close = [10_000i64; 3];
+    (0..3 * 96)
+        .map(|k: i64| {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            let symbol = if (k / 40) % 2 == 1 { 0 } else { (k % 3) as u32 };
+            let c = &mut close[symbol as usize];
+            *c = (*c + ((x >> 33) % 41) as i64 - 20).max(100);
+            let ts = start + k * HOUR / 4;
+            Bar {
+                ts: UnixNanos(ts),
+                end: UnixNanos(ts + HOUR / 4),
+                symbol: SymbolId(symbol),
+                scale,
+                open: *c,
+                high: *c + 15,
+                low: *c - 15,
+                close: *c,
+                volume: 100.0,
+                quote: None,
+            }
+        })
+        .collect()
+}
+
+/// Every `period`-th bar of a symbol places a limit order near its close (buy and sell in
+/// turn); a signal buys one share of the symbol it names at the market. With `absorb`, it
+/// takes the bars before its next order at once.
+struct Every {
+    period: u32,
+    seen: Vec<u32>,
+    absorb: bool,
+}
+
+impl Every {
+    fn count(&mut self, symbol: SymbolId) -> &mut u32 {
+        let i = symbol.0 as usize;
+        if self.seen.len() <= i {
+            self.seen.resize(i + 1, 0);
+        }
+        &mut self.seen[i]
+    }
+}
+
+impl Strategy for Every {
+    fn on_bar(&mut self, bar: &Bar, ctx: &mut Context<'_>) {
+        let period = self.period;
+        let seen = self.count(bar.symbol);
+        *seen += 1;
+        if *seen % period != 0 {
+            return;
+        }
+        let buy = (*seen / period) % 2 == 1;
+        let (side, offset) = if buy {
+            (Side::Buy, -10)
+        } else {
+            (Side::Sell, 10)
+        };
+        let limit = bar.scale.to_decimal(bar.close + offset);
+        let kind = OrderKind::Limit { limit };
+        ctx.submit_order(bar.symbol, side, Qty::from(5), kind, TimeInForce::Gtc);
+    }
+
+    fn on_signal(&mut self, _signal: &Signal, symbol: SymbolId, ctx: &mut Context<'_>) {
+        ctx.submit(symbol, Side::Buy, Qty::from(1), None);
+    }
+
+    fn absorb_quiet_bars(&mut self, bars: &[Bar]) -> usize {
+        if !self.absorb {
+            return 0;
+        }
+        let period = self.period;
+        for (k, bar) in bars.iter().enumerate() {
+            let seen = self.count(bar.symbol);
+            if (*seen + 1) % period == 0 {
+                return k;
+            }
+            *seen += 1;
+        }
+        bars.len()
+    }
+}
+
+fn signal(ts: UnixNanos, symbol: &str) -> Signal {
+    Signal {
+        ts,
+        symbol: symbol.into(),
+        direction: Direction::Long,
+        timeframe: None,
+        id: None,
+        price: None,
+        extra: Default::default(),
+    }
+}
+
+fn run(absorb: bool) -> (MemoryJournal, u64) {
+    let bars = bars();
+    let signals = [5, 47, 48, 130, 200].map(|k| {
+        let name = ["AAA", "BBB", "CCC"][bars[k].symbol.0 as usize];
+        signal(UnixNanos(bars[k].end.0 + 60_000_000_000), name)
+    });
+    let strategy = Every {
+        period: 9,
+        seen: Vec::new(),
+        absorb,
+    };
+    let mut engine = Engine::new(
+        settings(),
+        SimVenue::default(),
+        SimClock::default(),
+        vec![("every".into(), Box::new(strategy) as Box<dyn Strategy>)],
+        MemoryJournal::default(),
+    );
+    for s in signals {
+        engine.enqueue_signal(s);
+    }
+    let mut progress = 0;
+    let (outcome, journal) = engine
+        .run(&mut Batches { bars, at: 0 }, &mut |n| progress = n)
+        .expect("run");
+    assert_eq!(outcome.bars, 288, "every bar counted");
+    (journal, progress)
+}
+
+/// Orders, fills, allocations and equity rows (marks at each session's end) are the same
+/// with and without absorbing; the run has orders that work across quiet stretches, fills
+/// from signals between bars, and four sessions (UTC days of delivery).
+#[test]
+fn absorbing_quiet_runs_changes_nothing() {
+    let (by_bar, progress) = run(false);
+    let (absorbed, progress_absorbed) = run(true);
+    assert!(by_bar.fills.len() > 20, "{} fills", by_bar.fills.len());
+    assert!(
+        by_bar
+            .fills
+            .iter()
+            .filter(|f| f.qty == Qty::from(1))
+            .count()
+            == 5
+    );
+    assert_eq!(
+        by_bar.equity.len(),
+        4,
+        "three days and the midnight of the last bar"
+    );
+    assert_eq!(
+        format!("{:?}", absorbed.orders),
+        format!("{:?}", by_bar.orders)
+    );
+    assert_eq!(
+        format!("{:?}", absorbed.fills),
+        format!("{:?}", by_bar.fills)
+    );
+    assert_eq!(
+        format!("{:?}", absorbed.allocations),
+        format!("{:?}", by_bar.allocations)
+    );
+    assert_eq!(
+        format!("{:?}", absorbed.equity),
+        format!("{:?}", by_bar.equity)
+    );
+    assert_eq!(
+        (progress, progress_absorbed),
+        (288, 288),
+        "the last progress call"
+    );
+}
