@@ -94,10 +94,13 @@ impl Series {
     /// [`Series::next`] and [`Series::commit`] bar by bar would, and returns how many.
     fn absorb(&mut self, bars: &[Bar], symbol: SymbolId, fast: usize, slow: usize) -> usize {
         let mut taken = 0;
-        if self.seen >= slow {
+        // The 64-bit path pays for itself over a run of the symbol, not on a lone bar (as
+        // in a merge of many files).
+        if self.seen >= slow && bars.get(1).is_some_and(|b| b.symbol == symbol) {
             taken = self.absorb_narrow(bars, symbol, fast, slow);
         }
-        // Bar by bar: the warm-up, or what follows a value outside the 64-bit path.
+        // Bar by bar: a lone bar, the warm-up, or what follows a value outside the 64-bit
+        // path.
         while let Some(bar) = bars.get(taken).filter(|b| b.symbol == symbol) {
             let next = self.next(bar.close, fast, slow);
             if next.cross.is_some() {
