@@ -6,10 +6,13 @@ mod common;
 
 use common::{settings, HOUR};
 use lockstep_core::{
-    Bar, BarSource, Direction, OrderKind, Qty, Scale, Side, Signal, SourceError, SymbolId,
-    SymbolTable, TimeInForce, UnixNanos,
+    Bar, BarSource, Calendar, Decimal, Direction, ExitReason, OrderKind, Qty, Scale, Side, Signal,
+    SourceError, SymbolId, SymbolTable, TimeInForce, UnixNanos,
 };
-use lockstep_engine::{Context, Engine, MemoryJournal, SimClock, SimVenue, Strategy};
+use lockstep_engine::{
+    Context, Engine, EngineSettings, EodSettings, ExitRules, ExitSettings, MemoryJournal, SimClock,
+    SimVenue, Strategy,
+};
 
 /// Bars of three symbols handed over as many at a time as the engine asks for.
 struct Batches {
@@ -43,9 +46,8 @@ impl BarSource for Batches {
 /// Quarter-hour bars over three days: stretches where the three symbols alternate (also
 /// across each midnight), then long runs of symbol 0; closes wander so that limit orders
 /// work for a while.
-fn bars() -> Vec<Bar> {
+fn bars(start: i64) -> Vec<Bar> {
     let scale = Scale::new(2).expect("scale");
-    let start = 1_709_251_200_000_000_000; // 2024-03-01 00:00 UTC
     let mut x: u64 = 7;
     let mut close = [10_000i64; 3];
     (0..3 * 96)
@@ -72,10 +74,12 @@ fn bars() -> Vec<Bar> {
 }
 
 /// Every `period`-th bar of a symbol places a limit order near its close (buy and sell in
-/// turn); a signal buys one share of the symbol it names at the market. With `absorb`, it
+/// turn, or only buys); a signal buys one share of the symbol it names at the market. With `absorb`, it
 /// takes the bars before its next order at once.
 struct Every {
     period: u32,
+    /// Sell on every other order; otherwise only buy (exits close the positions).
+    sells: bool,
     seen: Vec<u32>,
     absorb: bool,
 }
@@ -92,13 +96,13 @@ impl Every {
 
 impl Strategy for Every {
     fn on_bar(&mut self, bar: &Bar, ctx: &mut Context<'_>) {
-        let period = self.period;
+        let (period, sells) = (self.period, self.sells);
         let seen = self.count(bar.symbol);
         *seen += 1;
         if *seen % period != 0 {
             return;
         }
-        let buy = (*seen / period) % 2 == 1;
+        let buy = !sells || (*seen / period) % 2 == 1;
         let (side, offset) = if buy {
             (Side::Buy, -10)
         } else {
@@ -141,19 +145,30 @@ fn signal(ts: UnixNanos, symbol: &str) -> Signal {
     }
 }
 
-fn run(absorb: bool) -> (MemoryJournal, u64) {
-    let bars = bars();
+/// 2024-03-01 00:00 UTC, a Friday.
+const FRIDAY: i64 = 1_709_251_200_000_000_000;
+/// 2024-03-04 00:00 UTC, a Monday.
+const MONDAY: i64 = 1_709_510_400_000_000_000;
+
+fn run(
+    settings: EngineSettings,
+    start: i64,
+    every: (u32, bool),
+    absorb: bool,
+) -> (MemoryJournal, u64) {
+    let bars = bars(start);
     let signals = [5, 47, 48, 130, 200].map(|k| {
         let name = ["AAA", "BBB", "CCC"][bars[k].symbol.0 as usize];
         signal(UnixNanos(bars[k].end.0 + 60_000_000_000), name)
     });
     let strategy = Every {
-        period: 9,
+        period: every.0,
+        sells: every.1,
         seen: Vec::new(),
         absorb,
     };
     let mut engine = Engine::new(
-        settings(),
+        settings,
         SimVenue::default(),
         SimClock::default(),
         vec![("every".into(), Box::new(strategy) as Box<dyn Strategy>)],
@@ -170,27 +185,7 @@ fn run(absorb: bool) -> (MemoryJournal, u64) {
     (journal, progress)
 }
 
-/// Orders, fills, allocations and equity rows (marks at each session's end) are the same
-/// with and without absorbing; the run has orders that work across quiet stretches, fills
-/// from signals between bars, and four sessions (UTC days of delivery).
-#[test]
-fn absorbing_quiet_runs_changes_nothing() {
-    let (by_bar, progress) = run(false);
-    let (absorbed, progress_absorbed) = run(true);
-    assert!(by_bar.fills.len() > 20, "{} fills", by_bar.fills.len());
-    assert!(
-        by_bar
-            .fills
-            .iter()
-            .filter(|f| f.qty == Qty::from(1))
-            .count()
-            == 5
-    );
-    assert_eq!(
-        by_bar.equity.len(),
-        4,
-        "three days and the midnight of the last bar"
-    );
+fn assert_same(by_bar: &MemoryJournal, absorbed: &MemoryJournal) {
     assert_eq!(
         format!("{:?}", absorbed.orders),
         format!("{:?}", by_bar.orders)
@@ -208,8 +203,77 @@ fn absorbing_quiet_runs_changes_nothing() {
         format!("{:?}", by_bar.equity)
     );
     assert_eq!(
+        format!("{:?}", absorbed.rejections),
+        format!("{:?}", by_bar.rejections)
+    );
+    assert_eq!(absorbed.eod_ran_at, by_bar.eod_ran_at);
+}
+
+/// Orders, fills, allocations and equity rows (marks at each session's end) are the same
+/// with and without absorbing; the run has orders that work across quiet stretches, fills
+/// from signals between bars, and four sessions (UTC days of delivery).
+#[test]
+fn absorbing_quiet_runs_changes_nothing() {
+    let (by_bar, progress) = run(settings(), FRIDAY, (9, true), false);
+    let (absorbed, progress_absorbed) = run(settings(), FRIDAY, (9, true), true);
+    assert!(by_bar.fills.len() > 20, "{} fills", by_bar.fills.len());
+    assert!(
+        by_bar
+            .fills
+            .iter()
+            .filter(|f| f.qty == Qty::from(1))
+            .count()
+            == 5
+    );
+    assert_eq!(
+        by_bar.equity.len(),
+        4,
+        "three days and the midnight of the last bar"
+    );
+    assert_same(&by_bar, &absorbed);
+    assert_eq!(
         (progress, progress_absorbed),
         (288, 288),
         "the last progress call"
     );
+}
+
+/// With the safety core on (the NYSE EOD guard and its timers, a hard stop and a target
+/// that close positions), absorbing changes nothing either: quiet runs stop where a
+/// position is watched or a bar opens outside the guard's session.
+#[test]
+fn absorbing_under_the_eod_guard_and_exit_rules_changes_nothing() {
+    let safety = || EngineSettings {
+        eod: Some(EodSettings {
+            calendar: Calendar::Nyse,
+            before_close: 5 * 60 * 1_000_000_000,
+            flatten: vec![false],
+            flatten_expiring: true,
+        }),
+        exits: ExitSettings {
+            rules: vec![ExitRules {
+                hard_stop_pct: Some(Decimal::new(3, 3)),
+                take_profit_pct: Some(Decimal::new(3, 3)),
+                ..ExitRules::default()
+            }],
+            ..ExitSettings::default()
+        },
+        ..settings()
+    };
+    let (by_bar, _) = run(safety(), MONDAY, (40, false), false);
+    let (absorbed, _) = run(safety(), MONDAY, (40, false), true);
+    let exits = |j: &MemoryJournal| {
+        j.fills
+            .iter()
+            .filter(|f| {
+                matches!(
+                    f.exit_reason,
+                    Some(ExitReason::HardStop | ExitReason::TakeProfit)
+                )
+            })
+            .count()
+    };
+    assert!(exits(&by_bar) >= 2, "{} exits", exits(&by_bar));
+    assert_eq!(by_bar.eod_ran_at.len(), 3, "the guard ran each weekday");
+    assert_same(&by_bar, &absorbed);
 }

@@ -1,8 +1,9 @@
 //! The replay fast path. After a bar is stepped, the bars that follow it may form a quiet
 //! run: bars on which [`Engine::step`] could do nothing but update the market state and
-//! hand the bar to the one strategy, because no order works for their symbols, no exit
-//! rule, EOD guard or per-bar equity row is configured, no queued event falls due and the
-//! session does not change. Such a run goes to [`Strategy::absorb_quiet_bars`] at once; the
+//! hand the bar to the one strategy, because no order works for their symbols, the exit
+//! manager watches no position in them, they open inside the EOD guard's current session,
+//! no per-bar equity row is asked for, no queued event falls due and the UTC day does not
+//! change. Such a run goes to [`Strategy::absorb_quiet_bars`] at once; the
 //! strategy takes the bars on which it would ask for nothing, and the engine books them
 //! as `step` would have. The first bar the strategy does not take is stepped as usual, so
 //! a run's outcome is the same, event for event, as bar by bar.
@@ -44,14 +45,12 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
     }
 
     /// True when nothing but bars' own symbols and times can make a bar do more than update
-    /// the market and reach the strategy: one strategy, nothing pending, no EOD guard or
-    /// close, no exit rule, equity per session, no kept closes, and a session begun.
+    /// the market and reach the strategy: one strategy, nothing pending, no EOD close under
+    /// way, equity per session, no kept closes, and a session begun.
     fn may_run_quiet(&self) -> bool {
         self.strategies.len() == 1
             && self.pending.is_empty()
-            && self.eod.is_none()
             && !self.eod_closing
-            && !self.exits.is_active()
             && self.settings.equity == EquityMode::Session
             && !self.market.keeps_history()
             && self.session.is_some()
@@ -59,18 +58,29 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
 
     /// How many leading bars of `bars` are quiet on the engine's side, and whether they are
     /// all of one symbol. A quiet bar is delivered in the session (UTC day) of the bar just
-    /// stepped, no later than the next queued event, and is of a symbol already classified
-    /// with no order working at the simulated venue (checked once per change of symbol).
+    /// stepped and no later than the next queued event, opens inside the EOD guard's
+    /// current session (when a guard runs), and is of a symbol already classified, with no
+    /// position the exit manager watches and no order working at the simulated venue
+    /// (checked once per change of symbol).
     fn quiet_len(&mut self, bars: &[Bar]) -> (usize, bool) {
         let (Some((from, until)), Some(first)) = (self.days.kept(), bars.first()) else {
             return (0, false);
         };
         let due = self.queue.peek_key().map_or(UnixNanos(i64::MAX), |k| k.ts);
-        let instruments = &self.instruments;
+        let (open, close) = match &self.eod {
+            None => (UnixNanos(i64::MIN), UnixNanos(i64::MAX)),
+            Some(guard) => match guard.quiet_window() {
+                Some(window) => window,
+                None => return (0, false),
+            },
+        };
+        let (instruments, exits) = (&self.instruments, &self.exits);
         let Some(sim) = self.venue.simulator() else {
             return (0, false);
         };
-        let idle = |b: &Bar| instruments.is_classified(b.symbol) && !sim.has_working(b);
+        let idle = |b: &Bar| {
+            instruments.is_classified(b.symbol) && exits.idle_for(b.symbol) && !sim.has_working(b)
+        };
         if !idle(first) {
             return (0, false);
         }
@@ -78,7 +88,7 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
         let len = bars
             .iter()
             .take_while(|b| {
-                if b.end < from || b.end >= until || b.end > due {
+                if b.end < from || b.end >= until || b.end > due || b.ts < open || b.ts >= close {
                     return false;
                 }
                 if b.symbol == checked {

@@ -110,6 +110,12 @@ impl EodGuard {
         }
     }
 
+    /// The open and close of the session the guard is in, if any: for a bar opening from
+    /// the open up to (not at) the close, [`EodGuard::on_bar`] does nothing.
+    pub fn quiet_window(&self) -> Option<(UnixNanos, UnixNanos)> {
+        self.current.map(|c| (c.open, c.close))
+    }
+
     /// For a bar opening at `ts`: the new session's timers when the bar starts one.
     pub fn on_bar(&mut self, ts: UnixNanos) -> GuardStep {
         if let Some(c) = self.current {

@@ -176,6 +176,14 @@ impl ExitManager {
         self.active
     }
 
+    /// True when [`ExitManager::on_bar`] would do nothing for a bar of `symbol`: no rule
+    /// is set, or no ATR is kept and no position in `symbol` is watched.
+    pub fn idle_for(&self, symbol: SymbolId) -> bool {
+        !self.active
+            || (self.atr_periods.is_empty()
+                && self.watched_in.get(symbol.index()).is_none_or(|n| *n == 0))
+    }
+
     fn rules(&self, strategy: StrategyId) -> Option<&ExitRules> {
         self.settings.rules.get(strategy.0 as usize)
     }
