@@ -4,6 +4,7 @@
 pub mod config;
 pub mod config_live;
 pub mod config_safety;
+pub mod digest_tap;
 pub mod error;
 pub mod host;
 pub mod journal_cmd;

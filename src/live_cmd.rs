@@ -497,9 +497,10 @@ pub fn run_session(args: &SessionArgs, mode: Mode, argv: Vec<String>) -> Result<
     if !args.no_html {
         crate::pages::write_run_page(
             &paths.dir,
-            &crate::pages::PageInputs {
+            crate::pages::PageInputs {
                 config_toml: Some(config_toml),
                 prices: crate::pages::prices_from_journal(&paths.dir.join("journal.db")),
+                trades: None,
             },
         )?;
     }

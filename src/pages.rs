@@ -4,6 +4,7 @@
 
 use crate::error::AppError;
 use lockstep_analytics::decimate::PriceDecimator;
+use lockstep_analytics::digest::TradeDigest;
 use lockstep_analytics::{sweep_page, tearsheet, walkforward_page, write_atomic};
 use lockstep_engine::Input;
 use lockstep_live::records::decode_input;
@@ -23,18 +24,25 @@ pub struct PageInputs {
     pub config_toml: Option<String>,
     /// Closes seen by the engine, written to `prices.csv`.
     pub prices: Option<PriceDecimator>,
+    /// The run's fills and allocations, digested as they were journaled; without them the
+    /// page reads the folder's tables.
+    pub trades: Option<TradeDigest>,
 }
 
 /// Writes `config.toml` and `prices.csv` (when given) and `report.html` into the finished
 /// run folder `dir`; returns the page's path.
-pub fn write_run_page(dir: &Path, inputs: &PageInputs) -> Result<PathBuf, AppError> {
+pub fn write_run_page(dir: &Path, inputs: PageInputs) -> Result<PathBuf, AppError> {
     if let Some(text) = &inputs.config_toml {
         write_atomic(&dir.join("config.toml"), text.as_bytes()).map_err(runtime)?;
     }
     if let Some(p) = &inputs.prices {
         write_atomic(&dir.join("prices.csv"), p.csv().as_bytes()).map_err(runtime)?;
     }
-    tearsheet::write(dir).map_err(runtime)
+    match inputs.trades {
+        Some(trades) => tearsheet::write_digested(dir, trades),
+        None => tearsheet::write(dir),
+    }
+    .map_err(runtime)
 }
 
 /// The closes of the bars a paper or live session journaled, decimated; `None` when the

@@ -1,6 +1,7 @@
 //! `lockstep backtest`: config -> sources -> engine -> report folder.
 
 use crate::config::{self, Config, EquitySetting};
+use crate::digest_tap::DigestTap;
 use crate::error::AppError;
 use crate::host;
 use crate::price_tap::PriceTap;
@@ -529,6 +530,7 @@ pub fn execute(plan: &RunPlan, argv: Vec<String>) -> Result<BacktestResult, AppE
         .page
         .as_ref()
         .map(|_| PriceDecimator::new(crate::pages::PRICE_BUCKETS));
+    let journal = DigestTap::new(journal, plan.page.is_some());
     let done = replay(
         cfg,
         plan,
@@ -538,7 +540,8 @@ pub fn execute(plan: &RunPlan, argv: Vec<String>) -> Result<BacktestResult, AppE
         prices.as_mut(),
     );
     pb.finish_and_clear();
-    let (outcome, journal) = done?;
+    let (outcome, tap) = done?;
+    let (journal, trades) = tap.into_parts();
     let bars = outcome.bars;
     let report = journal
         .finish(&outcome, || run_facts(started, started_utc, bars, argv))
@@ -546,9 +549,10 @@ pub fn execute(plan: &RunPlan, argv: Vec<String>) -> Result<BacktestResult, AppE
     if let Some(page) = &plan.page {
         crate::pages::write_run_page(
             &report.dir,
-            &crate::pages::PageInputs {
+            crate::pages::PageInputs {
                 config_toml: page.config_toml.clone(),
                 prices,
+                trades,
             },
         )?;
     }

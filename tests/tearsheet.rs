@@ -133,16 +133,57 @@ fn metrics_of_the_default_run_equal_the_standard_formulas() {
     close(Some(compounded), 0.773_94);
 }
 
+/// The page a backtest draws from its fills and lots as they are journaled is the page
+/// `report html` draws from the folder's tables: for the default run, for four symbols of
+/// minute bars trading long and short with a target and a commission (lots closed by
+/// signals and by the target, net of fees), and for a week of SPY minutes with so many fills that the markers are thinned.
 #[test]
 fn report_html_regenerates_the_same_page() {
     let tmp = tempfile::tempdir().unwrap();
-    backtest(tmp.path(), "run", &[]);
-    let dir = tmp.path().join("run");
-    let first = std::fs::read(dir.join("report.html")).unwrap();
-    std::fs::remove_file(dir.join("report.html")).unwrap();
-    let o = lockstep(tmp.path(), &["report", "html", "run"]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(std::fs::read(dir.join("report.html")).unwrap(), first);
+    let busy = |file: &str| -> Vec<String> {
+        let data = repo().join("data").join(file);
+        let mut args = vec!["--data".to_string(), data.display().to_string()];
+        for set in [
+            "strategy.fast=1",
+            "strategy.slow=2",
+            "strategy.allow_short=true",
+            "exits.take_profit_pct=0.001",
+            "execution.commission.percent=0.0005",
+        ] {
+            args.extend(["--set".to_string(), set.to_string()]);
+        }
+        args
+    };
+    let runs = [
+        ("run", Vec::new(), 0),
+        (
+            "four",
+            busy("lean_aig_bac_ibm_spy_1m_20131007_09.parquet"),
+            2_000,
+        ),
+        ("week", busy("lean_spy_1m_7days.parquet"), 2 * 2 * 400),
+    ];
+    for (out, extra, min_fills) in runs {
+        let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+        backtest(tmp.path(), out, &extra);
+        let dir = tmp.path().join(out);
+        let fills = std::fs::read_to_string(dir.join("fills.csv")).unwrap();
+        assert!(
+            fills.lines().count() > min_fills,
+            "{out}: {} fills",
+            fills.lines().count()
+        );
+        assert!(
+            min_fills == 0 || fills.contains(",take_profit,"),
+            "{out}: a target fired"
+        );
+        let first = std::fs::read(dir.join("report.html")).unwrap();
+        std::fs::remove_file(dir.join("report.html")).unwrap();
+        let o = lockstep(tmp.path(), &["report", "html", out]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let again = std::fs::read(dir.join("report.html")).unwrap();
+        assert!(again == first, "{out}: `report html` drew another page");
+    }
     let o = lockstep(tmp.path(), &["report", "html", "nowhere"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(

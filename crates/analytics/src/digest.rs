@@ -6,7 +6,7 @@
 use crate::breakdown::{Breakdowns, FillOwners, MonthAcc, MonthReturn};
 use crate::decimate::{Bucket, StreamDecimator};
 use crate::error::AnalyticsError;
-use crate::run_folder::{FillRow, RunFolder};
+use crate::run_folder::{FillRow, LotRow, RunFolder};
 use crate::series::{Point, SeriesAcc, SeriesMetrics};
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
@@ -107,36 +107,59 @@ fn curve(run: &RunFolder) -> Result<CurveDigest, AnalyticsError> {
     })
 }
 
+/// The fills and allocations of a run digested as they come: from a run folder's tables
+/// ([`Digest::of`]), or from the journal while a backtest writes them, which spares
+/// reading its twins back. Either way the page drawn from it is the same.
+#[derive(Debug, Clone, Default)]
+pub struct TradeDigest {
+    owners: FillOwners,
+    markers: BTreeMap<String, Markers>,
+    traded_notional: Decimal,
+    breakdowns: Breakdowns,
+}
+
+impl TradeDigest {
+    /// Takes the next fill (in fill order, before the allocations it closes).
+    pub fn fill(&mut self, fill: FillRow) {
+        self.owners.insert(fill.fill_id, &fill.strategy);
+        self.traded_notional += (fill.qty * fill.price).abs();
+        if let Some(m) = self.markers.get_mut(&*fill.symbol) {
+            m.push(fill);
+        } else {
+            let symbol = fill.symbol.to_string();
+            let mut m = Markers::default();
+            m.push(fill);
+            self.markers.insert(symbol, m);
+        }
+    }
+
+    /// Takes the next allocation, after the fill that closed it.
+    pub fn lot(&mut self, lot: &LotRow) {
+        self.breakdowns.add(lot, self.owners.get(lot.close_fill_id));
+    }
+
+    /// The run's digest: these trades, and the equity curve read from `run`.
+    pub fn finish(self, run: &RunFolder) -> Result<Digest, AnalyticsError> {
+        Ok(Digest {
+            curve: curve(run)?,
+            markers: self.markers,
+            traded_notional: self.traded_notional,
+            breakdowns: self.breakdowns,
+        })
+    }
+}
+
 impl Digest {
     /// Reads the tables of `run` once each.
     pub fn of(run: &RunFolder) -> Result<Self, AnalyticsError> {
-        let mut owners = FillOwners::default();
-        let mut markers: BTreeMap<String, Markers> = BTreeMap::new();
-        let mut traded_notional = Decimal::ZERO;
+        let mut trades = TradeDigest::default();
         for fill in run.fill_values()? {
-            let fill = fill?;
-            owners.insert(fill.fill_id, &fill.strategy);
-            traded_notional += (fill.qty * fill.price).abs();
-            if let Some(m) = markers.get_mut(&*fill.symbol) {
-                m.push(fill);
-            } else {
-                let symbol = fill.symbol.to_string();
-                let mut m = Markers::default();
-                m.push(fill);
-                markers.insert(symbol, m);
-            }
+            trades.fill(fill?);
         }
-        let mut breakdowns = Breakdowns::default();
         for lot in run.lot_values()? {
-            let lot = lot?;
-            breakdowns.add(&lot, owners.get(lot.close_fill_id));
+            trades.lot(&lot?);
         }
-        Ok(Digest {
-            curve: curve(run)?,
-            markers,
-            traded_notional,
-            breakdowns,
-        })
+        trades.finish(run)
     }
 }
 

@@ -1,6 +1,7 @@
 //! The analysis layer: reads finished run, sweep and walk-forward folders and writes their
 //! self-contained HTML pages (`report.html`, `sweep.html`, `walkforward.html`) and the
-//! comparison of two runs. It never runs the engine; it only reads what a run wrote.
+//! comparison of two runs. It never runs the engine: it reads what a run wrote, or takes a
+//! backtest's fills and allocations as they are journaled ([`digest::TradeDigest`]).
 
 pub mod breakdown;
 pub mod compare;

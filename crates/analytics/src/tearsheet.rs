@@ -331,7 +331,24 @@ pub fn render(run: &RunFolder, d: &Digest) -> String {
 /// Reads the run folder `dir` and writes its `report.html` (through a temporary file, so
 /// a page is either whole or absent); returns the page's path.
 pub fn write(dir: &std::path::Path) -> Result<std::path::PathBuf, crate::AnalyticsError> {
+    write_with(dir, Digest::of)
+}
+
+/// [`write`] with the run's fills and allocations already digested as they were journaled
+/// (`trades` took every fill and allocation the folder's tables hold, in order): the same
+/// page, without reading those tables back.
+pub fn write_digested(
+    dir: &std::path::Path,
+    trades: crate::digest::TradeDigest,
+) -> Result<std::path::PathBuf, crate::AnalyticsError> {
+    write_with(dir, |run| trades.finish(run))
+}
+
+fn write_with(
+    dir: &std::path::Path,
+    digest: impl FnOnce(&RunFolder) -> Result<Digest, crate::AnalyticsError>,
+) -> Result<std::path::PathBuf, crate::AnalyticsError> {
     let run = RunFolder::open(dir)?;
-    let digest = Digest::of(&run)?;
+    let digest = digest(&run)?;
     crate::write_atomic(&dir.join("report.html"), render(&run, &digest).as_bytes())
 }
