@@ -185,28 +185,21 @@ fn run(
     (journal, progress)
 }
 
+/// Every table the two runs journaled is the same, named when it is not.
 fn assert_same(by_bar: &MemoryJournal, absorbed: &MemoryJournal) {
-    assert_eq!(
-        format!("{:?}", absorbed.orders),
-        format!("{:?}", by_bar.orders)
-    );
-    assert_eq!(
-        format!("{:?}", absorbed.fills),
-        format!("{:?}", by_bar.fills)
-    );
-    assert_eq!(
-        format!("{:?}", absorbed.allocations),
-        format!("{:?}", by_bar.allocations)
-    );
-    assert_eq!(
-        format!("{:?}", absorbed.equity),
-        format!("{:?}", by_bar.equity)
-    );
-    assert_eq!(
-        format!("{:?}", absorbed.rejections),
-        format!("{:?}", by_bar.rejections)
-    );
-    assert_eq!(absorbed.eod_ran_at, by_bar.eod_ran_at);
+    let tables = |j: &MemoryJournal| {
+        [
+            ("orders", format!("{:?}", j.orders)),
+            ("fills", format!("{:?}", j.fills)),
+            ("allocations", format!("{:?}", j.allocations)),
+            ("equity", format!("{:?}", j.equity)),
+            ("rejections", format!("{:?}", j.rejections)),
+            ("eod runs", format!("{:?}", j.eod_ran_at)),
+        ]
+    };
+    for ((name, want), (_, got)) in tables(by_bar).into_iter().zip(tables(absorbed)) {
+        assert!(got == want, "{name} differ:\n{got}\n{want}");
+    }
 }
 
 /// Orders, fills, allocations and equity rows (marks at each session's end) are the same
