@@ -16,6 +16,7 @@ mod loser_tree;
 pub mod merge;
 pub mod open;
 pub mod parquet_source;
+mod prefetch;
 mod price_columns;
 pub mod price_scale;
 pub mod quote_decode;

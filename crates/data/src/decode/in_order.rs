@@ -163,9 +163,13 @@ impl<R: BatchReader> FileSource<R> {
         Ok(stopped)
     }
 
-    /// The next bar made ahead, if one is ready.
+    /// The next bar made ahead, if one is ready; the one after it is asked into the cache
+    /// (in a merge, this file's next turn comes after every other file's).
     pub(super) fn take_ready(&mut self) -> Option<Bar> {
         let ahead = self.ready.get(self.ready_pos)?;
+        if let Some(after) = self.ready.get(self.ready_pos + 1) {
+            crate::prefetch::prefetch(after);
+        }
         self.ready_pos += 1;
         self.outside_session += u64::from(ahead.outside);
         Some(ahead.bar(self.scale))
