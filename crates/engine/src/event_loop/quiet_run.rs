@@ -16,32 +16,51 @@ use crate::journal::Journal;
 use crate::venue::Venue;
 use lockstep_core::{Bar, UnixNanos};
 
+/// Bars in the first window of a quiet run ([`Engine::absorb_quiet_run`]).
+const FIRST_WINDOW: usize = 16;
+
 impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
     /// Absorbs the quiet run at the head of `bars` (the bars after the one just stepped)
     /// and returns how many bars it took: 0 when the engine's state allows no quiet run.
+    /// The run is looked at in windows that double from [`FIRST_WINDOW`] bars, so a run the
+    /// strategy ends early costs a look at about as many bars as it took, not at the whole
+    /// batch.
     pub(super) fn absorb_quiet_run(&mut self, bars: &[Bar]) -> usize {
-        if !self.may_run_quiet() {
-            return 0;
+        let (mut taken, mut window) = (0, FIRST_WINDOW);
+        while self.may_run_quiet() {
+            let rest = &bars[taken..];
+            let ahead = &rest[..rest.len().min(window)];
+            let (len, one_symbol) = self.quiet_len(ahead);
+            if len == 0 {
+                break;
+            }
+            let absorbed = self.strategies[0].absorb_quiet_bars(&ahead[..len]).min(len);
+            self.book_absorbed(&ahead[..absorbed], one_symbol);
+            taken += absorbed;
+            if absorbed < ahead.len() || ahead.is_empty() {
+                break;
+            }
+            window *= 2;
         }
-        let (len, one_symbol) = self.quiet_len(bars);
-        if len == 0 {
-            return 0;
-        }
-        let taken = self.strategies[0].absorb_quiet_bars(&bars[..len]).min(len);
-        let Some(last) = bars[..taken].last() else {
-            return 0;
+        taken
+    }
+
+    /// Books bars a strategy absorbed as [`Engine::step`] would have: the market's latest
+    /// bars (only the last one when they are `one_symbol`'s), the clock and the counts.
+    fn book_absorbed(&mut self, absorbed: &[Bar], one_symbol: bool) {
+        let Some(last) = absorbed.last() else {
+            return;
         };
         if one_symbol {
             self.market.update(last);
         } else {
-            for bar in &bars[..taken] {
+            for bar in absorbed {
                 self.market.update(bar);
             }
         }
         self.clock.advance_to(last.end);
-        self.bars += taken as u64;
+        self.bars += absorbed.len() as u64;
         self.last_ts = Some(last.ts);
-        taken
     }
 
     /// True when nothing but bars' own symbols and times can make a bar do more than update
