@@ -60,7 +60,29 @@ struct Series {
     prev: Option<Ordering>,
 }
 
+/// The ring position after `i` in a ring of `len` (no division).
+#[inline]
+fn ring_next(i: usize, len: usize) -> usize {
+    if i + 1 == len {
+        0
+    } else {
+        i + 1
+    }
+}
+
 impl Series {
+    /// Ring position of the close that leaves the fast window with the next close:
+    /// `fast` closes back from `head`.
+    #[inline]
+    fn fast_tail(&self, fast: usize, slow: usize) -> usize {
+        let back = self.head + slow - fast;
+        if back >= slow {
+            back - slow
+        } else {
+            back
+        }
+    }
+
     /// The state `close` would lead to, computed without changing this one.
     #[inline]
     fn next(&self, close: i64, fast: usize, slow: usize) -> Next {
@@ -69,9 +91,7 @@ impl Series {
             sum_slow -= self.window[self.head] as i128;
         }
         if self.seen >= fast {
-            let back = self.head + slow - fast;
-            let i = if back >= slow { back - slow } else { back };
-            sum_fast -= self.window[i] as i128;
+            sum_fast -= self.window[self.fast_tail(fast, slow)] as i128;
         }
         sum_fast += close as i128;
         sum_slow += close as i128;
@@ -129,8 +149,7 @@ impl Series {
         let Some((f, s, (mut sum_fast, mut sum_slow), mut gap, mut prev)) = narrow() else {
             return 0;
         };
-        let mut head = self.head;
-        let mut tail = (head + slow - fast) % slow;
+        let (mut head, mut tail) = (self.head, self.fast_tail(fast, slow));
         let mut taken = 0;
         for bar in bars {
             if bar.symbol != symbol {
@@ -157,8 +176,7 @@ impl Series {
                 break;
             }
             self.window[head] = close;
-            head = if head + 1 == slow { 0 } else { head + 1 };
-            tail = if tail + 1 == slow { 0 } else { tail + 1 };
+            (head, tail) = (ring_next(head, slow), ring_next(tail, slow));
             (sum_fast, sum_slow, gap, prev) = (next_fast, next_slow, next_gap, rel);
             taken += 1;
         }
@@ -173,11 +191,7 @@ impl Series {
     #[inline]
     fn commit(&mut self, close: i64, next: Next, slow: usize) {
         self.window[self.head] = close;
-        self.head = if self.head + 1 == slow {
-            0
-        } else {
-            self.head + 1
-        };
+        self.head = ring_next(self.head, slow);
         self.seen += 1;
         self.sum_fast = next.sum_fast;
         self.sum_slow = next.sum_slow;

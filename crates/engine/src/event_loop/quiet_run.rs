@@ -37,7 +37,7 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
             let absorbed = self.strategies[0].absorb_quiet_bars(&ahead[..len]).min(len);
             self.book_absorbed(&ahead[..absorbed], one_symbol);
             taken += absorbed;
-            if absorbed < ahead.len() || ahead.is_empty() {
+            if absorbed < ahead.len() {
                 break;
             }
             window *= 2;
