@@ -284,6 +284,17 @@ impl SessionLookup {
         self.look_up(ts)
     }
 
+    /// [`SessionLookup::day_of`] with the bounds of that exchange-local day (UTC, the end
+    /// excluded), when they are known.
+    pub fn day_span(&mut self, ts: UnixNanos) -> (Option<(UnixNanos, UnixNanos)>, Option<Session>) {
+        let (_, session) = self.day_of(ts);
+        let span = self
+            .day
+            .filter(|(start, end, ..)| ts.0 >= *start && ts.0 < *end)
+            .map(|(start, end, ..)| (UnixNanos(start), UnixNanos(end)));
+        (span, session)
+    }
+
     /// [`SessionLookup::day_of`] of an instant on another day: converts it to the
     /// exchange's date and keeps that day.
     #[inline(never)]

@@ -24,6 +24,9 @@ pub struct Delivery {
     interval: Interval,
     extended: bool,
     current: Option<Session>,
+    /// With extended hours: the open times, from the first up to the second, of the
+    /// stretch outside any session that was looked up last (delivered at `ts + interval`).
+    outside: Option<(i64, i64)>,
     lookup: SessionLookup,
 }
 
@@ -36,6 +39,7 @@ impl Delivery {
             interval,
             extended,
             current: None,
+            outside: None,
             lookup: SessionLookup::new(calendar),
         }
     }
@@ -52,15 +56,22 @@ impl Delivery {
                 return Ok(Delivered::At(plain.min(s.close)));
             }
         }
+        if self
+            .outside
+            .is_some_and(|(from, until)| from <= ts && ts < until)
+        {
+            return Ok(Delivered::At(plain));
+        }
         self.end_in_new_session(ts, plain)
     }
 
     /// [`Delivery::end`] of a bar outside the session it last looked up: looks its day up.
     #[inline(never)]
     fn end_in_new_session(&mut self, ts: i64, plain: UnixNanos) -> Result<Delivered, String> {
-        let (date, session) = self.lookup.day_of(UnixNanos(ts));
+        let (span, session) = self.lookup.day_span(UnixNanos(ts));
         if self.interval.nanos() >= NANOS_PER_DAY {
             return session.map(|s| Delivered::At(s.close)).ok_or_else(|| {
+                let (date, _) = self.lookup.day_of(UnixNanos(ts));
                 format!(
                     "daily bar for {date}, which is not a {} session",
                     self.calendar
@@ -72,7 +83,14 @@ impl Delivery {
                 self.current = Some(s);
                 Ok(Delivered::At(plain.min(s.close)))
             }
-            _ if self.extended => Ok(Delivered::At(plain)),
+            _ if self.extended => {
+                self.outside = span.map(|(start, end)| match session {
+                    Some(s) if ts < s.open.0 => (start.0, s.open.0),
+                    Some(s) => (s.close.0, end.0),
+                    None => (start.0, end.0),
+                });
+                Ok(Delivered::At(plain))
+            }
             _ => Ok(Delivered::OutsideSession),
         }
     }
@@ -93,6 +111,32 @@ mod tests {
         match d {
             Delivered::At(t) => t.to_iso(),
             Delivered::OutsideSession => "outside".into(),
+        }
+    }
+
+    /// One delivery asked about every minute (in time order, reversed, scrambled) answers as a
+    /// new one asked about each minute alone, across an early close, a holiday and a weekend,
+    /// with and without extended hours.
+    #[test]
+    fn remembered_stretches_answer_as_a_fresh_lookup() {
+        let m5 = "5m".parse().unwrap();
+        let start = ns("2015-12-22T00:00:00Z");
+        let minutes: Vec<i64> = (0..8 * 1_440).map(|k| start + k * 60_000_000_000).collect();
+        let mut scrambled = minutes.clone();
+        let mut x: u64 = 3;
+        for i in (1..scrambled.len()).rev() {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            scrambled.swap(i, (x >> 33) as usize % (i + 1));
+        }
+        let reversed: Vec<i64> = minutes.iter().rev().copied().collect();
+        for extended in [true, false] {
+            for order in [&minutes, &reversed, &scrambled] {
+                let mut kept = Delivery::new(Calendar::Nyse, m5, extended);
+                for ts in order {
+                    let fresh = Delivery::new(Calendar::Nyse, m5, extended).end(*ts);
+                    assert_eq!(kept.end(*ts), fresh, "{}", UnixNanos(*ts).to_iso());
+                }
+            }
         }
     }
 
