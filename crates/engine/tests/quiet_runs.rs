@@ -1,6 +1,7 @@
 //! The replay fast path (quiet runs): a strategy that absorbs the bars on which it would do
 //! nothing gives, event for event, the run it gives bar by bar, across working orders,
-//! queued signals, session changes and several symbols.
+//! queued signals, session changes, several symbols, and positions the exit manager
+//! watches (stops, targets, a trailing stop that moves inside a quiet run, a max hold).
 
 mod common;
 
@@ -11,8 +12,9 @@ use lockstep_core::{
 };
 use lockstep_engine::{
     Context, Engine, EngineSettings, EodSettings, ExitRules, ExitSettings, MemoryJournal, SimClock,
-    SimVenue, Strategy,
+    SimVenue, Strategy, TrailDistance, Trailing,
 };
+use std::sync::{Arc, Mutex};
 
 /// Bars of three symbols handed over as many at a time as the engine asks for.
 struct Batches {
@@ -82,6 +84,8 @@ struct Every {
     sells: bool,
     seen: Vec<u32>,
     absorb: bool,
+    /// The bars it absorbed.
+    absorbed: Arc<Mutex<Vec<Bar>>>,
 }
 
 impl Every {
@@ -125,9 +129,15 @@ impl Strategy for Every {
         for (k, bar) in bars.iter().enumerate() {
             let seen = self.count(bar.symbol);
             if (*seen + 1) % period == 0 {
+                if let Ok(mut log) = self.absorbed.lock() {
+                    log.extend_from_slice(&bars[..k]);
+                }
                 return k;
             }
             *seen += 1;
+        }
+        if let Ok(mut log) = self.absorbed.lock() {
+            log.extend_from_slice(bars);
         }
         bars.len()
     }
@@ -150,12 +160,13 @@ const FRIDAY: i64 = 1_709_251_200_000_000_000;
 /// 2024-03-04 00:00 UTC, a Monday.
 const MONDAY: i64 = 1_709_510_400_000_000_000;
 
+/// The run's journal, its last progress count and the bars the strategy absorbed.
 fn run(
     settings: EngineSettings,
     start: i64,
     every: (u32, bool),
     absorb: bool,
-) -> (MemoryJournal, u64) {
+) -> (MemoryJournal, u64, Vec<Bar>) {
     let bars = bars(start);
     let signals = [5, 47, 48, 130, 200].map(|k| {
         let name = ["AAA", "BBB", "CCC"][bars[k].symbol.0 as usize];
@@ -166,7 +177,9 @@ fn run(
         sells: every.1,
         seen: Vec::new(),
         absorb,
+        absorbed: Arc::default(),
     };
+    let absorbed = strategy.absorbed.clone();
     let mut engine = Engine::new(
         settings,
         SimVenue::default(),
@@ -182,7 +195,8 @@ fn run(
         .run(&mut Batches { bars, at: 0 }, &mut |n| progress = n)
         .expect("run");
     assert_eq!(outcome.bars, 288, "every bar counted");
-    (journal, progress)
+    let absorbed = absorbed.lock().map(|l| l.clone()).unwrap_or_default();
+    (journal, progress, absorbed)
 }
 
 /// Every table the two runs journaled is the same, named when it is not.
@@ -207,8 +221,8 @@ fn assert_same(by_bar: &MemoryJournal, absorbed: &MemoryJournal) {
 /// from signals between bars, and four sessions (UTC days of delivery).
 #[test]
 fn absorbing_quiet_runs_changes_nothing() {
-    let (by_bar, progress) = run(settings(), FRIDAY, (9, true), false);
-    let (absorbed, progress_absorbed) = run(settings(), FRIDAY, (9, true), true);
+    let (by_bar, progress, _) = run(settings(), FRIDAY, (9, true), false);
+    let (absorbed, progress_absorbed, _) = run(settings(), FRIDAY, (9, true), true);
     assert!(by_bar.fills.len() > 20, "{} fills", by_bar.fills.len());
     assert!(
         by_bar
@@ -253,8 +267,8 @@ fn absorbing_under_the_eod_guard_and_exit_rules_changes_nothing() {
         },
         ..settings()
     };
-    let (by_bar, _) = run(safety(), MONDAY, (40, false), false);
-    let (absorbed, _) = run(safety(), MONDAY, (40, false), true);
+    let (by_bar, ..) = run(safety(), MONDAY, (40, false), false);
+    let (absorbed, ..) = run(safety(), MONDAY, (40, false), true);
     let exits = |j: &MemoryJournal| {
         j.fills
             .iter()
@@ -269,4 +283,74 @@ fn absorbing_under_the_eod_guard_and_exit_rules_changes_nothing() {
     assert!(exits(&by_bar) >= 2, "{} exits", exits(&by_bar));
     assert_eq!(by_bar.eod_ran_at.len(), 3, "the guard ran each weekday");
     assert_same(&by_bar, &absorbed);
+}
+
+/// A trailing stop that starts at a gain, moves in steps and tightens inside quiet runs,
+/// with a hard stop, a target and a max hold, under the NYSE guard: absorbing changes
+/// nothing, and the absorbed bars include bars that made a new best price for a watched
+/// position (so the trailing stop moved within a quiet run, not only between them).
+#[test]
+fn absorbing_while_a_trailing_stop_moves_changes_nothing() {
+    let trailing = || EngineSettings {
+        eod: Some(EodSettings {
+            calendar: Calendar::Nyse,
+            before_close: 5 * 60 * 1_000_000_000,
+            flatten: vec![false],
+            flatten_expiring: true,
+        }),
+        exits: ExitSettings {
+            rules: vec![ExitRules {
+                hard_stop_pct: Some(Decimal::new(8, 3)),
+                take_profit_pct: Some(Decimal::new(12, 3)),
+                trailing: Some(Trailing {
+                    distance: TrailDistance::Pct(Decimal::new(3, 3)),
+                    activation_pct: Decimal::new(3, 3),
+                    step_pct: Decimal::new(5, 4),
+                    step_atr: Decimal::ZERO,
+                    min_pct: None,
+                    max_pct: None,
+                }),
+                max_hold_secs: Some(4 * 3_600),
+                ..ExitRules::default()
+            }],
+            ..ExitSettings::default()
+        },
+        ..settings()
+    };
+    let (by_bar, ..) = run(trailing(), MONDAY, (30, false), false);
+    let (absorbed, _, taken) = run(trailing(), MONDAY, (30, false), true);
+    let fired = |reason: ExitReason| {
+        by_bar
+            .fills
+            .iter()
+            .filter(|f| f.exit_reason == Some(reason))
+            .count()
+    };
+    for reason in [ExitReason::Trailing, ExitReason::MaxHold] {
+        assert!(fired(reason) >= 1, "{reason:?}: {} fills", fired(reason));
+    }
+    assert_same(&by_bar, &absorbed);
+    let all = bars(MONDAY);
+    let new_best = taken.iter().filter(|b| {
+        by_bar.allocations.iter().any(|a| {
+            let held = a.symbol == b.symbol && a.open_ts < b.ts && b.end <= a.close_ts;
+            let best_before = all
+                .iter()
+                .filter(|x| x.symbol == b.symbol && x.ts >= a.open_ts && x.ts < b.ts)
+                .map(|x| x.high)
+                .max()
+                .unwrap_or(i64::MIN);
+            let entry = b.scale.from_decimal(a.open_price).unwrap_or(i64::MAX);
+            held && b.high > best_before.max(entry)
+        })
+    });
+    let new_best = new_best.count();
+    eprintln!(
+        "{new_best} of {} absorbed bars made a new best price",
+        taken.len()
+    );
+    assert!(
+        new_best >= 3,
+        "{new_best} new best prices inside quiet runs"
+    );
 }

@@ -10,6 +10,7 @@
 
 use crate::clock::Clock;
 use crate::executor::{ExecError, Executor};
+use crate::exits::calm::QuietMoves;
 use crate::exits::eod_guard::{EodGuard, EodSettings, GuardStep, SessionTimers};
 use crate::exits::exit_manager::{ExitManager, ExitOrder, ExitSettings};
 use crate::journal::{Entry, Journal, JournalError, Names, RunOutcome};
@@ -162,6 +163,8 @@ pub struct Engine<V: Venue, C: Clock, J: Journal> {
     instruments: Instruments,
     exits: ExitManager,
     exit_orders: Vec<ExitOrder>,
+    /// How the quiet run being looked at moves watched positions (reused).
+    quiet_moves: QuietMoves,
     reports: Vec<VenueReport>,
     /// What the strategy being called asks for (moved to `pending` after each callback).
     asked: Vec<OrderIntent>,
@@ -202,6 +205,7 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
             instruments: Instruments::new(&settings.indexes),
             exits: ExitManager::new(settings.exits.clone()),
             exit_orders: Vec::new(),
+            quiet_moves: QuietMoves::default(),
             risk: RiskEngine::new(settings.risk.clone()),
             executor: Executor::new(&settings.run_id),
             ledger: Ledger::new(settings.initial_cash),

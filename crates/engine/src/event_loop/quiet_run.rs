@@ -1,9 +1,9 @@
 //! The replay fast path. After a bar is stepped, the bars that follow it may form a quiet
 //! run: bars on which [`Engine::step`] could do nothing but update the market state and
-//! hand the bar to the one strategy, because no order works for their symbols, the exit
-//! manager watches no position in them, they open inside the EOD guard's current session,
-//! no per-bar equity row is asked for, no queued event falls due and the UTC day does not
-//! change. Such a run goes to [`Strategy::absorb_quiet_bars`] at once; the
+//! hand the bar to the one strategy, because no order works for their symbols, no exit
+//! can fire on them nor any watched position move (its best price, its trailing stop),
+//! the EOD guard has nothing to do at their open times, no per-bar equity row is asked
+//! for, no queued event falls due and the UTC day does not change. Such a run goes to [`Strategy::absorb_quiet_bars`] at once; the
 //! strategy takes the bars on which it would ask for nothing, and the engine books them
 //! as `step` would have. The first bar the strategy does not take is stepped as usual, so
 //! a run's outcome is the same, event for event, as bar by bar.
@@ -35,6 +35,7 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
                 break;
             }
             let absorbed = self.strategies[0].absorb_quiet_bars(&ahead[..len]).min(len);
+            self.exits.absorb_quiet(&self.quiet_moves, absorbed);
             self.book_absorbed(&ahead[..absorbed], one_symbol);
             taken += absorbed;
             if absorbed < ahead.len() {
@@ -77,29 +78,28 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
 
     /// How many leading bars of `bars` are quiet on the engine's side, and whether they are
     /// all of one symbol. A quiet bar is delivered in the session (UTC day) of the bar just
-    /// stepped and no later than the next queued event, opens inside the EOD guard's
-    /// current session (when a guard runs), and is of a symbol already classified, with no
-    /// position the exit manager watches and no order working at the simulated venue
-    /// (checked once per change of symbol).
+    /// stepped and no later than the next queued event, opens inside the EOD guard's quiet
+    /// window ([`crate::exits::eod_guard::EodGuard::quiet_window`]), is of a symbol already classified with no order
+    /// working at the simulated venue (checked once per change of symbol), and fires no
+    /// exit ([`crate::ExitManager::quiet_prefix`], which keeps in `quiet_moves` how the
+    /// bars move watched positions).
     fn quiet_len(&mut self, bars: &[Bar]) -> (usize, bool) {
         let (Some((from, until)), Some(first)) = (self.days.kept(), bars.first()) else {
             return (0, false);
         };
         let due = self.queue.peek_key().map_or(UnixNanos(i64::MAX), |k| k.ts);
-        let (open, close) = match &self.eod {
+        let (open, close) = match &mut self.eod {
             None => (UnixNanos(i64::MIN), UnixNanos(i64::MAX)),
-            Some(guard) => match guard.quiet_window() {
+            Some(guard) => match guard.quiet_window(first.ts) {
                 Some(window) => window,
                 None => return (0, false),
             },
         };
-        let (instruments, exits) = (&self.instruments, &self.exits);
+        let (instruments, exits, moves) = (&self.instruments, &self.exits, &mut self.quiet_moves);
         let Some(sim) = self.venue.simulator() else {
             return (0, false);
         };
-        let idle = |b: &Bar| {
-            instruments.is_classified(b.symbol) && exits.idle_for(b.symbol) && !sim.has_working(b)
-        };
+        let idle = |b: &Bar| instruments.is_classified(b.symbol) && !sim.has_working(b);
         if !idle(first) {
             return (0, false);
         }
@@ -118,6 +118,6 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
                 idle(b)
             })
             .count();
-        (len, one_symbol)
+        (exits.quiet_prefix(&bars[..len], moves), one_symbol)
     }
 }

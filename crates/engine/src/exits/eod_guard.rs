@@ -110,10 +110,29 @@ impl EodGuard {
         }
     }
 
-    /// The open and close of the session the guard is in, if any: for a bar opening from
-    /// the open up to (not at) the close, [`EodGuard::on_bar`] does nothing.
-    pub fn quiet_window(&self) -> Option<(UnixNanos, UnixNanos)> {
-        self.current.map(|c| (c.open, c.close))
+    /// Bar open times around `ts`, from the first up to (not at) the second, for which
+    /// [`EodGuard::on_bar`] does nothing and changes nothing: the session the guard is in,
+    /// from its open to its close; outside it, the rest of a local day without a session,
+    /// the pre-market stretch before a session's open (bars there are prints, not daily
+    /// bars) or the time after its close. `None` when a bar opening at `ts` starts a
+    /// session or is taken for a daily bar.
+    pub fn quiet_window(&mut self, ts: UnixNanos) -> Option<(UnixNanos, UnixNanos)> {
+        if let Some(c) = self.current {
+            if ts.0 >= c.open.0 && ts.0 < c.close.0 {
+                return Some((c.open, c.close));
+            }
+        }
+        let (span, session) = self.lookup.day_span(ts);
+        let (start, end) = span?;
+        let Some(s) = session else {
+            return Some((start, end));
+        };
+        if ts.0 >= s.close.0 {
+            return Some((s.close, end));
+        }
+        let prints_from = s.open.0 - DAILY_LABEL_GAP + 1;
+        (ts.0 < s.open.0 && ts.0 >= prints_from)
+            .then_some((UnixNanos(prints_from.max(start.0)), s.open))
     }
 
     /// For a bar opening at `ts`: the new session's timers when the bar starts one.
@@ -154,6 +173,43 @@ mod tests {
                 .timestamp_nanos_opt()
                 .unwrap(),
         )
+    }
+
+    /// Across a week with an early close, a holiday and a weekend, at every 7th minute as
+    /// the bars come: a quiet window holds the time asked about, and a bar opening
+    /// anywhere in it (its first and last nanosecond included) leaves the guard doing
+    /// nothing and in the same session.
+    #[test]
+    fn nothing_happens_inside_a_quiet_window() {
+        let mut g = EodGuard::new(EodSettings {
+            calendar: Calendar::Nyse,
+            before_close: 5 * 60 * 1_000_000_000,
+            flatten: vec![false],
+            flatten_expiring: true,
+        });
+        let (mut ts, until) = (ns("2015-12-22T00:03:00Z"), ns("2015-12-30T00:00:00Z"));
+        let (mut windows, mut refused) = (0, 0);
+        while ts.0 < until.0 {
+            match g.quiet_window(ts) {
+                Some((from, to)) => {
+                    windows += 1;
+                    assert!(from.0 <= ts.0 && ts.0 < to.0, "{ts:?} outside its window");
+                    for t in [from.0, (from.0 + to.0) / 2, to.0 - 1] {
+                        let mut probe = g.clone();
+                        let step = probe.on_bar(UnixNanos(t));
+                        assert_eq!(step, GuardStep::Nothing, "at {}", UnixNanos(t).to_iso());
+                        assert_eq!(probe.current, g.current, "at {}", UnixNanos(t).to_iso());
+                    }
+                }
+                None => refused += 1,
+            }
+            g.on_bar(ts);
+            ts = ts.plus(7 * 60 * 1_000_000_000);
+        }
+        assert!(
+            windows > 1_000 && refused >= 5,
+            "{windows} windows, {refused} refused"
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! as resting orders would; soft stops and max hold send market orders.
 
 use crate::executor::Executor;
+use crate::exits::calm::{Calm, Moved, QuietMoves, Watch};
 use crate::exits::exit_rules::TrailDistance;
 use crate::exits::exit_rules::{
     decide, next_trail, partial_fill, timed, Band, Direction, ExitRules, Fired, Intrabar, Levels,
@@ -176,12 +177,112 @@ impl ExitManager {
         self.active
     }
 
-    /// True when [`ExitManager::on_bar`] would do nothing for a bar of `symbol`: no rule
-    /// is set, or no ATR is kept and no position in `symbol` is watched.
-    pub fn idle_for(&self, symbol: SymbolId) -> bool {
-        !self.active
-            || (self.atr_periods.is_empty()
-                && self.watched_in.get(symbol.index()).is_none_or(|n| *n == 0))
+    /// How many leading bars of `bars` [`ExitManager::on_bar`] would fire no exit on,
+    /// with `moves` (cleared first) holding what they would do to watched positions; all
+    /// of them when no rule is set, none while an ATR is kept (it takes every bar). A bar
+    /// is quiet when its symbol has no watched position, or one settled position that the
+    /// bar is judged on, inside its max hold and outside every level's reach
+    /// ([`Band::may_fire`]); a bar beyond the best price moves the position as `on_bar`
+    /// would (its best price, its trailing stop) and the bars after it are judged by the
+    /// moved levels ([`crate::exits::calm`]).
+    pub fn quiet_prefix(&self, bars: &[Bar], moves: &mut QuietMoves) -> usize {
+        moves.moves.clear();
+        moves.met.clear();
+        if !self.active {
+            return bars.len();
+        }
+        if !self.atr_periods.is_empty() {
+            return 0;
+        }
+        let met = &mut moves.met;
+        let mut at = 0;
+        for (k, bar) in bars.iter().enumerate() {
+            if met.get(at).is_none_or(|(s, _)| *s != bar.symbol) {
+                at = match met.iter().position(|(s, _)| *s == bar.symbol) {
+                    Some(i) => i,
+                    None => match self.calm_in(bar.symbol) {
+                        Some(calm) => {
+                            met.push((bar.symbol, calm));
+                            met.len() - 1
+                        }
+                        None => return k,
+                    },
+                };
+            }
+            if let Some((key, calm)) = &mut met[at].1 {
+                match calm.take(bar) {
+                    None => return k,
+                    Some(true) => moves.moves.push((k, *key, calm.moved)),
+                    Some(false) => {}
+                }
+            }
+        }
+        bars.len()
+    }
+
+    /// Books the first `taken` bars of the run `moves` was made for (as many as
+    /// [`ExitManager::quiet_prefix`] allowed, or fewer): each position they moved takes its
+    /// state after the last of them that moved it.
+    pub fn absorb_quiet(&mut self, moves: &QuietMoves, taken: usize) {
+        for (_, key, moved) in moves.moves.iter().take_while(|(k, ..)| *k < taken) {
+            if let Some(w) = self.positions.get_mut(key) {
+                w.best = moved.best;
+                w.best_m = Some(moved.best_m);
+                w.trail = moved.trail;
+                w.band = Some(moved.band);
+                w.trail_stale = moved.trail_stale;
+            }
+        }
+    }
+
+    /// `Some(None)` when no position in `symbol` is watched (or none has rules); the one
+    /// position watched, settled, as a [`Calm`]; `None` when a bar of `symbol` might change
+    /// something whatever its prices: several positions, an exit to ask again, a partial
+    /// tier left, a trailing stop still to compute or kept by the ATR, an expiry rule, or
+    /// levels and best price not yet fixed by a first judged bar.
+    fn calm_in(&self, symbol: SymbolId) -> Option<Option<Watch>> {
+        if self.watched_in.get(symbol.index()).is_none_or(|n| *n == 0) {
+            return Some(None);
+        }
+        let mut watched = self
+            .positions
+            .range((symbol, StrategyId(0))..=(symbol, StrategyId(u32::MAX)));
+        let (&key, w) = watched.next()?;
+        if watched.next().is_some() {
+            return None;
+        }
+        let Some(rules) = self.rules(key.1) else {
+            return Some(None);
+        };
+        let trailing = match rules.trailing {
+            Some(t) if matches!(t.distance, TrailDistance::Pct(_)) && !w.trail_stale => Some(t),
+            Some(_) => return None,
+            None => None,
+        };
+        let settled = w.retry.is_none()
+            && rules.partials.get(w.tiers_done).is_none()
+            && rules.min_dte.is_none();
+        let fixed = w.fixed.filter(|_| settled)?;
+        let band = w.band.filter(|b| !b.always_fires())?;
+        let best_m = w.best_m.filter(|m| *m != i64::MIN)?;
+        Some(Some((
+            key,
+            Calm {
+                dir: w.dir,
+                entry: w.entry,
+                opened: w.opened,
+                max_hold_ns: rules.max_hold_secs.map(|s| s.saturating_mul(1_000_000_000)),
+                trailing,
+                fixed,
+                moved: Moved {
+                    best: w.best,
+                    best_m,
+                    trail: w.trail,
+                    band,
+                    trail_stale: w.trail_stale,
+                },
+            },
+        )))
     }
 
     fn rules(&self, strategy: StrategyId) -> Option<&ExitRules> {
@@ -412,8 +513,9 @@ impl ExitManager {
             };
             let trail = next_trail(w.trail, &rule, w.dir, w.entry, w.best, atr, dp);
             if trail != w.trail {
+                // The band of the moved stop, ready for the next bar (or a quiet run).
                 w.trail = trail;
-                w.band = None;
+                w.band = Some(Band::of(&Levels { trail, ..levels }, w.dir, bar.scale));
             }
             w.trail_stale = false;
         }

@@ -271,10 +271,11 @@ pub fn next_trail(
     atr: Option<Price>,
     dp: u32,
 ) -> Option<Price> {
-    let activation = dir.offset(entry, rule.activation_pct, 28);
-    let activated = best == activation || !dir.worse(best, activation);
-    if prev.is_none() && !activated {
-        return None;
+    if prev.is_none() {
+        let activation = dir.offset(entry, rule.activation_pct, 28);
+        if best != activation && dir.worse(best, activation) {
+            return None;
+        }
     }
     let mut distance = match rule.distance {
         TrailDistance::Pct(p) => best * p,
@@ -353,6 +354,11 @@ impl Band {
             target: m(levels.target)?,
             always: false,
         })
+    }
+
+    /// True when a level does not fit the scale, so that every bar takes the exact path.
+    pub fn always_fires(&self) -> bool {
+        self.always
     }
 
     /// False only when no price rule can fire on `bar`.
