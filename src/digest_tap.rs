@@ -5,7 +5,7 @@
 
 use lockstep_analytics::digest::TradeDigest;
 use lockstep_analytics::run_folder::{FillRow, Label, LotRow};
-use lockstep_core::{Fill, StrategyId, SymbolId};
+use lockstep_core::{ExitReason, Fill, Side, StrategyId, SymbolId};
 use lockstep_engine::{Allocation, Entry, Journal, JournalError, Names};
 
 /// `inner`, digesting the trades it records when asked to ([`DigestTap::into_parts`]).
@@ -44,13 +44,14 @@ impl<J: Journal> Journal for DigestTap<J> {
     }
 }
 
-/// Each text made once and shared: strategy and symbol names by id, the few others (sides,
-/// exit reasons) by value.
+/// Each text made once and shared: strategy and symbol names by id, sides and exit reasons
+/// (empty for none) by variant.
 #[derive(Default)]
 struct Labels {
     strategies: Vec<Option<Label>>,
     symbols: Vec<Option<Label>>,
-    words: Vec<Label>,
+    sides: Vec<Option<Label>>,
+    reasons: Vec<Option<Label>>,
 }
 
 /// The label at `index` of `kept`, made from `text` the first time.
@@ -70,13 +71,13 @@ impl Labels {
         by_index(&mut self.symbols, id.index(), names.symbols.name(id))
     }
 
-    fn word(&mut self, text: &str) -> Label {
-        if let Some(label) = self.words.iter().find(|l| ***l == *text) {
-            return label.clone();
-        }
-        let label = Label::from(text);
-        self.words.push(label.clone());
-        label
+    fn side(&mut self, side: Side) -> Label {
+        by_index(&mut self.sides, side as usize, side.as_str())
+    }
+
+    fn reason(&mut self, reason: Option<ExitReason>) -> Label {
+        let index = reason.map_or(0, |r| r as usize + 1);
+        by_index(&mut self.reasons, index, reason.map_or("", |r| r.as_str()))
     }
 
     fn fill_row(&mut self, f: &Fill, names: &Names<'_>) -> FillRow {
@@ -85,11 +86,11 @@ impl Labels {
             strategy: self.strategy(f.strategy, names),
             ts: f.ts.0,
             symbol: self.symbol(f.symbol, names),
-            side: self.word(f.side.as_str()),
+            side: self.side(f.side),
             qty: f.qty,
             price: f.price,
             fee: f.fee,
-            exit_reason: self.word(f.exit_reason.map_or("", |r| r.as_str())),
+            exit_reason: self.reason(f.exit_reason),
         }
     }
 
@@ -101,7 +102,7 @@ impl Labels {
             open_ts: a.open_ts.0,
             close_ts: a.close_ts.0,
             net_pnl: a.net_pnl,
-            exit_reason: self.word(a.exit_reason.as_str()),
+            exit_reason: self.reason(Some(a.exit_reason)),
         }
     }
 }

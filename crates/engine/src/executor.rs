@@ -116,9 +116,14 @@ impl Executor {
             None if reduces => Some(ExitReason::Signal),
             _ => None,
         };
+        // `<run id>-<order id>`, without the formatting machinery (one per order).
+        let mut client = String::with_capacity(self.run_id.len() + 21);
+        client.push_str(&self.run_id);
+        client.push('-');
+        client.push_str(itoa::Buffer::new().format(id.0));
         let order = Order::new(
             id,
-            ClientOrderId(format!("{}-{}", self.run_id, id.0)),
+            ClientOrderId(client),
             it,
             now,
             exit_reason,
