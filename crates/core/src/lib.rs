@@ -37,7 +37,7 @@ pub use rust_decimal::Decimal;
 pub use signal::{Direction, Signal};
 pub use source::{BarSource, SourceError};
 pub use symbol::{SymbolId, SymbolTable};
-pub use time::{Interval, TimeError, UnixNanos};
+pub use time::{Interval, IsoWriter, TimeError, UnixNanos};
 
 /// A price: exact decimal, never a float.
 pub type Price = Decimal;

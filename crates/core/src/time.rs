@@ -53,31 +53,80 @@ impl UnixNanos {
     /// [`UnixNanos::to_iso`]'s ASCII text in a fixed buffer, and its length. The i64 range
     /// spans years 1677..2262, so the year always has 4 digits.
     fn iso_bytes(self) -> ([u8; 30], usize) {
+        let (day, sod, nanos) = self.day_parts();
+        let mut b = [0u8; 30];
+        b[..11].copy_from_slice(&date_text(day));
+        let (time, len) = time_text(sod, nanos);
+        b[11..].copy_from_slice(&time);
+        (b, 11 + len)
+    }
+
+    /// Whole UTC days since the epoch, the second of that day and the nanosecond of that
+    /// second.
+    fn day_parts(self) -> (i64, u32, u32) {
         let secs = self.0.div_euclid(NANOS_PER_SEC);
         let nanos = self.0.rem_euclid(NANOS_PER_SEC) as u32;
-        let sod = secs.rem_euclid(86_400) as u32;
-        let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
-        let mut b = *b"0000-00-00T00:00:00.000000000Z";
-        let y = y as u32;
-        put_pair(&mut b, 0, y / 100);
-        put_pair(&mut b, 2, y % 100);
-        put_pair(&mut b, 5, m);
-        put_pair(&mut b, 8, d);
-        put_pair(&mut b, 11, sod / 3_600);
-        put_pair(&mut b, 14, sod % 3_600 / 60);
-        put_pair(&mut b, 17, sod % 60);
-        let digits = match nanos {
-            0 => return zulu(b, 19),
-            n if n % 1_000_000 == 0 => 3,
-            n if n % 1_000 == 0 => 6,
-            _ => 9,
-        };
-        let mut rest = nanos / 10u32.pow(9 - digits);
-        for at in (20..20 + digits as usize).rev() {
-            b[at] = b'0' + (rest % 10) as u8;
-            rest /= 10;
+        (
+            secs.div_euclid(86_400),
+            secs.rem_euclid(86_400) as u32,
+            nanos,
+        )
+    }
+}
+
+/// `YYYY-MM-DDT` of a UTC day count since the epoch.
+fn date_text(day: i64) -> [u8; 11] {
+    let (y, m, d) = civil_from_days(day);
+    let mut b = *b"0000-00-00T";
+    let y = y as u32;
+    put_pair(&mut b, 0, y / 100);
+    put_pair(&mut b, 2, y % 100);
+    put_pair(&mut b, 5, m);
+    put_pair(&mut b, 8, d);
+    b
+}
+
+/// `HH:MM:SS[.fff|.ffffff|.fffffffff]Z` of a second of the day and its nanoseconds, in a
+/// fixed buffer, and its length.
+fn time_text(sod: u32, nanos: u32) -> ([u8; 19], usize) {
+    let mut b = *b"00:00:00.000000000Z";
+    put_pair(&mut b, 0, sod / 3_600);
+    put_pair(&mut b, 3, sod % 3_600 / 60);
+    put_pair(&mut b, 6, sod % 60);
+    let digits = match nanos {
+        0 => return zulu(b, 8),
+        n if n % 1_000_000 == 0 => 3,
+        n if n % 1_000 == 0 => 6,
+        _ => 9,
+    };
+    let mut rest = nanos / 10u32.pow(9 - digits);
+    for at in (9..9 + digits as usize).rev() {
+        b[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+    }
+    zulu(b, 9 + digits as usize)
+}
+
+/// Writes instants as [`UnixNanos::to_iso`] does, keeping the date text of the last UTC day
+/// written: the instants of a report row mostly share a day, and skip the calendar
+/// arithmetic.
+#[derive(Debug, Clone, Default)]
+pub struct IsoWriter {
+    day: Option<i64>,
+    date: [u8; 11],
+}
+
+impl IsoWriter {
+    /// Appends `t`'s ISO-8601 text to `out`.
+    pub fn push(&mut self, t: UnixNanos, out: &mut Vec<u8>) {
+        let (day, sod, nanos) = t.day_parts();
+        if self.day != Some(day) {
+            self.date = date_text(day);
+            self.day = Some(day);
         }
-        zulu(b, 20 + digits as usize)
+        out.extend_from_slice(&self.date);
+        let (time, len) = time_text(sod, nanos);
+        out.extend_from_slice(&time[..len]);
     }
 }
 
@@ -128,13 +177,13 @@ impl UtcDays {
 }
 
 /// `b` ended by `Z` at `at` (the fraction, if any, is already in place before it).
-fn zulu(mut b: [u8; 30], at: usize) -> ([u8; 30], usize) {
+fn zulu<const N: usize>(mut b: [u8; N], at: usize) -> ([u8; N], usize) {
     b[at] = b'Z';
     (b, at + 1)
 }
 
 /// Writes `v` (below 100) as two digits at `b[at..at + 2]`.
-fn put_pair(b: &mut [u8; 30], at: usize, v: u32) {
+fn put_pair<const N: usize>(b: &mut [u8; N], at: usize, v: u32) {
     b[at] = b'0' + (v / 10 % 10) as u8;
     b[at + 1] = b'0' + (v % 10) as u8;
 }
@@ -260,6 +309,34 @@ mod tests {
                 UnixNanos(t).push_iso_bytes(&mut bytes);
                 assert_eq!(bytes, format!("row,{chrono}").into_bytes(), "{t}");
             }
+        }
+    }
+
+    /// An [`IsoWriter`] writes what `to_iso` writes along a walk that mostly stays within a
+    /// day (its date kept), crosses midnights both ways and jumps to both ends of the range.
+    #[test]
+    fn iso_writer_matches_to_iso() {
+        let mut writer = IsoWriter::default();
+        let mut x: i64 = 0x3141_5926;
+        let mut t: i64 = -2 * NANOS_PER_DAY + 7;
+        let mut out = Vec::new();
+        for k in 0..50_000u32 {
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            t = match k % 500 {
+                0 => x,
+                1 => i64::MIN + (x & 0xffff),
+                2 => i64::MAX - (x & 0xffff),
+                3 => t - t.rem_euclid(NANOS_PER_DAY) - 1,
+                _ => {
+                    t.saturating_add((x >> 34).rem_euclid(NANOS_PER_DAY / 20) - NANOS_PER_DAY / 200)
+                }
+            };
+            let t = if k % 3 == 0 { t - t % NANOS_PER_SEC } else { t };
+            out.clear();
+            writer.push(UnixNanos(t), &mut out);
+            assert_eq!(out, UnixNanos(t).to_iso().into_bytes(), "{t}");
         }
     }
 

@@ -6,7 +6,7 @@
 use crate::fmt::{push_dec, push_int};
 use crate::hash::HashingWriter;
 use crate::parquet_twin::{DecimalShape, TwinWriter};
-use lockstep_core::UnixNanos;
+use lockstep_core::{IsoWriter, UnixNanos};
 use rust_decimal::Decimal;
 use std::fs::File;
 use std::io::Write;
@@ -67,6 +67,8 @@ pub struct CsvTable {
     /// Formatted rows not yet written: rows are formatted straight into it.
     pending: Vec<u8>,
     rows: u64,
+    /// Instants written as ISO text, the date of the last one kept.
+    iso: IsoWriter,
     /// Per column, the most decimals any value has had in the CSV.
     scales: Vec<u32>,
     /// Per column, the most digits before the point any value has had
@@ -138,6 +140,7 @@ impl CsvTable {
             out,
             pending,
             rows: 0,
+            iso: IsoWriter::default(),
             scales: vec![0; spec.columns.len()],
             whole_digits: vec![i32::MIN; spec.columns.len()],
         })
@@ -155,7 +158,7 @@ impl CsvTable {
             match *cell {
                 Cell::Int(v) => push_int(line, v),
                 Cell::Text(t) => push_field(line, t),
-                Cell::Ts(t) => t.push_iso_bytes(line),
+                Cell::Ts(t) => self.iso.push(t, line),
                 Cell::Dec(Some(d), min_dp) => {
                     let text = push_dec(line, d, min_dp);
                     *scale = (*scale).max(text.decimals);
