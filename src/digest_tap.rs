@@ -3,9 +3,9 @@
 //! and texts its `fills` and `lots` rows hold ([`lockstep_report`]'s `fill_row` and
 //! `lot_row`).
 
-use lockstep_analytics::digest::TradeDigest;
-use lockstep_analytics::run_folder::{FillRow, Label, LotRow};
-use lockstep_core::{ExitReason, Fill, Side, StrategyId, SymbolId};
+use lockstep_analytics::digest::{FillRef, TradeDigest};
+use lockstep_analytics::run_folder::{Label, LotRow};
+use lockstep_core::{ExitReason, Fill, SymbolId};
 use lockstep_engine::{Allocation, Entry, Journal, JournalError, Names};
 
 /// `inner`, digesting the trades it records when asked to ([`DigestTap::into_parts`]).
@@ -36,7 +36,11 @@ impl<J: Journal> Journal for DigestTap<J> {
             return Ok(());
         };
         match entry {
-            Entry::Fill(f) => trades.fill(labels.fill_row(f, names)),
+            Entry::Fill(f) => {
+                if let Some(fill) = labels.fill_ref(f, names) {
+                    trades.fill(fill);
+                }
+            }
             Entry::Allocation(a) => trades.lot(&labels.lot_row(a, names)),
             _ => {}
         }
@@ -56,42 +60,59 @@ struct Labels {
 
 /// The label at `index` of `kept`, made from `text` the first time.
 fn by_index(kept: &mut Vec<Option<Label>>, index: usize, text: &str) -> Label {
+    kept_at(kept, index, text).clone()
+}
+
+/// [`by_index`], borrowed.
+fn kept_at<'k>(kept: &'k mut Vec<Option<Label>>, index: usize, text: &str) -> &'k Label {
     if kept.len() <= index {
         kept.resize(index + 1, None);
     }
-    kept[index].get_or_insert_with(|| Label::from(text)).clone()
+    kept[index].get_or_insert_with(|| Label::from(text))
+}
+
+/// The label at `index` of `kept`, once made.
+fn made(kept: &[Option<Label>], index: usize) -> Option<&Label> {
+    kept.get(index)?.as_ref()
 }
 
 impl Labels {
-    fn strategy(&mut self, id: StrategyId, names: &Names<'_>) -> Label {
-        by_index(&mut self.strategies, id.0 as usize, names.strategy(id))
-    }
-
     fn symbol(&mut self, id: SymbolId, names: &Names<'_>) -> Label {
         by_index(&mut self.symbols, id.index(), names.symbols.name(id))
     }
 
-    fn side(&mut self, side: Side) -> Label {
-        by_index(&mut self.sides, side as usize, side.as_str())
-    }
-
     fn reason(&mut self, reason: Option<ExitReason>) -> Label {
-        let index = reason.map_or(0, |r| r as usize + 1);
+        let index = Self::reason_index(reason);
         by_index(&mut self.reasons, index, reason.map_or("", |r| r.as_str()))
     }
 
-    fn fill_row(&mut self, f: &Fill, names: &Names<'_>) -> FillRow {
-        FillRow {
+    fn reason_index(reason: Option<ExitReason>) -> usize {
+        reason.map_or(0, |r| r as usize + 1)
+    }
+
+    /// `f` with its texts borrowed from the labels (made the first time each is met).
+    fn fill_ref(&mut self, f: &Fill, names: &Names<'_>) -> Option<FillRef<'_>> {
+        let (strategy, symbol) = (f.strategy.0 as usize, f.symbol.index());
+        let (side, reason) = (f.side as usize, Self::reason_index(f.exit_reason));
+        kept_at(&mut self.strategies, strategy, names.strategy(f.strategy));
+        kept_at(&mut self.symbols, symbol, names.symbols.name(f.symbol));
+        kept_at(&mut self.sides, side, f.side.as_str());
+        kept_at(
+            &mut self.reasons,
+            reason,
+            f.exit_reason.map_or("", |r| r.as_str()),
+        );
+        Some(FillRef {
             fill_id: f.fill_id.0,
-            strategy: self.strategy(f.strategy, names),
+            strategy: made(&self.strategies, strategy)?,
             ts: f.ts.0,
-            symbol: self.symbol(f.symbol, names),
-            side: self.side(f.side),
+            symbol: made(&self.symbols, symbol)?,
+            side: made(&self.sides, side)?,
             qty: f.qty,
             price: f.price,
             fee: f.fee,
-            exit_reason: self.reason(f.exit_reason),
-        }
+            exit_reason: made(&self.reasons, reason)?,
+        })
     }
 
     fn lot_row(&mut self, a: &Allocation, names: &Names<'_>) -> LotRow {

@@ -6,7 +6,7 @@
 use crate::breakdown::{Breakdowns, FillOwners, MonthAcc, MonthReturn};
 use crate::decimate::{Bucket, StreamDecimator};
 use crate::error::AnalyticsError;
-use crate::run_folder::{FillRow, LotRow, RunFolder};
+use crate::run_folder::{FillRow, Label, LotRow, RunFolder};
 use crate::series::{Point, SeriesAcc, SeriesMetrics};
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
@@ -33,10 +33,10 @@ pub struct Markers {
 }
 
 impl Markers {
-    fn push(&mut self, fill: FillRow) {
+    fn push(&mut self, fill: &FillRef<'_>) {
         self.stride = self.stride.max(1);
         if self.total.is_multiple_of(self.stride) {
-            self.kept.push(fill);
+            self.kept.push(fill.to_row());
             if self.kept.len() > 2 * MAX_MARKERS {
                 let mut i = 0;
                 self.kept.retain(|_| {
@@ -47,6 +47,63 @@ impl Markers {
             }
         }
         self.total += 1;
+    }
+}
+
+/// A fill as [`TradeDigest::fill`] takes it, its texts borrowed: a [`FillRow`] is made only
+/// for the fills a chart keeps.
+#[derive(Debug, Clone, Copy)]
+pub struct FillRef<'a> {
+    /// Fill id.
+    pub fill_id: u64,
+    /// Strategy that owned the order.
+    pub strategy: &'a Label,
+    /// When (Unix nanoseconds).
+    pub ts: i64,
+    /// Instrument.
+    pub symbol: &'a Label,
+    /// `buy` or `sell`.
+    pub side: &'a Label,
+    /// Quantity.
+    pub qty: Decimal,
+    /// Price.
+    pub price: Decimal,
+    /// Fee.
+    pub fee: Decimal,
+    /// Exit reason (empty for entries).
+    pub exit_reason: &'a Label,
+}
+
+impl FillRef<'_> {
+    /// The fill as an owned row.
+    pub fn to_row(&self) -> FillRow {
+        FillRow {
+            fill_id: self.fill_id,
+            strategy: self.strategy.clone(),
+            ts: self.ts,
+            symbol: self.symbol.clone(),
+            side: self.side.clone(),
+            qty: self.qty,
+            price: self.price,
+            fee: self.fee,
+            exit_reason: self.exit_reason.clone(),
+        }
+    }
+}
+
+impl<'a> From<&'a FillRow> for FillRef<'a> {
+    fn from(row: &'a FillRow) -> Self {
+        FillRef {
+            fill_id: row.fill_id,
+            strategy: &row.strategy,
+            ts: row.ts,
+            symbol: &row.symbol,
+            side: &row.side,
+            qty: row.qty,
+            price: row.price,
+            fee: row.fee,
+            exit_reason: &row.exit_reason,
+        }
     }
 }
 
@@ -120,16 +177,15 @@ pub struct TradeDigest {
 
 impl TradeDigest {
     /// Takes the next fill (in fill order, before the allocations it closes).
-    pub fn fill(&mut self, fill: FillRow) {
-        self.owners.insert(fill.fill_id, &fill.strategy);
+    pub fn fill(&mut self, fill: FillRef<'_>) {
+        self.owners.insert(fill.fill_id, fill.strategy);
         self.traded_notional += (fill.qty * fill.price).abs();
-        if let Some(m) = self.markers.get_mut(&*fill.symbol) {
-            m.push(fill);
+        if let Some(m) = self.markers.get_mut(&**fill.symbol) {
+            m.push(&fill);
         } else {
-            let symbol = fill.symbol.to_string();
             let mut m = Markers::default();
-            m.push(fill);
-            self.markers.insert(symbol, m);
+            m.push(&fill);
+            self.markers.insert(fill.symbol.to_string(), m);
         }
     }
 
@@ -154,7 +210,7 @@ impl Digest {
     pub fn of(run: &RunFolder) -> Result<Self, AnalyticsError> {
         let mut trades = TradeDigest::default();
         for fill in run.fill_values()? {
-            trades.fill(fill?);
+            trades.fill(FillRef::from(&fill?));
         }
         for lot in run.lot_values()? {
             trades.lot(&lot?);
@@ -185,7 +241,7 @@ mod tests {
     fn markers_stay_few_and_evenly_spread() {
         let mut m = Markers::default();
         for i in 0..100_000 {
-            m.push(fill(i));
+            m.push(&FillRef::from(&fill(i)));
         }
         assert_eq!(m.total, 100_000);
         assert!(
@@ -199,7 +255,7 @@ mod tests {
         assert_eq!(ids[0], 0);
         let mut few = Markers::default();
         for i in 0..10 {
-            few.push(fill(i));
+            few.push(&FillRef::from(&fill(i)));
         }
         assert_eq!(few.kept.len(), 10, "a short run keeps every fill");
     }
