@@ -245,12 +245,9 @@ fn absorbing_quiet_runs_changes_nothing() {
     );
 }
 
-/// With the safety core on (the NYSE EOD guard and its timers, a hard stop and a target
-/// that close positions), absorbing changes nothing either: quiet runs stop where a
-/// position is watched or a bar opens outside the guard's session.
-#[test]
-fn absorbing_under_the_eod_guard_and_exit_rules_changes_nothing() {
-    let safety = || EngineSettings {
+/// The test settings with the NYSE EOD guard (holding positions overnight) and `rules`.
+fn under_the_guard(rules: ExitRules) -> EngineSettings {
+    EngineSettings {
         eod: Some(EodSettings {
             calendar: Calendar::Nyse,
             before_close: 5 * 60 * 1_000_000_000,
@@ -258,14 +255,24 @@ fn absorbing_under_the_eod_guard_and_exit_rules_changes_nothing() {
             flatten_expiring: true,
         }),
         exits: ExitSettings {
-            rules: vec![ExitRules {
-                hard_stop_pct: Some(Decimal::new(3, 3)),
-                take_profit_pct: Some(Decimal::new(3, 3)),
-                ..ExitRules::default()
-            }],
+            rules: vec![rules],
             ..ExitSettings::default()
         },
         ..settings()
+    }
+}
+
+/// With the safety core on (the NYSE EOD guard and its timers, a hard stop and a target
+/// that close positions), absorbing changes nothing either: quiet runs stop where a
+/// position is watched or a bar opens outside the guard's session.
+#[test]
+fn absorbing_under_the_eod_guard_and_exit_rules_changes_nothing() {
+    let safety = || {
+        under_the_guard(ExitRules {
+            hard_stop_pct: Some(Decimal::new(3, 3)),
+            take_profit_pct: Some(Decimal::new(3, 3)),
+            ..ExitRules::default()
+        })
     };
     let (by_bar, ..) = run(safety(), MONDAY, (40, false), false);
     let (absorbed, ..) = run(safety(), MONDAY, (40, false), true);
@@ -291,31 +298,21 @@ fn absorbing_under_the_eod_guard_and_exit_rules_changes_nothing() {
 /// position (so the trailing stop moved within a quiet run, not only between them).
 #[test]
 fn absorbing_while_a_trailing_stop_moves_changes_nothing() {
-    let trailing = || EngineSettings {
-        eod: Some(EodSettings {
-            calendar: Calendar::Nyse,
-            before_close: 5 * 60 * 1_000_000_000,
-            flatten: vec![false],
-            flatten_expiring: true,
-        }),
-        exits: ExitSettings {
-            rules: vec![ExitRules {
-                hard_stop_pct: Some(Decimal::new(8, 3)),
-                take_profit_pct: Some(Decimal::new(12, 3)),
-                trailing: Some(Trailing {
-                    distance: TrailDistance::Pct(Decimal::new(3, 3)),
-                    activation_pct: Decimal::new(3, 3),
-                    step_pct: Decimal::new(5, 4),
-                    step_atr: Decimal::ZERO,
-                    min_pct: None,
-                    max_pct: None,
-                }),
-                max_hold_secs: Some(4 * 3_600),
-                ..ExitRules::default()
-            }],
-            ..ExitSettings::default()
-        },
-        ..settings()
+    let trailing = || {
+        under_the_guard(ExitRules {
+            hard_stop_pct: Some(Decimal::new(8, 3)),
+            take_profit_pct: Some(Decimal::new(12, 3)),
+            trailing: Some(Trailing {
+                distance: TrailDistance::Pct(Decimal::new(3, 3)),
+                activation_pct: Decimal::new(3, 3),
+                step_pct: Decimal::new(5, 4),
+                step_atr: Decimal::ZERO,
+                min_pct: None,
+                max_pct: None,
+            }),
+            max_hold_secs: Some(4 * 3_600),
+            ..ExitRules::default()
+        })
     };
     let (by_bar, ..) = run(trailing(), MONDAY, (30, false), false);
     let (absorbed, _, taken) = run(trailing(), MONDAY, (30, false), true);
