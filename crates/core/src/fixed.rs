@@ -80,6 +80,15 @@ impl Scale {
 
     /// Exact conversion of a decimal to a mantissa; errors if it has more decimals.
     pub fn from_decimal(self, d: Decimal) -> Result<i64, FixedError> {
+        if let Some(widen) = self.0.checked_sub(d.scale()) {
+            // No more decimals than the scale: widening the mantissa is exact.
+            let m = 10i128
+                .checked_pow(widen)
+                .and_then(|f| d.mantissa().checked_mul(f));
+            return m
+                .and_then(|m| i64::try_from(m).ok())
+                .ok_or(FixedError::OutOfRange);
+        }
         let norm = d.normalize();
         if norm.scale() > self.0 {
             return Err(FixedError::TooPrecise {
@@ -137,5 +146,39 @@ mod tests {
         assert_eq!(s.from_f64(-1.00005).unwrap(), -10_001);
         assert_eq!(s.from_f64(2.00004999).unwrap(), 20_000);
         assert!(matches!(s.parse("abc"), Err(FixedError::NotANumber(_))));
+    }
+
+    /// The conversion of a decimal with no more decimals than the scale (widened at once)
+    /// agrees with normalizing and rescaling, over signs, trailing zeros, every scale pair
+    /// and mantissas up to the edge of i64 at the target scale.
+    #[test]
+    fn widening_agrees_with_normalizing() {
+        let by_normalizing = |scale: Scale, d: Decimal| -> Result<i64, FixedError> {
+            let mut m = d.normalize();
+            if m.scale() > scale.0 {
+                return Err(FixedError::TooPrecise {
+                    text: d.to_string(),
+                    scale: scale.0,
+                });
+            }
+            m.rescale(scale.0);
+            i64::try_from(m.mantissa()).map_err(|_| FixedError::OutOfRange)
+        };
+        let mut x: u64 = 0x9e37_79b9;
+        for k in 0..100_000u32 {
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let bits = (k % 64) as i32;
+            let m = ((x >> 1) as i64) >> bits.min(62);
+            let m = if k % 3 == 0 { -m } else { m } * if k % 7 == 0 { 1_000 } else { 1 };
+            let d = Decimal::new(m, (x % 19) as u32);
+            let scale = Scale((x >> 8) as u32 % 19);
+            assert_eq!(
+                format!("{:?}", scale.from_decimal(d)),
+                format!("{:?}", by_normalizing(scale, d)),
+                "{d} at {scale:?}"
+            );
+        }
     }
 }
