@@ -6,6 +6,7 @@
 //! partial take profit > signal. EOD and expiry are the EOD guard's; signal exits are the
 //! strategies' own orders.
 
+use crate::exits::trail_math;
 use lockstep_core::{Bar, ExitReason, Liquidity, Price};
 use rust_decimal::{Decimal, RoundingStrategy};
 
@@ -272,11 +273,51 @@ pub fn next_trail(
     dp: u32,
 ) -> Option<Price> {
     if prev.is_none() {
-        let activation = dir.offset(entry, rule.activation_pct, 28);
-        if best != activation && dir.worse(best, activation) {
+        let activated = trail_math::activated(dir.long, entry, rule.activation_pct, best)
+            .unwrap_or_else(|| {
+                let activation = dir.offset(entry, rule.activation_pct, 28);
+                best == activation || !dir.worse(best, activation)
+            });
+        if !activated {
             return None;
         }
     }
+    let candidate = match (rule.distance, rule.min_pct, rule.max_pct) {
+        (TrailDistance::Pct(p), None, None) => trail_math::pct_candidate(dir.long, best, p, dp),
+        _ => None,
+    }
+    .or_else(|| decimal_candidate(rule, dir, best, atr, dp))?;
+    let Some(prev) = prev else {
+        return Some(candidate);
+    };
+    let tightens = if dir.long {
+        candidate > prev
+    } else {
+        candidate < prev
+    };
+    if !tightens {
+        return Some(prev);
+    }
+    let step = entry * rule.step_pct + atr.map_or(Decimal::ZERO, |a| a * rule.step_atr);
+    let moved = if dir.long {
+        candidate - prev
+    } else {
+        prev - candidate
+    };
+    Some(if moved >= step { candidate } else { prev })
+}
+
+/// The trailing stop `best` would set by `rule`, in decimals: the distance (a fraction
+/// of `best`, or a multiple of `atr`, kept within the rule's bounds) from `best`, rounded
+/// to `dp` decimals towards the position's loss side. `None` without the ATR an ATR rule
+/// needs.
+fn decimal_candidate(
+    rule: &Trailing,
+    dir: Direction,
+    best: Price,
+    atr: Option<Price>,
+    dp: u32,
+) -> Option<Price> {
     let mut distance = match rule.distance {
         TrailDistance::Pct(p) => best * p,
         TrailDistance::Atr { mult, .. } => atr? * mult,
@@ -292,24 +333,14 @@ pub fn next_trail(
     } else {
         best + distance
     };
-    let candidate = raw.round_dp_with_strategy(
+    Some(raw.round_dp_with_strategy(
         dp,
         if dir.long {
             RoundingStrategy::ToNegativeInfinity
         } else {
             RoundingStrategy::ToPositiveInfinity
         },
-    );
-    let Some(prev) = prev else {
-        return Some(candidate);
-    };
-    let step = entry * rule.step_pct + atr.map_or(Decimal::ZERO, |a| a * rule.step_atr);
-    let tightens_enough = if dir.long {
-        candidate > prev && candidate - prev >= step
-    } else {
-        candidate < prev && prev - candidate >= step
-    };
-    Some(if tightens_enough { candidate } else { prev })
+    ))
 }
 
 /// A position's levels as fixed-point mantissas at its bar's scale: a cheap, conservative

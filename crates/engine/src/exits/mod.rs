@@ -5,3 +5,4 @@ pub mod calm;
 pub mod eod_guard;
 pub mod exit_manager;
 pub mod exit_rules;
+mod trail_math;
