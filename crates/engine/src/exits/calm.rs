@@ -42,6 +42,7 @@ impl Calm {
     /// the bar might fire an exit, is not judged (a quote bar, or one that opened before
     /// the position) or reaches the max hold; `Some(true)` when it moved the position
     /// (a new best price), `Some(false)` when it left it as it was.
+    #[inline]
     pub fn take(&mut self, bar: &Bar) -> Option<bool> {
         let m = &mut self.moved;
         let held_out = self

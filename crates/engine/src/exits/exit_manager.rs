@@ -195,25 +195,32 @@ impl ExitManager {
             return 0;
         }
         let met = &mut moves.met;
-        let mut at = 0;
-        for (k, bar) in bars.iter().enumerate() {
-            if met.get(at).is_none_or(|(s, _)| *s != bar.symbol) {
-                at = match met.iter().position(|(s, _)| *s == bar.symbol) {
-                    Some(i) => i,
-                    None => match self.calm_in(bar.symbol) {
-                        Some(calm) => {
-                            met.push((bar.symbol, calm));
-                            met.len() - 1
-                        }
-                        None => return k,
-                    },
-                };
-            }
-            if let Some((key, calm)) = &mut met[at].1 {
-                match calm.take(bar) {
+        let mut k = 0;
+        // Run by run of one symbol's bars, its position (if any) judged bar by bar.
+        while let Some(first) = bars.get(k) {
+            let symbol = first.symbol;
+            let slot = match met.iter().position(|(s, _)| *s == symbol) {
+                Some(i) => i,
+                None => match self.calm_in(symbol) {
+                    Some(calm) => {
+                        met.push((symbol, calm));
+                        met.len() - 1
+                    }
                     None => return k,
-                    Some(true) => moves.moves.push((k, *key, calm.moved)),
-                    Some(false) => {}
+                },
+            };
+            let run = bars[k..].iter().take_while(|b| b.symbol == symbol);
+            match &mut met[slot].1 {
+                None => k += run.count(),
+                Some((key, calm)) => {
+                    for bar in run {
+                        match calm.take(bar) {
+                            None => return k,
+                            Some(true) => moves.moves.push((k, *key, calm.moved)),
+                            Some(false) => {}
+                        }
+                        k += 1;
+                    }
                 }
             }
         }
