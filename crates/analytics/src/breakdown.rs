@@ -4,7 +4,7 @@
 
 use crate::run_folder::LotRow;
 use crate::series::Point;
-use chrono::{DateTime, Datelike, Timelike, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 
@@ -76,12 +76,19 @@ impl GroupAcc {
     }
 }
 
-/// The UTC hour of the close as a key (`"14:00"`).
-pub fn hour_key(close_ts: i64) -> String {
-    format!(
-        "{:02}:00",
-        DateTime::<Utc>::from_timestamp_nanos(close_ts).hour()
-    )
+/// The UTC hour of the close as a key (`"14:00"`), without allocating.
+pub fn hour_key(close_ts: i64) -> &'static str {
+    const HOURS: [&str; 24] = [
+        "00:00", "01:00", "02:00", "03:00", "04:00", "05:00", "06:00", "07:00", "08:00", "09:00",
+        "10:00", "11:00", "12:00", "13:00", "14:00", "15:00", "16:00", "17:00", "18:00", "19:00",
+        "20:00", "21:00", "22:00", "23:00",
+    ];
+    let hour = close_ts.div_euclid(3_600_000_000_000).rem_euclid(24);
+    usize::try_from(hour)
+        .ok()
+        .and_then(|h| HOURS.get(h))
+        .copied()
+        .unwrap_or("?")
 }
 
 /// Every breakdown of a run's allocations, filled one allocation at a time.
@@ -105,7 +112,7 @@ impl Breakdowns {
         self.reason.add(&lot.exit_reason, lot.net_pnl);
         self.strategy.add(strategy, lot.net_pnl);
         self.symbol.add(&lot.symbol, lot.net_pnl);
-        self.hour.add(&hour_key(lot.close_ts), lot.net_pnl);
+        self.hour.add(hour_key(lot.close_ts), lot.net_pnl);
         self.all.add(lot.net_pnl);
     }
 }
@@ -199,6 +206,26 @@ pub fn yearly_returns(months: &[MonthReturn]) -> BTreeMap<i32, f64> {
 mod tests {
     use super::*;
     use crate::run_folder::FillRow;
+
+    /// The hour key is chrono's UTC hour of the instant, before and after 1970 and at
+    /// the ends of the range.
+    #[test]
+    fn hour_keys_are_the_utc_hour() {
+        let mut x: i64 = 0x5851_f42d;
+        for k in 0..20_000 {
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let t = match k {
+                0 => i64::MIN,
+                1 => i64::MAX,
+                2 => -1,
+                _ => x,
+            };
+            let hour = chrono::Timelike::hour(&DateTime::<Utc>::from_timestamp_nanos(t));
+            assert_eq!(hour_key(t), format!("{hour:02}:00"), "{t}");
+        }
+    }
 
     fn lot(symbol: &str, fill: u64, close_ts: i64, net: i64, reason: &str) -> LotRow {
         LotRow {
