@@ -5,16 +5,22 @@
 
 use rust_decimal::Decimal;
 
-/// Powers of ten for every legal scale.
-const POW10: [i64; 19] = {
-    let mut t = [1i64; 19];
+/// Powers of ten for every decimal scale (`rust_decimal` keeps up to 28 decimals).
+const POW10: [i128; 29] = {
+    let mut t = [1i128; 29];
     let mut i = 1;
-    while i < 19 {
+    while i < 29 {
         t[i] = t[i - 1] * 10;
         i += 1;
     }
     t
 };
+
+/// `10^exp` for the exponents a decimal's scale allows (0..=28); `None` above.
+#[inline]
+pub fn pow10(exp: u32) -> Option<i128> {
+    POW10.get(exp as usize).copied()
+}
 
 /// Number of decimal places of a fixed-point price (0..=18).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -59,7 +65,8 @@ impl Scale {
     /// `10^dp` as i64.
     #[inline]
     pub fn factor(self) -> i64 {
-        POW10[self.0 as usize]
+        // A scale is at most 18 decimals, so its factor fits 64 bits.
+        POW10[self.0 as usize] as i64
     }
 
     /// Rounds a float to the nearest increment (half away from zero) as a mantissa.
@@ -82,9 +89,7 @@ impl Scale {
     pub fn from_decimal(self, d: Decimal) -> Result<i64, FixedError> {
         if let Some(widen) = self.0.checked_sub(d.scale()) {
             // No more decimals than the scale: widening the mantissa is exact.
-            let m = 10i128
-                .checked_pow(widen)
-                .and_then(|f| d.mantissa().checked_mul(f));
+            let m = pow10(widen).and_then(|f| d.mantissa().checked_mul(f));
             return m
                 .and_then(|m| i64::try_from(m).ok())
                 .ok_or(FixedError::OutOfRange);

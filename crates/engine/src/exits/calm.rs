@@ -12,23 +12,30 @@ use lockstep_core::{Bar, Price, StrategyId, SymbolId, UnixNanos};
 /// quiet run moves it.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Calm {
+    /// Long or short.
     pub dir: Direction,
+    /// The average entry price.
     pub entry: Price,
+    /// When the position opened (bars opening before it are not judged).
     pub opened: UnixNanos,
+    /// The max hold in nanoseconds, if the rules set one.
     pub max_hold_ns: Option<i64>,
     /// A percentage trailing stop (an ATR stop keeps no position calm).
     pub trailing: Option<Trailing>,
     /// Hard stop, soft stop and target.
     pub fixed: [Option<Price>; 3],
+    /// What the run has moved so far.
     pub moved: Moved,
 }
 
 /// A watched position's state that bars move without firing an exit.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(super) struct Moved {
+    /// The best price since entry.
     pub best: Price,
     /// `best` as a mantissa at the bars' scale.
     pub best_m: i64,
+    /// The trailing stop, once activated.
     pub trail: Option<Price>,
     /// The band of the levels in force.
     pub band: Band,

@@ -23,20 +23,9 @@ fn product(a: i128, b: i128) -> Option<i128> {
     fits(a.checked_mul(b)?)
 }
 
-/// `10^k` for the exponents a decimal's scale allows.
-const POW10: [i128; 29] = {
-    let mut p = [1i128; 29];
-    let mut k = 1;
-    while k < 29 {
-        p[k] = p[k - 1] * 10;
-        k += 1;
-    }
-    p
-};
-
 /// `10^exp`, for `exp` up to 28.
 fn ten_to(exp: u32) -> Option<i128> {
-    POW10.get(exp as usize).copied()
+    lockstep_core::fixed::pow10(exp)
 }
 
 /// `n / d` rounded down, in 64 bits when both fit (no 128-bit division routine).
