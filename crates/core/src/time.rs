@@ -43,13 +43,6 @@ impl UnixNanos {
         out.extend(text[..len].iter().map(|b| char::from(*b)));
     }
 
-    /// Appends [`UnixNanos::to_iso`]'s text to `out` as bytes without allocating (the
-    /// report's hot path).
-    pub fn push_iso_bytes(self, out: &mut Vec<u8>) {
-        let (text, len) = self.iso_bytes();
-        out.extend_from_slice(&text[..len]);
-    }
-
     /// [`UnixNanos::to_iso`]'s ASCII text in a fixed buffer, and its length. The i64 range
     /// spans years 1677..2262, so the year always has 4 digits.
     fn iso_bytes(self) -> ([u8; 30], usize) {
@@ -306,7 +299,7 @@ mod tests {
                     .to_rfc3339_opts(SecondsFormat::AutoSi, true);
                 assert_eq!(UnixNanos(t).to_iso(), chrono, "{t}");
                 let mut bytes = b"row,".to_vec();
-                UnixNanos(t).push_iso_bytes(&mut bytes);
+                IsoWriter::default().push(UnixNanos(t), &mut bytes);
                 assert_eq!(bytes, format!("row,{chrono}").into_bytes(), "{t}");
             }
         }

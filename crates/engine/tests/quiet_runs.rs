@@ -245,6 +245,15 @@ fn absorbing_quiet_runs_changes_nothing() {
     );
 }
 
+/// The fills `journal` holds that close for one of `reasons`.
+fn exit_fills(journal: &MemoryJournal, reasons: &[ExitReason]) -> usize {
+    journal
+        .fills
+        .iter()
+        .filter(|f| f.exit_reason.is_some_and(|r| reasons.contains(&r)))
+        .count()
+}
+
 /// The test settings with the NYSE EOD guard (holding positions overnight) and `rules`.
 fn under_the_guard(rules: ExitRules) -> EngineSettings {
     EngineSettings {
@@ -276,18 +285,8 @@ fn absorbing_under_the_eod_guard_and_exit_rules_changes_nothing() {
     };
     let (by_bar, ..) = run(safety(), MONDAY, (40, false), false);
     let (absorbed, ..) = run(safety(), MONDAY, (40, false), true);
-    let exits = |j: &MemoryJournal| {
-        j.fills
-            .iter()
-            .filter(|f| {
-                matches!(
-                    f.exit_reason,
-                    Some(ExitReason::HardStop | ExitReason::TakeProfit)
-                )
-            })
-            .count()
-    };
-    assert!(exits(&by_bar) >= 2, "{} exits", exits(&by_bar));
+    let exits = exit_fills(&by_bar, &[ExitReason::HardStop, ExitReason::TakeProfit]);
+    assert!(exits >= 2, "{exits} exits");
     assert_eq!(by_bar.eod_ran_at.len(), 3, "the guard ran each weekday");
     assert_same(&by_bar, &absorbed);
 }
@@ -316,15 +315,9 @@ fn absorbing_while_a_trailing_stop_moves_changes_nothing() {
     };
     let (by_bar, ..) = run(trailing(), MONDAY, (30, false), false);
     let (absorbed, _, taken) = run(trailing(), MONDAY, (30, false), true);
-    let fired = |reason: ExitReason| {
-        by_bar
-            .fills
-            .iter()
-            .filter(|f| f.exit_reason == Some(reason))
-            .count()
-    };
     for reason in [ExitReason::Trailing, ExitReason::MaxHold] {
-        assert!(fired(reason) >= 1, "{reason:?}: {} fills", fired(reason));
+        let fired = exit_fills(&by_bar, &[reason]);
+        assert!(fired >= 1, "{reason:?}: {fired} fills");
     }
     assert_same(&by_bar, &absorbed);
     let all = bars(MONDAY);

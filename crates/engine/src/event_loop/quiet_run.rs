@@ -1,9 +1,10 @@
 //! The replay fast path. After a bar is stepped, the bars that follow it may form a quiet
 //! run: bars on which [`Engine::step`] could do nothing but update the market state and
 //! hand the bar to the one strategy, because no order works for their symbols, no exit
-//! can fire on them nor any watched position move (its best price, its trailing stop),
-//! the EOD guard has nothing to do at their open times, no per-bar equity row is asked
-//! for, no queued event falls due and the UTC day does not change. Such a run goes to [`Strategy::absorb_quiet_bars`] at once; the
+//! can fire on them (a watched position's best price and trailing stop move along), the
+//! EOD guard has nothing to do at their open times, no per-bar equity row is asked for,
+//! no queued event falls due and the UTC day does not change. Such a run goes to
+//! [`Strategy::absorb_quiet_bars`] at once; the
 //! strategy takes the bars on which it would ask for nothing, and the engine books them
 //! as `step` would have. The first bar the strategy does not take is stepped as usual, so
 //! a run's outcome is the same, event for event, as bar by bar.
@@ -79,8 +80,9 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
     /// How many leading bars of `bars` are quiet on the engine's side, and whether they are
     /// all of one symbol. A quiet bar is delivered in the session (UTC day) of the bar just
     /// stepped and no later than the next queued event, opens inside the EOD guard's quiet
-    /// window ([`crate::exits::eod_guard::EodGuard::quiet_window`]), is of a symbol already classified with no order
-    /// working at the simulated venue (checked once per change of symbol), and fires no
+    /// window ([`crate::exits::eod_guard::EodGuard::quiet_window`]), is of a symbol
+    /// already classified with no order working at the simulated venue (checked once per
+    /// change of symbol), and fires no
     /// exit ([`crate::ExitManager::quiet_prefix`], which keeps in `quiet_moves` how the
     /// bars move watched positions).
     fn quiet_len(&mut self, bars: &[Bar]) -> (usize, bool) {
