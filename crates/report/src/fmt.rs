@@ -61,7 +61,12 @@ pub fn push_dec(out: &mut Vec<u8>, d: Decimal, min_dp: u32) -> DecText {
         out.push(b'-');
     }
     let mut buf = itoa::Buffer::new();
-    let text = buf.format(digits).as_bytes();
+    // 64-bit digits (nearly every price and amount) format in half the time of 128-bit.
+    let text = match u64::try_from(digits) {
+        Ok(small) => buf.format(small),
+        Err(_) => buf.format(digits),
+    }
+    .as_bytes();
     let scale_len = scale as usize;
     if scale_len == 0 {
         out.extend_from_slice(text);
