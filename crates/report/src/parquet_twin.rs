@@ -11,11 +11,12 @@
 //! and one row group however many rows the table has.
 
 use crate::csv_table::{Cell, Kind};
-use arrow_array::builder::StringBuilder;
+use arrow_array::builder::{NullBufferBuilder, StringBuilder};
 use arrow_array::cast::AsArray;
 use arrow_array::types::Decimal128Type;
 use arrow_array::{ArrayRef, Decimal128Array, Int64Array, RecordBatch, TimestampNanosecondArray};
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use lockstep_core::fixed::pow10;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, Encoding};
@@ -68,16 +69,45 @@ fn other(path: &Path, e: impl std::fmt::Display) -> io::Error {
 /// widening would overflow.
 fn mantissa_at(d: Decimal, scale: u32) -> i128 {
     let (m, s) = (d.mantissa(), d.scale());
-    let exact = if scale >= s {
-        10i128.checked_pow(scale - s).and_then(|f| m.checked_mul(f))
+    if scale == s {
+        return m;
+    }
+    let factor = |exp: u32| pow10(exp).or_else(|| 10i128.checked_pow(exp));
+    let exact = if scale > s {
+        factor(scale - s).and_then(|f| m.checked_mul(f))
     } else {
-        10i128.checked_pow(s - scale).map(|f| m / f)
+        factor(s - scale).map(|f| m / f)
     };
     exact.unwrap_or_else(|| {
         let mut d = d;
         d.rescale(scale);
         d.mantissa()
     })
+}
+
+/// A text column's builder, sized for a batch of short labels and ids.
+fn text_builder() -> StringBuilder {
+    StringBuilder::with_capacity(BATCH, BATCH * 8)
+}
+
+/// `values` as mantissas at `scale` (0 under a null), built in one pass without an
+/// intermediate `Option<i128>` per value.
+fn decimal_array(values: &[Option<Decimal>], scale: u32) -> Decimal128Array {
+    let mut mantissas = Vec::with_capacity(values.len());
+    let mut nulls = NullBufferBuilder::new(values.len());
+    for d in values {
+        match d {
+            Some(d) => {
+                mantissas.push(mantissa_at(*d, scale));
+                nulls.append_non_null();
+            }
+            None => {
+                mantissas.push(0);
+                nulls.append_null();
+            }
+        }
+    }
+    Decimal128Array::new(mantissas.into(), nulls.finish())
 }
 
 /// The twin's schema for `columns` with decimal columns shaped by `shapes`.
@@ -183,7 +213,7 @@ impl TwinWriter {
                 Kind::Ts => Column::Ts(Vec::with_capacity(BATCH)),
                 Kind::Int => Column::Int(Vec::with_capacity(BATCH)),
                 Kind::Dec => Column::Dec(Vec::with_capacity(BATCH)),
-                Kind::Str | Kind::Id => Column::Str(StringBuilder::with_capacity(BATCH, BATCH * 8)),
+                Kind::Str | Kind::Id => Column::Str(text_builder()),
             })
             .collect()
     }
@@ -225,24 +255,23 @@ impl TwinWriter {
         let Some(open) = self.open.as_mut() else {
             return Err(other(&self.path, "twin not open"));
         };
-        let batch = std::mem::replace(&mut self.batch, Self::empty_batch(self.columns));
-        let mut arrays: Vec<ArrayRef> = Vec::with_capacity(batch.len());
-        for (column, (scale, precision)) in batch.into_iter().zip(shapes) {
+        // The gathering buffers stay, already touched, for the next batch; the arrays are
+        // copies the writer drops.
+        let mut arrays: Vec<ArrayRef> = Vec::with_capacity(self.batch.len());
+        for (column, (scale, precision)) in self.batch.iter_mut().zip(shapes) {
             arrays.push(match column {
-                Column::Ts(v) => Arc::new(TimestampNanosecondArray::from(v).with_timezone("UTC")),
-                Column::Int(v) => Arc::new(Int64Array::from(v)),
+                Column::Ts(v) => Arc::new(
+                    TimestampNanosecondArray::from_iter_values(v.drain(..)).with_timezone("UTC"),
+                ),
+                Column::Int(v) => Arc::new(Int64Array::from_iter_values(v.drain(..))),
                 Column::Dec(v) => {
-                    let m: Vec<Option<i128>> = v
-                        .into_iter()
-                        .map(|d| d.map(|d| mantissa_at(d, *scale)))
-                        .collect();
-                    Arc::new(
-                        Decimal128Array::from(m)
-                            .with_precision_and_scale(*precision, (*scale).min(38) as i8)
-                            .map_err(|e| other(&self.path, e))?,
-                    )
+                    let array = decimal_array(v, *scale)
+                        .with_precision_and_scale(*precision, (*scale).min(38) as i8)
+                        .map_err(|e| other(&self.path, e))?;
+                    v.clear();
+                    Arc::new(array)
                 }
-                Column::Str(mut b) => Arc::new(b.finish()),
+                Column::Str(b) => Arc::new(std::mem::replace(b, text_builder()).finish()),
             });
         }
         let batch =
