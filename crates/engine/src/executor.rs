@@ -72,6 +72,9 @@ pub struct Executor {
     next_fill: u64,
     positions: BTreeMap<(StrategyId, SymbolId), Qty>,
     working: BTreeMap<(StrategyId, SymbolId), Qty>,
+    /// `working` summed over strategies, per symbol: a risk check reads it for every entry,
+    /// and summing `working` there cost a walk over every (strategy, symbol) pair.
+    book_working: BTreeMap<SymbolId, Qty>,
 }
 
 fn signed(side: Side, q: Qty) -> Qty {
@@ -92,6 +95,7 @@ impl Executor {
             next_fill: 1,
             positions: BTreeMap::new(),
             working: BTreeMap::new(),
+            book_working: BTreeMap::new(),
         }
     }
 
@@ -129,7 +133,7 @@ impl Executor {
             exit_reason,
             approved.origin(),
         );
-        *self.working.entry((it.strategy, it.symbol)).or_default() += signed(it.side, it.qty);
+        self.add_working((it.strategy, it.symbol), signed(it.side, it.qty));
         self.live.entry(id).or_insert(order)
     }
 
@@ -164,8 +168,7 @@ impl Executor {
                 }
                 o.transition(OrderStatus::Cancelled, *ts).map_err(illegal)?;
                 let o = o.clone();
-                *self.working.entry((o.strategy, o.symbol)).or_default() -=
-                    signed(o.side, o.remaining());
+                self.add_working((o.strategy, o.symbol), -signed(o.side, o.remaining()));
                 self.retire_if_done(*order_id);
                 Ok(ReportEffect::Cancelled { order: o, asked })
             }
@@ -173,7 +176,7 @@ impl Executor {
                 let o = self.order_mut(*order_id)?;
                 o.transition(OrderStatus::Expired, *ts).map_err(illegal)?;
                 let (key, left) = ((o.strategy, o.symbol), signed(o.side, o.remaining()));
-                *self.working.entry(key).or_default() -= left;
+                self.add_working(key, -left);
                 self.retire_if_done(*order_id);
                 Ok(ReportEffect::None)
             }
@@ -186,8 +189,7 @@ impl Executor {
                 let o = self.order_mut(*order_id)?;
                 o.transition(OrderStatus::Cancelled, *ts).map_err(illegal)?;
                 let o = o.clone();
-                *self.working.entry((o.strategy, o.symbol)).or_default() -=
-                    signed(o.side, o.remaining());
+                self.add_working((o.strategy, o.symbol), -signed(o.side, o.remaining()));
                 self.retire_if_done(*order_id);
                 Ok(ReportEffect::Withdrawn(o, *code, detail.clone()))
             }
@@ -199,7 +201,7 @@ impl Executor {
                 let o = self.order_mut(*order_id)?;
                 o.transition(OrderStatus::Rejected, *ts).map_err(illegal)?;
                 let o = o.clone();
-                *self.working.entry((o.strategy, o.symbol)).or_default() -= signed(o.side, o.qty);
+                self.add_working((o.strategy, o.symbol), -signed(o.side, o.qty));
                 self.retire_if_done(*order_id);
                 Ok(ReportEffect::Rejected(o, reason.clone()))
             }
@@ -249,7 +251,7 @@ impl Executor {
                 self.next_fill += 1;
                 let key = (fill.strategy, fill.symbol);
                 let s = signed(fill.side, fill.qty);
-                *self.working.entry(key).or_default() -= s;
+                self.add_working(key, -s);
                 *self.positions.entry(key).or_default() += s;
                 self.retire_if_done(*order_id);
                 Ok(ReportEffect::Fill(fill))
@@ -266,8 +268,7 @@ impl Executor {
                 o.transition(OrderStatus::Accepted, now).map_err(illegal)?;
             }
             o.transition(OrderStatus::Expired, now).map_err(illegal)?;
-            *self.working.entry((o.strategy, o.symbol)).or_default() -=
-                signed(o.side, o.remaining());
+            self.add_working((o.strategy, o.symbol), -signed(o.side, o.remaining()));
             self.finished.push(o);
         }
         Ok(n)
@@ -324,8 +325,7 @@ impl Executor {
                     o.transition(OrderStatus::Accepted, now).map_err(illegal)?;
                 }
                 o.transition(OrderStatus::Cancelled, now).map_err(illegal)?;
-                *self.working.entry((o.strategy, o.symbol)).or_default() -=
-                    signed(o.side, o.remaining());
+                self.add_working((o.strategy, o.symbol), -signed(o.side, o.remaining()));
                 cancelled.push(o.clone());
                 self.finished.push(o);
             }
@@ -357,11 +357,13 @@ impl Executor {
 
     /// Signed quantity of every strategy's working orders in `symbol`.
     pub fn book_working_qty(&self, symbol: SymbolId) -> Qty {
-        self.working
-            .iter()
-            .filter(|((_, s), _)| *s == symbol)
-            .map(|(_, q)| *q)
-            .sum()
+        self.book_working.get(&symbol).copied().unwrap_or(Qty::ZERO)
+    }
+
+    /// Changes the signed working quantity of `key` (and of its symbol's book) by `delta`.
+    fn add_working(&mut self, key: (StrategyId, SymbolId), delta: Qty) {
+        *self.working.entry(key).or_default() += delta;
+        *self.book_working.entry(key.1).or_default() += delta;
     }
 
     /// Symbols with working orders that would change a position.
