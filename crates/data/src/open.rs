@@ -1,14 +1,14 @@
 //! Opening a data file by extension, and inferring its bar interval.
 
 use crate::csv_source::CsvBatchReader;
-use crate::decode::{BatchReader, FileSource};
+use crate::decode::{BatchReader, FileSource, ValidRows};
 use crate::delivery::Delivery;
 use crate::error::DataError;
 use crate::parquet_source::{ParquetBatchReader, BATCH_ROWS};
 use crate::price_scale::{infer_csv, infer_parquet, PriceScale, MAX_INFERRED_DP};
 use crate::validate::Validator;
 use chrono_tz::Tz;
-use lockstep_core::{BarSource, Calendar, Interval, Scale, SymbolTable};
+use lockstep_core::{BarSource, Calendar, Interval, Scale, SymbolId, SymbolTable};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -216,14 +216,29 @@ pub fn infer_interval(path: &Path, opts: &DataOptions) -> Result<Interval, DataE
     let mut symbols = SymbolTable::new();
     let mut last: BTreeMap<u32, i64> = BTreeMap::new();
     let mut best: Option<i64> = None;
-    for _ in 0..INFER_ROWS {
-        let Some((v, _)) = src.next_row(&mut symbols)? else {
-            break;
-        };
-        if let Some(prev) = last.insert(v.symbol.0, v.ts) {
-            let d = v.ts - prev;
+    let mut see = |symbol: SymbolId, ts: i64| {
+        if let Some(prev) = last.insert(symbol.0, ts) {
+            let d = ts - prev;
             if d > 0 && best.is_none_or(|b| d < b) {
                 best = Some(d);
+            }
+        }
+    };
+    // Whole runs of a clean batch at once, as a merge of many files opens each of them here.
+    let mut left = INFER_ROWS;
+    while left > 0 {
+        match src.next_rows(&mut symbols)? {
+            None => break,
+            Some(ValidRows::One(v, _)) => {
+                see(v.symbol, v.ts);
+                left -= 1;
+            }
+            Some(ValidRows::Run { ts, symbol }) => {
+                let n = ts.len().min(left);
+                for (t, s) in ts[..n].iter().zip(&symbol[..n]) {
+                    see(*s, *t);
+                }
+                left -= n;
             }
         }
     }
