@@ -76,12 +76,17 @@ impl<S: BarSource + ?Sized> BarSource for PriceTap<'_, S> {
         result
     }
 
-    fn next_buffered_bar(&mut self, symbols: &mut SymbolTable) -> Result<Option<Bar>, SourceError> {
-        let bar = self.inner.next_buffered_bar(symbols)?;
-        if let Some(b) = &bar {
-            self.record(b, symbols);
-        }
-        Ok(bar)
+    fn next_buffered_bars(
+        &mut self,
+        symbols: &mut SymbolTable,
+        out: &mut Vec<Bar>,
+        outside: &mut Vec<u64>,
+        max: usize,
+    ) -> Result<(), SourceError> {
+        let start = out.len();
+        let result = self.inner.next_buffered_bars(symbols, out, outside, max);
+        self.record_all(&out[start..], symbols);
+        result
     }
 
     fn stop_after(&mut self, limit: i64) {

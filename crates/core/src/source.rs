@@ -33,12 +33,23 @@ pub trait BarSource {
         Ok(())
     }
 
-    /// The next bar if the source already holds it decoded, reading nothing and interning
-    /// no symbol; `Ok(None)` when it would have to read first (or is at its end). A merge
-    /// uses it to go on without effects the caller could notice. The default holds none.
-    fn next_buffered_bar(&mut self, symbols: &mut SymbolTable) -> Result<Option<Bar>, SourceError> {
-        let _ = symbols;
-        Ok(None)
+    /// Appends to `out` up to `max` next bars that the source already holds decoded, reading
+    /// nothing and interning no symbol, and stops after a bar delivered after the
+    /// [`BarSource::stop_after`] limit; appends none when it would have to read first (or is
+    /// at its end). A merge takes a file's bars a few at a time this way, without effects the
+    /// caller could notice. For each bar, `outside` gets the rows outside the session passed
+    /// over just before it: the source counts them as it hands the bar over
+    /// ([`BarSource::outside_session_rows`]), and a caller that holds bars back subtracts
+    /// them until it hands each bar on. The default holds none.
+    fn next_buffered_bars(
+        &mut self,
+        symbols: &mut SymbolTable,
+        out: &mut Vec<Bar>,
+        outside: &mut Vec<u64>,
+        max: usize,
+    ) -> Result<(), SourceError> {
+        let _ = (symbols, out, outside, max);
+        Ok(())
     }
 
     /// Says that the caller takes no bar delivered after `limit` (a time window's end): in

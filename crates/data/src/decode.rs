@@ -5,7 +5,7 @@ mod in_order;
 use crate::delivery::{Delivered, Delivery};
 use crate::error::DataError;
 use crate::validate::{price_rules_hold, RowValues, Validator};
-use in_order::{AheadBar, READY_BARS};
+use in_order::Held;
 use lockstep_core::{
     Bar, BarSource, Quote, QuoteSide, Scale, SourceError, SymbolId, SymbolTable, UnixNanos,
 };
@@ -180,11 +180,6 @@ pub struct FileSource<R: BatchReader> {
     /// The decoded batch is clean and its rows pass the time-order rules as a run
     /// ([`Validator::accepts_in_order`]): bars are made from it without a check per row.
     in_order: bool,
-    /// Bars made ahead from an in-order batch for a caller that takes one bar at a time (a
-    /// merge), handed over from `ready_pos` on, each with the rows outside the session
-    /// passed over before it ([`in_order`]).
-    ready: Vec<AheadBar>,
-    ready_pos: usize,
 }
 
 impl<R: BatchReader> FileSource<R> {
@@ -211,8 +206,6 @@ impl<R: BatchReader> FileSource<R> {
             stop_after: i64::MAX,
             clean: false,
             in_order: false,
-            ready: Vec::with_capacity(READY_BARS),
-            ready_pos: 0,
         }
     }
 
@@ -386,9 +379,6 @@ impl<R: BatchReader> FileSource<R> {
 
 impl<R: BatchReader> BarSource for FileSource<R> {
     fn next_bar(&mut self, symbols: &mut SymbolTable) -> Result<Option<Bar>, SourceError> {
-        if let Some(bar) = self.take_ready() {
-            return Ok(Some(bar));
-        }
         Ok(self.bar_from(symbols, true)?)
     }
 
@@ -402,13 +392,6 @@ impl<R: BatchReader> BarSource for FileSource<R> {
     ) -> Result<(), SourceError> {
         let before = out.len();
         let full = before + max;
-        while out.len() < full {
-            let Some(bar) = self.take_ready() else { break };
-            out.push(bar);
-            if bar.end.0 > self.stop_after {
-                return Ok(());
-            }
-        }
         while out.len() < full {
             if self.in_order && self.pos < self.batch.len() {
                 if self.bars_in_order(out, full)? {
@@ -429,11 +412,30 @@ impl<R: BatchReader> BarSource for FileSource<R> {
         Ok(())
     }
 
-    fn next_buffered_bar(&mut self, symbols: &mut SymbolTable) -> Result<Option<Bar>, SourceError> {
-        if let Some(bar) = self.ready_bar()? {
-            return Ok(Some(bar));
+    /// The rest of an in-order batch up to `max` bars, in one run that stops before a row
+    /// it would refuse (refused by the next call, as row by row); from any other batch, one
+    /// bar checked alone.
+    fn next_buffered_bars(
+        &mut self,
+        symbols: &mut SymbolTable,
+        out: &mut Vec<Bar>,
+        outside: &mut Vec<u64>,
+        max: usize,
+    ) -> Result<(), SourceError> {
+        if max == 0 {
+            return Ok(());
         }
-        Ok(self.bar_from(symbols, false)?)
+        if self.in_order && self.pos < self.batch.len() {
+            let full = out.len() + max;
+            self.bars_in_order(&mut Held { bars: out, outside }, full)?;
+            return Ok(());
+        }
+        let counted = self.outside_session;
+        if let Some(bar) = self.bar_from(symbols, false)? {
+            out.push(bar);
+            outside.push(self.outside_session - counted);
+        }
+        Ok(())
     }
 
     fn stop_after(&mut self, limit: i64) {

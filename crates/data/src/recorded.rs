@@ -312,11 +312,6 @@ impl BarSource for Replay {
         Ok(())
     }
 
-    fn next_buffered_bar(&mut self, symbols: &mut SymbolTable) -> Result<Option<Bar>, SourceError> {
-        let _ = symbols;
-        Ok(None)
-    }
-
     fn stop_after(&mut self, limit: i64) {
         self.limit = Some(limit);
     }

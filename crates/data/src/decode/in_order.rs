@@ -1,17 +1,13 @@
 //! Bars made straight from a batch whose rows pass as a whole
 //! ([`FileSource`]'s `in_order`), without the per-row checks: handed over at once
-//! (`next_bars`), or made a few dozen ahead for a caller that takes one bar at a time (a
-//! merge), which then reads each file's bars from one small row buffer instead of from
-//! seven column buffers. Either way the caller sees the same bars, counts and refusals,
+//! (`next_bars`), or a few dozen at a time to a merge (`next_buffered_bars`), which holds
+//! them until their turn. Either way the caller sees the same bars, counts and refusals,
 //! at the same moments, as reading row by row.
 
 use super::{BatchReader, FileSource};
 use crate::delivery::Delivered;
 use crate::error::DataError;
-use lockstep_core::{Bar, Scale, SymbolId, UnixNanos};
-
-/// Bars made ahead at once for a caller that takes them one at a time.
-pub(super) const READY_BARS: usize = 64;
+use lockstep_core::{Bar, UnixNanos};
 
 /// Where made bars go.
 pub(super) trait MadeBars {
@@ -34,65 +30,25 @@ impl MadeBars for Vec<Bar> {
     }
 }
 
-/// A bar made ahead from an in-order batch (a trade bar: no quote; the file's scale), in
-/// 64 bytes instead of a `Bar`'s 136, so a merge of many files keeps its made-ahead bars in
-/// cache; with the rows outside the session passed over before it.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct AheadBar {
-    ts: i64,
-    end: i64,
-    open: i64,
-    high: i64,
-    low: i64,
-    close: i64,
-    volume: f64,
-    symbol: SymbolId,
-    /// Rows outside the session before this bar: at most a decoded batch's rows.
-    outside: u32,
+/// Bars handed over now to a caller that may hold them back, each with the rows outside
+/// the session passed over before it (counted now, for the caller to subtract while it
+/// holds the bar).
+pub(super) struct Held<'a> {
+    /// The bars.
+    pub(super) bars: &'a mut Vec<Bar>,
+    /// Per bar, the rows outside the session before it.
+    pub(super) outside: &'a mut Vec<u64>,
 }
 
-const _: () = assert!(std::mem::size_of::<AheadBar>() == 64);
-
-impl AheadBar {
-    fn bar(&self, scale: Scale) -> Bar {
-        Bar {
-            ts: UnixNanos(self.ts),
-            end: UnixNanos(self.end),
-            symbol: self.symbol,
-            scale,
-            open: self.open,
-            high: self.high,
-            low: self.low,
-            close: self.close,
-            volume: self.volume,
-            quote: None,
-        }
-    }
-}
-
-/// Bars made ahead: the rows outside the session before each are counted when the bar is
-/// handed over, so a reading that ends early (a refusal in another file of a merge) counts
-/// what row by row would have.
-impl MadeBars for Vec<AheadBar> {
+impl MadeBars for Held<'_> {
     fn made(&self) -> usize {
-        self.len()
+        self.bars.len()
     }
 
     fn put(&mut self, bar: Bar, outside: u64, counted: &mut u64) {
-        // A decoded batch has far fewer than 2^32 rows; count any excess now rather than lose it.
-        let kept = u32::try_from(outside).unwrap_or(u32::MAX);
-        *counted += outside - u64::from(kept);
-        self.push(AheadBar {
-            ts: bar.ts.0,
-            end: bar.end.0,
-            open: bar.open,
-            high: bar.high,
-            low: bar.low,
-            close: bar.close,
-            volume: bar.volume,
-            symbol: bar.symbol,
-            outside: kept,
-        });
+        *counted += outside;
+        self.bars.push(bar);
+        self.outside.push(outside);
     }
 }
 
@@ -161,33 +117,5 @@ impl<R: BatchReader> FileSource<R> {
         );
         self.pos = i;
         Ok(stopped)
-    }
-
-    /// The next bar made ahead, if one is ready; the one after it is asked into the cache
-    /// (in a merge, this file's next turn comes after every other file's).
-    pub(super) fn take_ready(&mut self) -> Option<Bar> {
-        let ahead = self.ready.get(self.ready_pos)?;
-        if let Some(after) = self.ready.get(self.ready_pos + 1) {
-            crate::prefetch::prefetch(after);
-        }
-        self.ready_pos += 1;
-        self.outside_session += u64::from(ahead.outside);
-        Some(ahead.bar(self.scale))
-    }
-
-    /// The next bar made ahead, first making up to [`READY_BARS`] more when none is ready
-    /// and the decoded batch is in order; `None` when the next bar needs the row-by-row
-    /// path. For [`lockstep_core::BarSource::next_buffered_bar`]; `next_bar` takes what is
-    /// ready, then reads row by row (the reference the batch tests compare with).
-    pub(super) fn ready_bar(&mut self) -> Result<Option<Bar>, DataError> {
-        if self.ready_pos == self.ready.len() && self.in_order && self.pos < self.batch.len() {
-            let mut ready = std::mem::take(&mut self.ready);
-            ready.clear();
-            self.ready_pos = 0;
-            let made = self.bars_in_order(&mut ready, READY_BARS);
-            self.ready = ready;
-            made?;
-        }
-        Ok(self.take_ready())
     }
 }
