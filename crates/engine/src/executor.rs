@@ -414,6 +414,64 @@ mod tests {
         (ex, ledger, id)
     }
 
+    /// A market with a bar for symbols 0 and 1.
+    fn two_symbols() -> MarketState {
+        let mut market = MarketState::default();
+        for s in 0..2 {
+            market.update(&Bar {
+                ts: UnixNanos(0),
+                end: UnixNanos(1),
+                symbol: SymbolId(s),
+                scale: Scale::EQUITY,
+                open: 10_000,
+                high: 10_000,
+                low: 10_000,
+                close: 10_000,
+                volume: 0.0,
+                quote: None,
+            });
+        }
+        market
+    }
+
+    /// The book's working quantity per symbol sums every strategy's, and follows fills and
+    /// the end of data.
+    #[test]
+    fn book_working_quantity_sums_strategies_per_symbol() {
+        let market = two_symbols();
+        let ledger = Ledger::new(Qty::ZERO);
+        let mut ex = Executor::new("t");
+        let mut ids = Vec::new();
+        for (strategy, symbol, side, qty) in [
+            (0, 0, Side::Buy, 10),
+            (1, 0, Side::Sell, 4),
+            (1, 1, Side::Buy, 7),
+        ] {
+            let intent = OrderIntent::market(
+                StrategyId(strategy),
+                SymbolId(symbol),
+                side,
+                Qty::from(qty),
+                None,
+            );
+            let approved = RiskEngine::default()
+                .check(intent, UnixNanos(1), &market, &ledger, &Executor::new("t"))
+                .expect("approved");
+            ids.push(ex.create(approved, UnixNanos(1)).id);
+        }
+        let book = |ex: &Executor, s: u32| ex.book_working_qty(SymbolId(s));
+        assert_eq!((book(&ex, 0), book(&ex, 1)), (Qty::from(6), Qty::from(7)));
+        let accepted = VenueReport::Accepted {
+            order_id: ids[1],
+            ts: UnixNanos(1),
+        };
+        ex.on_report(&accepted).expect("accepted");
+        ex.on_report(&fill(ids[1], 4)).expect("fill");
+        assert_eq!(book(&ex, 0), Qty::from(10), "the sell filled");
+        assert_eq!(ex.expire_all(UnixNanos(3)).expect("expire"), 2);
+        assert_eq!((book(&ex, 0), book(&ex, 1)), (Qty::ZERO, Qty::ZERO));
+    }
+
     fn fill(order_id: OrderId, qty: i64) -> VenueReport {
         VenueReport::Fill {
             order_id,
