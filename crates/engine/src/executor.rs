@@ -390,19 +390,7 @@ mod tests {
     use lockstep_core::{Bar, Liquidity, OrderIntent, Scale};
 
     fn setup() -> (Executor, Ledger, OrderId) {
-        let mut market = MarketState::default();
-        market.update(&Bar {
-            ts: UnixNanos(0),
-            end: UnixNanos(1),
-            symbol: SymbolId(0),
-            scale: Scale::EQUITY,
-            open: 10_000,
-            high: 10_000,
-            low: 10_000,
-            close: 10_000,
-            volume: 0.0,
-            quote: None,
-        });
+        let market = two_symbols();
         let ledger = Ledger::new(Qty::ZERO);
         let intent =
             OrderIntent::market(StrategyId(0), SymbolId(0), Side::Buy, Qty::from(10), None);
