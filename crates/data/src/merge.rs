@@ -5,7 +5,7 @@ use lockstep_core::{Bar, BarSource, SourceError, SymbolTable};
 
 /// Bars a merge takes from one source at a time when the source holds them decoded: enough
 /// that a bar costs no call into its source, few enough that every source's bars stay in
-/// cache (100 sources hold about 400 KiB).
+/// cache (100 sources hold about 350 KiB).
 const LANE_BARS: usize = 24;
 
 /// The bars a merge holds from one source. The first not yet handed over is the source's
@@ -52,8 +52,9 @@ pub struct MergedSource {
     lanes: Vec<Lane>,
     /// The sources' heads by delivery time, built once every source has been read.
     order: Option<HeadQueue>,
-    /// The source whose bar went out last and still has to be read: it is still the
-    /// order's winner, with the key of the bar that went out.
+    /// The source whose bar went out last and has no head yet (the next call takes it from
+    /// the lane or reads it): it is still the order's winner, with the key of the bar that
+    /// went out.
     unfilled: Option<usize>,
     /// Rows outside the session before bars held behind the heads (counted by their
     /// sources, not yet by the merge).
