@@ -4,10 +4,10 @@
 //! can fire on them (a watched position's best price and trailing stop move along), the
 //! EOD guard has nothing to do at their open times, no per-bar equity row is asked for,
 //! no queued event falls due and the UTC day does not change. Such a run goes to
-//! [`Strategy::absorb_quiet_bars`] at once; the
-//! strategy takes the bars on which it would ask for nothing, and the engine books them
-//! as `step` would have. The first bar the strategy does not take is stepped as usual, so
-//! a run's outcome is the same, event for event, as bar by bar.
+//! [`Strategy::absorb_quiet_bars`] at once; the strategy takes the bars on which it would
+//! ask for nothing, and the engine books them as `step` would have. The first bar the
+//! strategy does not take is stepped as usual, so a run's outcome is the same, event for
+//! event, as bar by bar.
 //!
 //! [`Strategy::absorb_quiet_bars`]: crate::strategy::Strategy::absorb_quiet_bars
 
@@ -82,9 +82,8 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
     /// stepped and no later than the next queued event, opens inside the EOD guard's quiet
     /// window ([`crate::exits::eod_guard::EodGuard::quiet_window`]), is of a symbol
     /// already classified with no order working at the simulated venue (checked once per
-    /// change of symbol), and fires no
-    /// exit ([`crate::ExitManager::quiet_prefix`], which keeps in `quiet_moves` how the
-    /// bars move watched positions).
+    /// change of symbol), and fires no exit ([`crate::ExitManager::quiet_prefix`], which
+    /// keeps in `quiet_moves` how the bars move watched positions).
     fn quiet_len(&mut self, bars: &[Bar]) -> (usize, bool) {
         let (Some((from, until)), Some(first)) = (self.days.kept(), bars.first()) else {
             return (0, false);

@@ -6,6 +6,7 @@
 //! caller takes the decimal path ([`crate::exits::exit_rules::next_trail`]). The candidate
 //! carries the scale the decimal path gives it (`dp`), so it prints the same.
 
+use lockstep_core::fixed::pow10;
 use lockstep_core::{Decimal, Price};
 
 /// Mantissas `rust_decimal` holds exactly.
@@ -21,11 +22,6 @@ fn fits(m: i128) -> Option<i128> {
 /// `a × b`, when it fits a decimal mantissa.
 fn product(a: i128, b: i128) -> Option<i128> {
     fits(a.checked_mul(b)?)
-}
-
-/// `10^exp`, for `exp` up to 28.
-fn ten_to(exp: u32) -> Option<i128> {
-    lockstep_core::fixed::pow10(exp)
 }
 
 /// `n / d` rounded down, in 64 bits when both fit (no 128-bit division routine).
@@ -50,14 +46,14 @@ pub(super) fn activated(
     if level_scale > MAX_SCALE {
         return None;
     }
-    let one = ten_to(sa)?;
+    let one = pow10(sa)?;
     let pct = activation_pct.mantissa();
     let factor = if long { one + pct } else { one - pct };
     let level = product(entry.mantissa(), factor)?;
     // Both at the larger of the two scales; comparing mantissas there compares values.
     let common = level_scale.max(sb);
-    let level = level.checked_mul(ten_to(common - level_scale)?)?;
-    let best = best.mantissa().checked_mul(ten_to(common - sb)?)?;
+    let level = level.checked_mul(pow10(common - level_scale)?)?;
+    let best = best.mantissa().checked_mul(pow10(common - sb)?)?;
     Some(if long { best >= level } else { best <= level })
 }
 
@@ -69,7 +65,7 @@ pub(super) fn pct_candidate(long: bool, best: Price, pct: Decimal, dp: u32) -> O
     if best.scale() != dp || dp + sp > MAX_SCALE {
         return None;
     }
-    let one = ten_to(sp)?;
+    let one = pow10(sp)?;
     let bm = best.mantissa();
     product(bm, pct.mantissa())?;
     product(bm, one)?;
