@@ -17,7 +17,7 @@
 mod common;
 
 use common::crash::*;
-use common::sessions::one_at_a_time;
+use common::sessions::session_slot;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -136,7 +136,7 @@ fn alert_kinds(alerts: &std::sync::Mutex<Vec<String>>) -> Vec<String> {
 
 #[test]
 fn readyz_follows_reconcile_kill_and_lift_and_metrics_say_so() {
-    let _serial = one_at_a_time();
+    let _slot = session_slot();
     let tmp = common::session_tempdir();
     let mut setup = short_session(tmp.path());
     setup.speed = 120.0;
@@ -263,7 +263,7 @@ fn clock_of(body: &str) -> i64 {
 #[test]
 fn readyz_follows_the_breaker_clock_skew_and_a_position_changed_by_hand() {
     use lockstep_live::fake::Fault;
-    let _serial = one_at_a_time();
+    let _slot = session_slot();
     let tmp = common::session_tempdir();
     let mut setup = short_session(tmp.path());
     setup.speed = 60.0;

@@ -76,7 +76,7 @@ fn run_with(
 
 #[test]
 fn live_against_the_fake_equals_paper_and_sends_each_order_once() {
-    let _serial = one_at_a_time();
+    let _slot = session_slot();
     let tmp = common::session_tempdir();
     let cfg = config(tmp.path());
     let (paper_dir, live_dir) = (tmp.path().join("paper"), tmp.path().join("live"));
@@ -117,7 +117,7 @@ fn live_against_the_fake_equals_paper_and_sends_each_order_once() {
 
 #[test]
 fn fills_made_while_the_update_stream_is_down_are_caught_up_and_booked_once() {
-    let _serial = one_at_a_time();
+    let _slot = session_slot();
     let tmp = common::session_tempdir();
     let cfg = config(tmp.path());
     let fills = |d: &Path| {
@@ -153,7 +153,7 @@ fn fills_made_while_the_update_stream_is_down_are_caught_up_and_booked_once() {
 
 #[test]
 fn with_the_feed_stopped_at_1550_the_flatten_runs_at_1555_by_the_clock_at_market() {
-    let _serial = one_at_a_time();
+    let _slot = session_slot();
     let tmp = common::session_tempdir();
     let cfg = config(tmp.path());
     let out = tmp.path().join("live");
@@ -199,7 +199,7 @@ fn with_the_feed_stopped_at_1550_the_flatten_runs_at_1555_by_the_clock_at_market
 
 #[test]
 fn lost_answers_429s_and_5xx_still_place_each_order_exactly_once() {
-    let _serial = one_at_a_time();
+    let _slot = session_slot();
     let tmp = common::session_tempdir();
     let cfg = config(tmp.path());
     let live_dir = tmp.path().join("live");

@@ -37,7 +37,7 @@ approve_score = 10
 
 #[test]
 fn shadow_orders_never_reach_the_venue() {
-    let _serial = one_at_a_time();
+    let _slot = session_slot();
     let tmp = common::session_tempdir();
     let anchor = anchor_now();
     let fake = fake(SPEED, anchor, 5);

@@ -7,7 +7,7 @@
 mod common;
 
 use common::crash::*;
-use common::sessions::{csv_rows, one_at_a_time, summary};
+use common::sessions::{csv_rows, session_slot, summary};
 use lockstep_live::journal::{JournalReader, Record, RecordKind};
 use std::path::Path;
 
@@ -62,7 +62,7 @@ fn started() -> (tempfile::TempDir, Setup) {
 /// down from 19:35:50 to 19:40:50, so the fill is only to be found by the restart's lookup.
 #[test]
 fn a_fill_while_down_is_booked_once_on_restart() {
-    let _serial = one_at_a_time();
+    let _slot = session_slot();
     let (tmp, mut setup) = started();
     let down_from = lockstep_core::UnixNanos(1_380_915_350_000_000_000);
     assert_eq!(down_from.to_iso(), "2013-10-04T19:35:50Z");
@@ -97,7 +97,7 @@ fn a_fill_while_down_is_booked_once_on_restart() {
 /// on, and ends exactly as the uncrashed run.
 #[test]
 fn a_foreign_open_order_is_journaled_and_trading_goes_on() {
-    let _serial = one_at_a_time();
+    let _slot = session_slot();
     let (tmp, setup) = started();
     let base = tmp.path().join("base");
     let base_end = run_campaign(&setup, &base, &[]).end;
@@ -129,7 +129,7 @@ fn a_foreign_open_order_is_journaled_and_trading_goes_on() {
 /// the 5 shares alone.
 #[test]
 fn a_position_changed_by_hand_stops_the_restart_unless_ignored() {
-    let _serial = one_at_a_time();
+    let _slot = session_slot();
     let (tmp, setup) = started();
     let out = tmp.path().join("s");
     let c = Campaign::start(&setup);
@@ -184,7 +184,7 @@ fn a_position_changed_by_hand_stops_the_restart_unless_ignored() {
 /// across the close.
 #[test]
 fn a_restart_after_1555_still_runs_the_eod_flatten() {
-    let _serial = one_at_a_time();
+    let _slot = session_slot();
     let (tmp, setup) = started();
     let out = tmp.path().join("s");
     let c = Campaign::start(&setup);
@@ -236,7 +236,7 @@ fn entries_after(all: &[Record], marker: &str) -> usize {
 /// entries out again. Both are journaled inputs: the journal replays exactly.
 #[test]
 fn kill_flatten_across_a_restart_closes_everything_and_blocks_entries_until_lifted() {
-    let _serial = one_at_a_time();
+    let _slot = session_slot();
     let (tmp, setup) = started();
     let out = tmp.path().join("s");
     let c = Campaign::start(&setup);
@@ -292,7 +292,7 @@ fn kill_flatten_across_a_restart_closes_everything_and_blocks_entries_until_lift
 /// EOD flatten closes them (reason `eod`, never `manual`).
 #[test]
 fn kill_keeps_positions_and_blocks_entries() {
-    let _serial = one_at_a_time();
+    let _slot = session_slot();
     let (tmp, mut setup) = started();
     // The guard's flatten (15:55) must reach the fake before the 16:00 close after a
     // resume: at 500x that is 0.6 s of real time, which a loaded machine can miss (seen
@@ -324,7 +324,7 @@ fn kill_keeps_positions_and_blocks_entries() {
 /// account is refused (exit 1).
 #[test]
 fn resume_refuses_an_ended_session_a_config_and_a_busy_account() {
-    let _serial = one_at_a_time();
+    let _slot = session_slot();
     let (tmp, setup) = started();
     let out = tmp.path().join("s");
     let c = Campaign::start(&setup);

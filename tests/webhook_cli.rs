@@ -106,7 +106,7 @@ fn request(i: usize, stale_ms: i64) -> Sent {
 
 #[test]
 fn a_thousand_mixed_requests_get_their_answers_and_replay_as_recorded_signals() {
-    let _serial = one_at_a_time();
+    let _slot = session_slot();
     let tmp = common::session_tempdir();
     let anchor = anchor_now();
     let fake = fake(SPEED, anchor, 5);
@@ -255,7 +255,7 @@ fn a_thousand_mixed_requests_get_their_answers_and_replay_as_recorded_signals() 
 
 #[test]
 fn a_signal_resent_after_a_crash_and_resume_is_still_a_duplicate() {
-    let _serial = one_at_a_time();
+    let _slot = session_slot();
     let tmp = common::session_tempdir();
     let anchor = anchor_now();
     let fake = fake(SPEED, anchor, 5);

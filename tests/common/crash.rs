@@ -332,6 +332,60 @@ pub fn run_campaign(setup: &Setup, out: &Path, crashes: &[&str]) -> Outcome {
     }
 }
 
+/// Runs `work` on every item, `jobs` at a time, each on a thread named after the calling
+/// one (so each has its own fake account: [`key`] follows the thread's name); the results
+/// come back in the items' order. After a panic no further item starts, and the panic is
+/// raised again on the calling thread once the running items are done.
+pub fn run_side_by_side<T: Sync, R: Send>(
+    items: &[T],
+    jobs: usize,
+    work: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let results: Mutex<Vec<Option<R>>> = Mutex::new(items.iter().map(|_| None).collect());
+    let caller = std::thread::current().name().unwrap_or("main").to_string();
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..jobs.max(1))
+            .map(|w| {
+                let (next, failed, results, work) = (&next, &failed, &results, &work);
+                std::thread::Builder::new()
+                    .name(format!("{caller}/job-{w}"))
+                    .spawn_scoped(scope, move || {
+                        while !failed.load(Ordering::SeqCst) {
+                            let i = next.fetch_add(1, Ordering::SeqCst);
+                            let Some(item) = items.get(i) else { break };
+                            let outcome =
+                                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                                    work(item)
+                                }));
+                            match outcome {
+                                Ok(r) => results.lock().expect("results")[i] = Some(r),
+                                Err(panic) => {
+                                    failed.store(true, Ordering::SeqCst);
+                                    std::panic::resume_unwind(panic);
+                                }
+                            }
+                        }
+                    })
+                    .expect("a worker thread")
+            })
+            .collect();
+        for worker in workers {
+            if let Err(panic) = worker.join() {
+                std::panic::resume_unwind(panic);
+            }
+        }
+    });
+    results
+        .into_inner()
+        .expect("results")
+        .into_iter()
+        .map(|r| r.expect("every item ran"))
+        .collect()
+}
+
 /// The journal's `submitted` decisions: client order ids, in order.
 pub fn journaled_submissions(dir: &Path) -> Vec<String> {
     decision_bodies(dir)
