@@ -186,31 +186,26 @@ impl ExitManager {
     /// would (its best price, its trailing stop) and the bars after it are judged by the
     /// moved levels ([`crate::exits::calm`]).
     pub fn quiet_prefix(&self, bars: &[Bar], moves: &mut QuietMoves) -> usize {
-        moves.moves.clear();
-        moves.met.clear();
+        moves.clear();
         if !self.active {
             return bars.len();
         }
         if !self.atr_periods.is_empty() {
             return 0;
         }
-        let met = &mut moves.met;
         let mut k = 0;
         // Run by run of one symbol's bars, its position (if any) judged bar by bar.
         while let Some(first) = bars.get(k) {
             let symbol = first.symbol;
-            let slot = match met.iter().position(|(s, _)| *s == symbol) {
+            let slot = match moves.slot_of(symbol) {
                 Some(i) => i,
                 None => match self.calm_in(symbol) {
-                    Some(calm) => {
-                        met.push((symbol, calm));
-                        met.len() - 1
-                    }
+                    Some(calm) => moves.meet(symbol, calm),
                     None => return k,
                 },
             };
             let run = bars[k..].iter().take_while(|b| b.symbol == symbol);
-            match &mut met[slot].1 {
+            match &mut moves.met[slot].1 {
                 None => k += run.count(),
                 Some((key, calm)) => {
                     for bar in run {
