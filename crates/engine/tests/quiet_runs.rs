@@ -103,7 +103,7 @@ impl Strategy for Every {
         let (period, sells) = (self.period, self.sells);
         let seen = self.count(bar.symbol);
         *seen += 1;
-        if *seen % period != 0 {
+        if !(*seen).is_multiple_of(period) {
             return;
         }
         let buy = !sells || (*seen / period) % 2 == 1;
@@ -128,7 +128,7 @@ impl Strategy for Every {
         let period = self.period;
         for (k, bar) in bars.iter().enumerate() {
             let seen = self.count(bar.symbol);
-            if (*seen + 1) % period == 0 {
+            if (*seen + 1).is_multiple_of(period) {
                 if let Ok(mut log) = self.absorbed.lock() {
                     log.extend_from_slice(&bars[..k]);
                 }
