@@ -8,7 +8,7 @@ use lockstep_core::{
     ClientOrderId, ExitReason, Fill, FillId, Order, OrderId, OrderStatus, Origin, Qty, Side,
     StrategyId, SymbolId, UnixNanos,
 };
-use std::collections::BTreeMap;
+use std::collections::{btree_map, BTreeMap};
 
 /// A report the executor could not apply: a bug in the engine or the venue adapter.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
@@ -142,9 +142,9 @@ impl Executor {
     }
 
     fn retire_if_done(&mut self, id: OrderId) {
-        if self.live.get(&id).is_some_and(|o| o.status().is_terminal()) {
-            if let Some(o) = self.live.remove(&id) {
-                self.finished.push(o);
+        if let btree_map::Entry::Occupied(o) = self.live.entry(id) {
+            if o.get().status().is_terminal() {
+                self.finished.push(o.remove());
             }
         }
     }
@@ -290,9 +290,10 @@ impl Executor {
             .unwrap_or(Qty::ZERO)
     }
 
-    /// Orders that reached a terminal state since the last call, in the order they did.
-    pub fn take_finished(&mut self) -> Vec<Order> {
-        std::mem::take(&mut self.finished)
+    /// Orders that reached a terminal state since the last call, in the order they did. The
+    /// buffer keeps its room for the next ones: an order ending costs no allocation.
+    pub fn drain_finished(&mut self) -> std::vec::Drain<'_, Order> {
+        self.finished.drain(..)
     }
 
     /// Cancels every live order for which `which` is true and returns them, so the venue
@@ -490,13 +491,13 @@ mod tests {
             Ok(ReportEffect::Fill(_))
         ));
         assert!(
-            ex.take_finished().is_empty(),
+            ex.drain_finished().as_slice().is_empty(),
             "a partially filled order stays live"
         );
         assert!(
             matches!(ex.on_report(&fill(id, 6)), Ok(ReportEffect::Fill(f)) if f.fill_id == FillId(2))
         );
-        let done = ex.take_finished();
+        let done = ex.drain_finished().collect::<Vec<_>>();
         assert_eq!(done.len(), 1);
         assert_eq!(done[0].status(), OrderStatus::Filled);
         assert_eq!(done[0].client_order_id.0, "t-1");
@@ -520,7 +521,7 @@ mod tests {
         })
         .unwrap();
         assert_eq!(ex.expire_all(UnixNanos(9)).unwrap(), 1);
-        let done = ex.take_finished();
+        let done = ex.drain_finished().collect::<Vec<_>>();
         assert_eq!(done[0].status(), OrderStatus::Expired);
         assert_eq!(ex.working_qty(StrategyId(0), SymbolId(0)), Qty::ZERO);
     }

@@ -4,8 +4,11 @@
 mod common;
 
 use common::{bars, d, fills, settings, Script};
-use lockstep_core::{OrderKind, OrderStatus, Qty, RejectCode, Side, TimeInForce};
-use lockstep_engine::{FaultSettings, MemoryJournal, RiskLimits, SimSettings, VenueBreaker};
+use lockstep_core::{Bar, Fill, OrderKind, OrderStatus, Qty, RejectCode, Side, TimeInForce};
+use lockstep_engine::{
+    Context, FaultSettings, FillModel, MemoryJournal, RiskLimits, SimSettings, Strategy,
+    VenueBreaker,
+};
 
 fn run(
     sim: SimSettings,
@@ -154,4 +157,61 @@ fn the_venue_breaker_blocks_entries_while_an_exit_still_fills() {
         "the exit submitted during the cool-down fills"
     );
     assert_eq!(j.fills[1].exit_reason.map(|r| r.as_str()), Some("signal"));
+}
+
+/// Buys 10 on the first bar; each buy fill asks, from the fill's callback, for a take-profit
+/// limit sell 0.30 above the fill.
+struct Bracket;
+
+impl Strategy for Bracket {
+    fn on_bar(&mut self, bar: &Bar, ctx: &mut Context<'_>) {
+        if bar.ts.0 == 0 {
+            let (m, gtc) = (OrderKind::Market, TimeInForce::Gtc);
+            ctx.submit_order(bar.symbol, Side::Buy, Qty::from(10), m, gtc);
+        }
+    }
+
+    fn on_fill(&mut self, fill: &Fill, ctx: &mut Context<'_>) {
+        if fill.side == Side::Buy {
+            let take_profit = OrderKind::Limit {
+                limit: fill.price + d("0.30"),
+            };
+            ctx.submit_order(
+                fill.symbol,
+                Side::Sell,
+                fill.qty,
+                take_profit,
+                TimeInForce::Gtc,
+            );
+        }
+    }
+}
+
+#[test]
+fn an_order_asked_by_a_fill_callback_while_routing_is_routed_too() {
+    // Filling at the close, the buy fills while the loop routes it: the take-profit is
+    // asked from inside that routing, and must not be lost when the routing ends.
+    let data = bars(
+        0,
+        &[
+            (0, "10.00", "10.00", "10.00", "10.00", 1e6),
+            (1, "10.10", "10.40", "10.00", "10.20", 1e6),
+        ],
+    );
+    let sim = SimSettings {
+        model: FillModel::Close,
+        ..SimSettings::default()
+    };
+    let j = common::run_strategies(settings(), sim, vec![Box::new(Bracket)], data).expect("runs");
+    assert_eq!(
+        hqp(&j),
+        vec![
+            (1, "10".into(), "10.00".into()),
+            // Bar 1 trades through 10.30: the limit fills at its level when the bar is
+            // delivered.
+            (2, "10".into(), "10.30".into()),
+        ]
+    );
+    assert_eq!(j.allocations.len(), 1);
+    assert_eq!(j.allocations[0].net_pnl, d("3.00"));
 }

@@ -381,8 +381,12 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
     }
 
     fn flush_orders(&mut self) -> Result<(), JournalError> {
-        for o in self.executor.take_finished() {
-            self.record(Entry::Order(&o))?;
+        let names = Names {
+            symbols: &self.symbols,
+            strategies: &self.names,
+        };
+        for o in self.executor.drain_finished() {
+            self.journal.record(Entry::Order(&o), &names)?;
         }
         Ok(())
     }
@@ -478,10 +482,15 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
         if self.exits.is_active() {
             self.exits
                 .on_bar(bar, &self.executor, &mut self.exit_orders);
-            for ExitOrder { exit, at } in std::mem::take(&mut self.exit_orders) {
+            let mut fired = std::mem::take(&mut self.exit_orders);
+            for ExitOrder { exit, at } in fired.drain(..) {
                 self.clear_for_exit(exit.intent().strategy, exit.intent().symbol)?;
                 let how = at.map_or(Route::Work, |(p, l)| Route::FillAt(p, l));
                 self.route(Pending::Engine(exit), how)?;
+            }
+            // The emptied buffer keeps its room for the next bar's exits.
+            if self.exit_orders.is_empty() {
+                self.exit_orders = fired;
             }
         }
         if self.eod_closing {

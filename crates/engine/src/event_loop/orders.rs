@@ -36,7 +36,8 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
     /// is left (a fill's callback may ask for more).
     pub(super) fn process_intents(&mut self) -> Result<(), EngineError> {
         while !self.pending.is_empty() {
-            for pending in std::mem::take(&mut self.pending) {
+            let mut batch = std::mem::take(&mut self.pending);
+            for pending in batch.drain(..) {
                 let intent = match pending {
                     Pending::Engine(exit) => {
                         self.route(Pending::Engine(exit), Route::Work)?;
@@ -60,6 +61,10 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
                     continue;
                 }
                 self.route(Pending::Strategy(intent), Route::Work)?;
+            }
+            // Nothing new asked: the emptied buffer keeps its room for the next intents.
+            if self.pending.is_empty() {
+                self.pending = batch;
             }
         }
         Ok(())
@@ -118,7 +123,7 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
     }
 
     pub(super) fn handle_reports(&mut self) -> Result<(), EngineError> {
-        let reports = std::mem::take(&mut self.reports);
+        let mut reports = std::mem::take(&mut self.reports);
         for r in &reports {
             match self.executor.on_report(r)? {
                 ReportEffect::None => match r {
@@ -186,6 +191,11 @@ impl<V: Venue, C: Clock, J: Journal> Engine<V, C, J> {
                     self.call_strategy(k, |s, ctx| s.on_fill(&fill, ctx));
                 }
             }
+        }
+        // The emptied buffer keeps its room for the next reports, unless new ones came.
+        reports.clear();
+        if self.reports.is_empty() {
+            self.reports = reports;
         }
         self.flush_orders()?;
         Ok(())

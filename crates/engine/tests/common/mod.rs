@@ -95,12 +95,26 @@ pub fn run(
     settings: EngineSettings,
     sim: SimSettings,
     scripts: Vec<Script>,
-    mut data: Bars,
+    data: Bars,
 ) -> Result<MemoryJournal, EngineError> {
     let strategies = scripts
         .into_iter()
+        .map(|s| Box::new(s) as Box<dyn Strategy>)
+        .collect();
+    run_strategies(settings, sim, strategies, data)
+}
+
+/// Runs `strategies` (named s0, s1, ...) over `data`.
+pub fn run_strategies(
+    settings: EngineSettings,
+    sim: SimSettings,
+    strategies: Vec<Box<dyn Strategy>>,
+    mut data: Bars,
+) -> Result<MemoryJournal, EngineError> {
+    let strategies = strategies
+        .into_iter()
         .enumerate()
-        .map(|(k, s)| (format!("s{k}"), Box::new(s) as Box<dyn Strategy>))
+        .map(|(k, s)| (format!("s{k}"), s))
         .collect();
     let engine = Engine::new(
         settings,
