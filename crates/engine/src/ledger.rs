@@ -157,8 +157,11 @@ impl Ledger {
         }
         let buying = fill.side == Side::Buy;
         let per_strategy = self.per_strategy;
+        let reason = fill.exit_reason.unwrap_or(ExitReason::Signal);
         let book = &mut self.lots[i];
-        let mut slices: Vec<(Lot, Qty, Money)> = Vec::new();
+        // The lots it closes, as allocations still without their share of the closing fee
+        // (known once the closed quantity is): written straight into `out`, no buffer.
+        let first = out.len();
         let mut left = fill.qty;
         let mut at = 0;
         while left > Qty::ZERO && at < book.len() {
@@ -174,36 +177,11 @@ impl Ledger {
             let q = left.min(lot.qty);
             let whole_lot = q == lot.qty;
             let open_fee = pro_rata(lot.fee_left, q, lot.qty, whole_lot, Money::ZERO);
-            let snapshot = lot.clone();
-            lot.fee_left -= open_fee;
-            lot.qty -= q;
-            if whole_lot {
-                book.remove(at);
-            }
-            slices.push((snapshot, q, open_fee));
-            left -= q;
-        }
-        let closed = fill.qty - left;
-        let close_fee_total = if left.is_zero() {
-            fill.fee
-        } else {
-            pro_rata(fill.fee, closed, fill.qty, false, Money::ZERO)
-        };
-        let reason = fill.exit_reason.unwrap_or(ExitReason::Signal);
-        let n = slices.len();
-        let mut close_fee_used = Money::ZERO;
-        for (k, (lot, q, open_fee)) in slices.into_iter().enumerate() {
-            let close_fee = pro_rata(close_fee_total, q, closed, k + 1 == n, close_fee_used);
-            close_fee_used += close_fee;
             let diff = if lot.long {
                 fill.price - lot.price
             } else {
                 lot.price - fill.price
             };
-            let gross = diff * q * m;
-            let net = gross - open_fee - close_fee;
-            self.realized += net;
-            self.closed += 1;
             out.push(Allocation {
                 symbol: fill.symbol,
                 long: lot.long,
@@ -215,13 +193,36 @@ impl Ledger {
                 open_price: lot.price,
                 close_price: fill.price,
                 open_fee,
-                close_fee,
-                gross_pnl: gross,
-                net_pnl: net,
+                close_fee: Money::ZERO,
+                gross_pnl: diff * q * m,
+                net_pnl: Money::ZERO,
                 holding_secs: (fill.ts.0 - lot.open_ts.0).div_euclid(1_000_000_000),
                 exit_reason: reason,
                 book: per_strategy.then_some(fill.strategy),
             });
+            lot.fee_left -= open_fee;
+            lot.qty -= q;
+            if whole_lot {
+                book.remove(at);
+            }
+            left -= q;
+        }
+        let closed = fill.qty - left;
+        let close_fee_total = if left.is_zero() {
+            fill.fee
+        } else {
+            pro_rata(fill.fee, closed, fill.qty, false, Money::ZERO)
+        };
+        let written = &mut out[first..];
+        let n = written.len();
+        let mut close_fee_used = Money::ZERO;
+        for (k, a) in written.iter_mut().enumerate() {
+            let close_fee = pro_rata(close_fee_total, a.qty, closed, k + 1 == n, close_fee_used);
+            close_fee_used += close_fee;
+            a.close_fee = close_fee;
+            a.net_pnl = a.gross_pnl - a.open_fee - close_fee;
+            self.realized += a.net_pnl;
+            self.closed += 1;
         }
         if left > Qty::ZERO {
             self.lots[i].push_back(Lot {

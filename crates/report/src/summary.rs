@@ -169,10 +169,12 @@ impl SummaryBuilder {
         }
         self.round_trips += 1;
         self.gross += a.gross_pnl;
-        let e = self
-            .reasons
-            .entry(a.exit_reason.as_str().to_string())
-            .or_default();
+        // Looked up by the borrowed name: the key is made only for a reason not seen yet.
+        let reason = a.exit_reason.as_str();
+        let e = match self.reasons.get_mut(reason) {
+            Some(e) => e,
+            None => self.reasons.entry(reason.to_string()).or_default(),
+        };
         e.0 += 1;
         e.1 += a.net_pnl;
         self.metrics.allocation(a);
