@@ -33,16 +33,19 @@ pub struct DecText {
 pub fn push_dec(out: &mut Vec<u8>, d: Decimal, min_dp: u32) -> DecText {
     let mut digits = d.mantissa().unsigned_abs();
     let mut scale = d.scale();
+    // Trailing zeros off in 64 bits when the digits fit (nearly always): a 128-bit
+    // remainder is a library call.
     if let Ok(mut small) = u64::try_from(digits) {
         while scale > 0 && small.is_multiple_of(10) {
             small /= 10;
             scale -= 1;
         }
         digits = u128::from(small);
-    }
-    while scale > 0 && digits.is_multiple_of(10) {
-        digits /= 10;
-        scale -= 1;
+    } else {
+        while scale > 0 && digits.is_multiple_of(10) {
+            digits /= 10;
+            scale -= 1;
+        }
     }
     if scale < min_dp {
         let widened = 10u128

@@ -76,7 +76,12 @@ fn mantissa_at(d: Decimal, scale: u32) -> i128 {
     let exact = if scale > s {
         factor(scale - s).and_then(|f| m.checked_mul(f))
     } else {
-        factor(s - scale).map(|f| m / f)
+        // Dropping trailing zeros: in 64 bits when both fit (a 128-bit division is a
+        // library call), the same quotient.
+        factor(s - scale).map(|f| match (i64::try_from(m), i64::try_from(f)) {
+            (Ok(m), Ok(f)) => i128::from(m / f),
+            _ => m / f,
+        })
     };
     exact.unwrap_or_else(|| {
         let mut d = d;
@@ -385,6 +390,19 @@ mod tests {
         cells[1] = Cell::Text("id");
         let err = w.row(&cells).expect_err("an int in the ts column");
         assert!(err.to_string().contains("column `ts` got Int(1)"), "{err}");
+    }
+
+    /// A decimal carrying more decimals than its text needs (trailing zeros) goes into the
+    /// twin at the column's scale, the zeros dropped, in 64 or 128 bits alike; a narrower
+    /// one is widened.
+    #[test]
+    fn mantissas_are_taken_at_the_column_scale() {
+        assert_eq!(mantissa_at(Decimal::new(994_100, 4), 2), 9_941);
+        assert_eq!(mantissa_at(Decimal::new(-994_100, 4), 2), -9_941);
+        assert_eq!(mantissa_at(Decimal::new(5, 0), 3), 5_000);
+        let wide = Decimal::from_i128_with_scale(123_456_789_012_345_678_900_000_000, 8);
+        assert_eq!(mantissa_at(wide, 2), 123_456_789_012_345_678_900);
+        assert_eq!(mantissa_at(-wide, 2), -123_456_789_012_345_678_900);
     }
 
     /// A column of 18-digit values fits precision 18; one of 19 does not.
