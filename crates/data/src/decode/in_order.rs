@@ -70,21 +70,27 @@ impl<R: BatchReader> FileSource<R> {
         let before = out.made();
         let (mut i, mut after_last, mut outside) = (start, start, 0u64);
         let mut stopped = false;
-        while i < b.len() && out.made() < full {
+        // Every column cut to the batch's length once, so a row's cells need no bounds
+        // check of their own (a batch's columns all hold its rows).
+        let n = b.len();
+        let (ts, symbol, volume) = (&b.ts[..n], &b.symbol[..n], &b.volume[..n]);
+        let [open, high, low, close] = &b.price;
+        let (open, high, low, close) = (&open[..n], &high[..n], &low[..n], &close[..n]);
+        while i < n && out.made() < full {
             let k = i;
             i += 1;
-            match self.delivery.end(b.ts[k]) {
+            match self.delivery.end(ts[k]) {
                 Ok(Delivered::At(end)) => {
                     let bar = Bar {
-                        ts: UnixNanos(b.ts[k]),
+                        ts: UnixNanos(ts[k]),
                         end,
-                        symbol: b.symbol[k],
+                        symbol: symbol[k],
                         scale: self.scale,
-                        open: b.price[0][k],
-                        high: b.price[1][k],
-                        low: b.price[2][k],
-                        close: b.price[3][k],
-                        volume: b.volume[k],
+                        open: open[k],
+                        high: high[k],
+                        low: low[k],
+                        close: close[k],
+                        volume: volume[k],
                         quote: None,
                     };
                     out.put(bar, outside, &mut self.outside_session);
