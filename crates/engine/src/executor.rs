@@ -1,6 +1,7 @@
 //! The executor (OMS): turns approved intents into orders, drives the order state machine
 //! from venue reports and produces fills. It is the only component that creates orders.
 
+use crate::qty_book::{PairQty, SymbolQty};
 use crate::risk::ApprovedIntent;
 use crate::venue::VenueReport;
 use lockstep_core::order::IllegalTransition;
@@ -70,11 +71,11 @@ pub struct Executor {
     finished: Vec<Order>,
     created: u64,
     next_fill: u64,
-    positions: BTreeMap<(StrategyId, SymbolId), Qty>,
-    working: BTreeMap<(StrategyId, SymbolId), Qty>,
+    positions: PairQty,
+    working: PairQty,
     /// `working` summed over strategies, per symbol: a risk check reads it for every entry,
     /// and summing `working` there cost a walk over every (strategy, symbol) pair.
-    book_working: BTreeMap<SymbolId, Qty>,
+    book_working: SymbolQty,
 }
 
 fn signed(side: Side, q: Qty) -> Qty {
@@ -93,9 +94,9 @@ impl Executor {
             finished: Vec::new(),
             created: 0,
             next_fill: 1,
-            positions: BTreeMap::new(),
-            working: BTreeMap::new(),
-            book_working: BTreeMap::new(),
+            positions: PairQty::default(),
+            working: PairQty::default(),
+            book_working: SymbolQty::default(),
         }
     }
 
@@ -252,7 +253,7 @@ impl Executor {
                 let key = (fill.strategy, fill.symbol);
                 let s = signed(fill.side, fill.qty);
                 self.add_working(key, -s);
-                *self.positions.entry(key).or_default() += s;
+                self.positions.add(key.0, key.1, s);
                 self.retire_if_done(*order_id);
                 Ok(ReportEffect::Fill(fill))
             }
@@ -276,18 +277,12 @@ impl Executor {
 
     /// Net filled position of `strategy` in `symbol`.
     pub fn strategy_position(&self, strategy: StrategyId, symbol: SymbolId) -> Qty {
-        self.positions
-            .get(&(strategy, symbol))
-            .copied()
-            .unwrap_or(Qty::ZERO)
+        self.positions.get(strategy, symbol)
     }
 
     /// Signed quantity of `strategy`'s working orders in `symbol`.
     pub fn working_qty(&self, strategy: StrategyId, symbol: SymbolId) -> Qty {
-        self.working
-            .get(&(strategy, symbol))
-            .copied()
-            .unwrap_or(Qty::ZERO)
+        self.working.get(strategy, symbol)
     }
 
     /// Orders that reached a terminal state since the last call, in the order they did. The
@@ -349,31 +344,23 @@ impl Executor {
 
     /// Every strategy's non-zero filled position, in (strategy, symbol) order.
     pub fn strategy_positions(&self) -> Vec<(StrategyId, SymbolId, Qty)> {
-        self.positions
-            .iter()
-            .filter(|(_, q)| !q.is_zero())
-            .map(|((st, sy), q)| (*st, *sy, *q))
-            .collect()
+        self.positions.non_zero().collect()
     }
 
     /// Signed quantity of every strategy's working orders in `symbol`.
     pub fn book_working_qty(&self, symbol: SymbolId) -> Qty {
-        self.book_working.get(&symbol).copied().unwrap_or(Qty::ZERO)
+        self.book_working.get(symbol)
     }
 
     /// Changes the signed working quantity of `key` (and of its symbol's book) by `delta`.
     fn add_working(&mut self, key: (StrategyId, SymbolId), delta: Qty) {
-        *self.working.entry(key).or_default() += delta;
-        *self.book_working.entry(key.1).or_default() += delta;
+        self.working.add(key.0, key.1, delta);
+        self.book_working.add(key.1, delta);
     }
 
     /// Symbols with working orders that would change a position.
     pub fn working_symbols(&self) -> std::collections::BTreeSet<SymbolId> {
-        self.working
-            .iter()
-            .filter(|(_, q)| !q.is_zero())
-            .map(|((_, s), _)| *s)
-            .collect()
+        self.working.non_zero().map(|(_, s, _)| s).collect()
     }
 
     /// Orders created so far.

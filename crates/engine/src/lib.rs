@@ -24,6 +24,7 @@ pub mod journal;
 pub mod ledger;
 pub mod market;
 pub mod options;
+pub mod qty_book;
 pub mod queue;
 pub mod risk;
 pub mod sim;
