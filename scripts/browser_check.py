@@ -72,17 +72,29 @@ class Dom(HTMLParser):
             self._cell += data
 
 
+def run_chromium(args):
+    """Runs headless Chromium. A run the browser itself died in (killed by a signal: seen
+    once on this machine type as a SIGSEGV, the same page rendering cleanly right after)
+    is tried again, up to three runs in all, each retry said on stderr. A page's own
+    problems never end in a signal, so they are never retried."""
+    for _ in range(3):
+        r = subprocess.run(args, capture_output=True, text=True, timeout=120)
+        if r.returncode >= 0:
+            return r
+        print(f"chromium killed by signal {-r.returncode}; running it again", file=sys.stderr)
+    return r
+
+
 def render(chromium, page, shot):
     """Returns (dom, console lines) and writes a screenshot of the page."""
     url = "file://" + os.path.abspath(page)
     flags = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
              "--no-first-run", "--disable-extensions", "--enable-logging=stderr", "--v=0"]
-    r = subprocess.run(flags + ["--dump-dom", url], capture_output=True, text=True, timeout=120)
+    r = run_chromium(flags + ["--dump-dom", url])
     if r.returncode != 0:
         raise SystemExit(f"{page}: chromium exited {r.returncode}: {r.stderr[-2000:]}")
     console = [l for l in r.stderr.splitlines() if ":CONSOLE" in l]
-    s = subprocess.run(flags + ["--window-size=1200,2600", f"--screenshot={shot}", url],
-                       capture_output=True, text=True, timeout=120)
+    s = run_chromium(flags + ["--window-size=1200,2600", f"--screenshot={shot}", url])
     if s.returncode != 0 or not os.path.isfile(shot):
         raise SystemExit(f"{page}: no screenshot: {s.stderr[-2000:]}")
     return r.stdout, console
